@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { version } from '../util/paths.js';
+import { serve } from './commands/serve.js';
+import { signCommand } from './commands/sign.js';
+import { tokenCommand } from './commands/token.js';
+import { EXIT_OK, EXIT_USAGE, reportError } from './output.js';
+
+const DEFAULT_CONFIG = process.env.NOTION_RULES_CONFIG ?? 'config.yaml';
+
+export function buildProgram(): Command {
+  const program = new Command('notion-rules')
+    .description('Notion webhook automation: verified ingestion, YAML rules, durable actions')
+    .version(version)
+    .exitOverride()
+    .showHelpAfterError('(run notion-rules --help for usage)');
+
+  program
+    .command('serve')
+    .description('receive webhooks and run rules')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--handshake', 'accept only Notion\'s verification handshake (before you have the token)')
+    .action(serve);
+
+  program
+    .command('sign')
+    .description('print the X-Notion-Signature header value for FILE (for curl)')
+    .argument('<file>', 'the exact body to sign, or - for standard input')
+    .option('-s, --secret <secret>', 'the verification token (default: $NOTION_WEBHOOK_SECRET)')
+    .action(signCommand);
+
+  program
+    .command('token')
+    .description('print the verification token received in Notion\'s handshake')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .action(tokenCommand);
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0
+        ? EXIT_OK
+        : EXIT_USAGE;
+    }
+    return reportError(err);
+  }
+}
+
+process.exitCode = await main(process.argv);

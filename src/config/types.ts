@@ -1,0 +1,24 @@
+/** The validated configuration, with every default filled in (see schemas/config.schema.json). */
+export interface Config {
+  /** The file the configuration was read from, for messages; `(defaults)` when none. */
+  source: string;
+  server: {
+    host: string;
+    port: number;
+    bodyLimit: number;
+    path: string;
+    adminPort?: number;
+    rateLimit?: { max: number; timeWindowMs: number };
+    shutdownTimeoutMs: number;
+  };
+  notion: { verificationToken?: string; token?: string; baseUrl: string; version: string; timeoutMs: number };
+  slack: { token?: string; apiUrl: string; timeoutMs: number };
+  http: { signingSecret?: string; timeoutMs: number };
+  security: { allowUnsigned: boolean; adminToken?: string };
+  rules: { dir: string; watch: boolean; evalTimeoutMs: number; pollIntervalMs: number; extraEventTypes: string[] };
+  store: { url: string; retentionDays: number };
+  delivery: { concurrency: number; maxAttempts: number; backoff: { baseMs: number; maxMs: number } };
+  search: { url?: string };
+  health: { minSuccessRate: number };
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+}

@@ -1,0 +1,46 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/types.js';
+import type { NotionEvent } from '../model/event.js';
+import type { Store } from '../store/types.js';
+import { healthRoute } from './routes/health.js';
+import { webhookRoute, type RejectReason } from './routes/webhook.js';
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  log: Logger;
+  /** Handshake-only mode: no verification token yet, only the handshake is accepted. */
+  handshakeOnly?: boolean;
+  onStored?: (event: NotionEvent) => void;
+  onDuplicate?: (event: NotionEvent) => void;
+  onRejected?: (reason: RejectReason) => void;
+}
+
+/** The composition root of the HTTP surface: one plugin per feature. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, store, log } = deps;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // One line per event is logged by the routes themselves; per-request access lines would double it.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.server.bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    trustProxy: true,
+  });
+  const startedAt = Date.now();
+
+  await app.register(webhookRoute, {
+    path: config.server.path,
+    store,
+    log,
+    secret: deps.handshakeOnly ? undefined : config.notion.verificationToken,
+    allowUnsigned: !deps.handshakeOnly && config.security.allowUnsigned,
+    ...(deps.onStored ? { onStored: deps.onStored } : {}),
+    ...(deps.onDuplicate ? { onDuplicate: deps.onDuplicate } : {}),
+    ...(deps.onRejected ? { onRejected: deps.onRejected } : {}),
+  });
+  await app.register(healthRoute, { store, startedAt });
+  return app;
+}

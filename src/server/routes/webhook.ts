@@ -1,0 +1,141 @@
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
+import type { NotionEvent } from '../../model/event.js';
+import { InvalidEvent, normalize, verificationToken } from '../../receiver/normalize.js';
+import { verifySignature } from '../../receiver/verify.js';
+import { StoreUnavailableError } from '../../store/errors.js';
+import type { Store } from '../../store/types.js';
+
+export type RejectReason = 'invalid_signature' | 'invalid_event' | 'too_large' | 'unsupported_media_type' | 'store_unavailable';
+
+export interface WebhookOptions {
+  path: string;
+  store: Store;
+  log: Logger;
+  /** The HMAC key; undefined in handshake-only mode (every event is then 401). */
+  secret: string | undefined;
+  allowUnsigned: boolean;
+  /** Called once per newly stored event, after its commit. */
+  onStored?: (event: NotionEvent) => void;
+  onDuplicate?: (event: NotionEvent) => void;
+  onRejected?: (reason: RejectReason) => void;
+  onHandshake?: (token: string) => void;
+}
+
+export const VERIFICATION_TOKEN_KEY = 'verification_token';
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const HANDSHAKE_MAX = 4096;
+
+/**
+ * `POST <path>`: verify the signature on the raw bytes, then parse, normalize and commit the event;
+ * the answer waits for the commit (SPEC §3). Rule work happens after, never inside the request.
+ */
+export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts) => {
+  const { store, log } = opts;
+
+  // Only JSON is accepted; the body stays raw bytes so the signature is checked on what was sent.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  const reject = (reply: FastifyReply, status: number, reason: RejectReason, body: Record<string, unknown>) => {
+    opts.onRejected?.(reason);
+    return reply.code(status).send(body);
+  };
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
+      return reject(reply, 413, 'too_large', { error: 'payload_too_large' });
+    }
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.statusCode === 415) {
+      return reject(reply, 415, 'unsupported_media_type', { error: 'unsupported_media_type', detail: 'send application/json' });
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return reject(reply, err.statusCode, 'invalid_event', { error: 'invalid_event', detail: err.message });
+    }
+    req.log.error({ err }, 'webhook handler failed');
+    return reply.code(500).send({ error: 'internal_error' });
+  });
+
+  app.post(opts.path, async (req, reply) => {
+    const raw = req.body;
+    if (!Buffer.isBuffer(raw)) {
+      return reject(reply, 415, 'unsupported_media_type', { error: 'unsupported_media_type', detail: 'send application/json' });
+    }
+    const signed = opts.secret !== undefined && verifySignature(opts.secret, raw, req.headers['x-notion-signature']);
+
+    let text: string;
+    try {
+      text = utf8.decode(raw);
+    } catch {
+      if (!signed && !opts.allowUnsigned) return reject(reply, 401, 'invalid_signature', { error: 'invalid_signature' });
+      return reject(reply, 400, 'invalid_event', { error: 'invalid_event', detail: 'body is not valid UTF-8' });
+    }
+
+    if (!signed && !opts.allowUnsigned) {
+      // The handshake may come unsigned: the sender cannot know the token yet.
+      const token = raw.length <= HANDSHAKE_MAX ? verificationToken(tryParse(text)) : undefined;
+      if (token === undefined) return reject(reply, 401, 'invalid_signature', { error: 'invalid_signature' });
+      return handshake(token, reply);
+    }
+
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      return reject(reply, 400, 'invalid_event', { error: 'invalid_event', detail: `not JSON: ${(err as Error).message}` });
+    }
+    const token = verificationToken(body);
+    if (token !== undefined) return handshake(token, reply);
+
+    let event: NotionEvent;
+    try {
+      event = normalize(body);
+    } catch (err) {
+      if (err instanceof InvalidEvent) return reject(reply, 400, 'invalid_event', { error: 'invalid_event', detail: err.detail });
+      throw err;
+    }
+
+    try {
+      const { duplicate } = await store.insertEvent(event, text);
+      if (duplicate) {
+        log.info({ eventId: event.id, eventType: event.type }, 'duplicate event ignored');
+        opts.onDuplicate?.(event);
+        return { ok: true, id: event.id, duplicate: true };
+      }
+      log.debug({ eventId: event.id, eventType: event.type }, 'event stored');
+      opts.onStored?.(event);
+      return { ok: true, id: event.id };
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      log.error({ eventId: event.id, err: err.message }, 'store unavailable: event refused with 503 so Notion retries');
+      return reject(reply, 503, 'store_unavailable', { error: 'store_unavailable' });
+    }
+  });
+
+  async function handshake(token: string, reply: FastifyReply) {
+    try {
+      const previous = await store.getMeta(VERIFICATION_TOKEN_KEY);
+      if (previous !== token) {
+        await store.setMeta(VERIFICATION_TOKEN_KEY, token);
+        // The one place the token is logged, on purpose: the operator pastes it into Notion.
+        log.warn(
+          { verificationTokenReceived: token },
+          'Notion verification handshake received: paste this token into Notion to verify the subscription, and set NOTION_WEBHOOK_SECRET to it (`notion-rules token` prints it again)',
+        );
+        opts.onHandshake?.(token);
+      }
+      return reply.code(200).send({ ok: true, verification: true });
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      return reject(reply, 503, 'store_unavailable', { error: 'store_unavailable' });
+    }
+  }
+};
+
+function tryParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

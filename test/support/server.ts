@@ -1,0 +1,65 @@
+import { Writable } from 'node:stream';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import { stringify } from 'yaml';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/types.js';
+import { createLogger } from '../../src/server/logger.js';
+import { startService, type Service } from '../../src/server/service.js';
+import type { LogLine } from './child.js';
+import { tempDir } from './tmp.js';
+
+export const SECRET = 'test-verification-token-0123456789';
+
+/** Builds a validated Config from a partial object, with a fresh SQLite file and port 0. */
+export function testConfig(overrides: Record<string, unknown> = {}, dir = tempDir()): Config {
+  const base: Record<string, unknown> = {
+    server: { host: '127.0.0.1', port: 0 },
+    notion: { verificationToken: SECRET },
+    store: { url: `sqlite:${join(dir, 'store.db')}` },
+    rules: { dir: join(dir, 'rules'), watch: false },
+    log: { level: 'debug' },
+  };
+  const merged = merge(base, overrides);
+  return parseConfig(stringify(merged), 'test-config.yaml', { env: {} });
+}
+
+function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    if (v === null) {
+      delete out[k]; // null removes a default of the base test config
+      continue;
+    }
+    const prev = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' && !Array.isArray(prev)
+        ? merge(prev as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
+
+export interface TestService extends Service {
+  logs: LogLine[];
+  webhook: string;
+}
+
+const running: Service[] = [];
+afterEach(async () => {
+  for (const s of running.splice(0)) await s.stop();
+});
+
+/** Starts the service in this process on 127.0.0.1:0, capturing its JSON log lines. */
+export async function startTestService(config: Config, options: { handshakeOnly?: boolean } = {}): Promise<TestService> {
+  const logs: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as LogLine);
+      cb();
+    },
+  });
+  const service = await startService(config, { ...options, log: createLogger(config.log.level, sink) });
+  running.push(service);
+  return Object.assign(service, { logs, webhook: `${service.url}${config.server.path}` });
+}
