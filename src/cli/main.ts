@@ -3,7 +3,10 @@ import { Command, CommanderError } from 'commander';
 import { version } from '../util/paths.js';
 import { serve } from './commands/serve.js';
 import { signCommand } from './commands/sign.js';
+import { runCommand } from './commands/run.js';
+import { testCommand } from './commands/test.js';
 import { tokenCommand } from './commands/token.js';
+import { validateCommand } from './commands/validate.js';
 import { EXIT_OK, EXIT_USAGE, reportError } from './output.js';
 
 const DEFAULT_CONFIG = process.env.NOTION_RULES_CONFIG ?? 'config.yaml';
@@ -34,6 +37,36 @@ export function buildProgram(): Command {
     .description('print the verification token received in Notion\'s handshake')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .action(tokenCommand);
+
+  const explicit = (cmd: Command) => cmd.getOptionValueSource('config') === 'cli';
+
+  program
+    .command('validate')
+    .description('check every rule: YAML, schema, ids, JSONata, actions, event types (exit 1 on any problem)')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('-r, --rules <dir>', 'rules folder (default: rules.dir of the config)')
+    .action((opts, cmd: Command) => validateCommand(opts, explicit(cmd)));
+
+  program
+    .command('test')
+    .description('run the rule unit tests (*.test.yaml) under DIR; no network')
+    .argument('[dir]', 'folder of *.test.yaml files (default: the rules folder)')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('-r, --rules <dir>', 'rules folder (default: rules.dir of the config)')
+    .action((dir: string | undefined, opts, cmd: Command) => testCommand(dir, opts, explicit(cmd)));
+
+  program
+    .command('run')
+    .description('show which rules an event matches, the rendered actions, and why the others did not')
+    .requiredOption('-e, --event <file>', 'the event (either envelope), or - for standard input')
+    .option('--dry-run', 'send nothing')
+    .option('--page <file>', 'the page object, standing in for GET /v1/pages/:id')
+    .option('--content <file>', 'the page text, standing in for its blocks')
+    .option('--database <file>', 'the database object')
+    .option('--json', 'print the outcomes as JSON')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('-r, --rules <dir>', 'rules folder (default: rules.dir of the config)')
+    .action((opts, cmd: Command) => runCommand(opts, explicit(cmd)));
 
   return program;
 }

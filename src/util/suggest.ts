@@ -19,10 +19,12 @@ export function editDistance(a: string, b: string): number {
  */
 export function suggest(name: string, known: readonly string[], max = 3): string[] {
   const limit = Math.max(2, Math.ceil(name.length / 3));
+  // Names sharing the stem come first (page.update → page.updated, page.properties_updated), then
+  // the merely close ones by edit distance.
   const scored = known
-    .map((k) => ({ k, d: editDistance(name, k) }))
-    .filter(({ k, d }) => d <= limit || sharesStem(name, k))
-    .sort((x, y) => x.d - y.d || x.k.localeCompare(y.k));
+    .map((k) => ({ k, d: editDistance(name, k), stem: sharesStem(name, k) }))
+    .filter(({ d, stem }) => d <= limit || stem)
+    .sort((x, y) => Number(y.stem) - Number(x.stem) || x.d - y.d || x.k.localeCompare(y.k));
   return scored.slice(0, max).map((s) => s.k);
 }
 

@@ -1,0 +1,60 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatProblem } from '../../config/errors.js';
+import { TEST_FILE } from '../../engine/load.js';
+import { buildRuleSet } from '../../engine/rule-set.js';
+import { readTestFile, runTestCase } from '../../engine/rule-tests.js';
+import { normalize } from '../../receiver/normalize.js';
+import { authoringConfig } from '../rules-dir.js';
+import { CliError, EXIT_PROBLEMS, print } from '../output.js';
+import type { AuthoringOptions } from './validate.js';
+
+/** `notion-rules test [DIR]`: runs every `*.test.yaml` under DIR (default: the rules folder). */
+export async function testCommand(dirArg: string | undefined, opts: AuthoringOptions, explicitConfig: boolean): Promise<void> {
+  const config = authoringConfig(opts.config, explicitConfig);
+  const rulesDir = opts.rules ?? config.rules.dir;
+  const built = buildRuleSet(rulesDir, { evalTimeoutMs: config.rules.evalTimeoutMs, extraEventTypes: config.rules.extraEventTypes });
+  if (!built.ok) {
+    for (const p of built.problems) print(formatProblem(p));
+    throw new CliError(`the rules in ${rulesDir} are invalid; fix them first (notion-rules validate)`, EXIT_PROBLEMS);
+  }
+  const files = findTestFiles(dirArg ?? rulesDir);
+  let passed = 0;
+  let failed = 0;
+  for (const file of files) {
+    const { cases, errors } = readTestFile(file, (raw) => normalize(raw));
+    for (const e of errors) {
+      print(`FAIL ${e}`);
+      failed++;
+    }
+    for (const tc of cases) {
+      const result = await runTestCase(built.ruleSet, tc);
+      if (result.ok) {
+        passed++;
+        print(`PASS ${tc.file}:${tc.line}: ${tc.name}`);
+      } else {
+        failed++;
+        print(`FAIL ${tc.file}:${tc.line}: ${tc.name}`);
+        for (const f of result.failures) print(`     ${f}`);
+      }
+    }
+  }
+  print(`${passed} passed, ${failed} failed`);
+  if (files.length === 0) throw new CliError(`no *.test.yaml files under ${dirArg ?? rulesDir}`, EXIT_PROBLEMS);
+  if (failed > 0) throw new CliError(`${failed} rule test${failed === 1 ? '' : 's'} failed`, EXIT_PROBLEMS);
+}
+
+export function findTestFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      if (name.startsWith('.')) continue;
+      const full = join(d, name);
+      const st = statSync(full);
+      if (st.isDirectory()) walk(full);
+      else if (TEST_FILE.test(name)) out.push(full);
+    }
+  };
+  walk(dir);
+  return out;
+}

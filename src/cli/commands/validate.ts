@@ -1,0 +1,24 @@
+import { formatProblem } from '../../config/errors.js';
+import { loadRules } from '../../engine/load.js';
+import { authoringConfig } from '../rules-dir.js';
+import { CliError, EXIT_PROBLEMS, print } from '../output.js';
+
+export interface AuthoringOptions {
+  config: string;
+  rules?: string;
+}
+
+/** `notion-rules validate`: every problem of the rules folder, each with file, line and rule id. */
+export function validateCommand(opts: AuthoringOptions, explicitConfig: boolean): void {
+  const config = authoringConfig(opts.config, explicitConfig);
+  const dir = opts.rules ?? config.rules.dir;
+  const result = loadRules(dir, { evalTimeoutMs: config.rules.evalTimeoutMs, extraEventTypes: config.rules.extraEventTypes });
+  for (const p of result.problems) print(formatProblem(p));
+  const files = `${result.files.length} file${result.files.length === 1 ? '' : 's'}`;
+  if (result.problems.length > 0) {
+    const n = result.problems.length;
+    throw new CliError(`${n} problem${n === 1 ? '' : 's'} in ${dir} (${files})`, EXIT_PROBLEMS);
+  }
+  const disabled = result.all.length - result.rules.length;
+  print(`ok: ${result.rules.length} rule${result.rules.length === 1 ? '' : 's'}${disabled ? ` (+${disabled} disabled)` : ''} in ${files} under ${dir}, version ${result.version}`);
+}

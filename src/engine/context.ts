@@ -1,0 +1,42 @@
+import type { NotionEvent } from '../model/event.js';
+import { changedNames, pageView } from './props.js';
+
+export interface ContextInput {
+  event: NotionEvent;
+  ruleId: string;
+  page?: Record<string, unknown>;
+  content?: string;
+  database?: Record<string, unknown>;
+  /** A later event for the same entity was already processed. */
+  stale?: boolean;
+  now?: Date;
+}
+
+/**
+ * The JSONata input and template scope of SPEC §4: `event`, `page` (title, url, props),
+ * `content`, `database`, `changed`, `rule`, `now`.
+ */
+export function buildContext(input: ContextInput): Record<string, unknown> {
+  const { event } = input;
+  const pageObject = input.page ?? seedPage(event);
+  const { raw: _raw, ...eventView } = event;
+  const ctx: Record<string, unknown> = {
+    event: { ...eventView, stale: input.stale === true },
+    rule: { id: input.ruleId },
+    now: (input.now ?? new Date()).toISOString(),
+  };
+  if (pageObject) {
+    const view = pageView(pageObject);
+    ctx.page = { ...pageObject, title: view.title, url: view.url, props: view.props };
+    ctx.changed = changedNames(pageObject, event.data.updated_properties);
+  }
+  if (input.content !== undefined) ctx.content = input.content;
+  if (input.database !== undefined) ctx.database = input.database;
+  return ctx;
+}
+
+/** The seed envelope carries the whole page in `data`: no API call needed. */
+export function seedPage(event: NotionEvent): Record<string, unknown> | undefined {
+  const d = event.data;
+  return d.object === 'page' && typeof d.id === 'string' ? d : undefined;
+}

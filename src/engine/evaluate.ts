@@ -1,0 +1,93 @@
+import type { NotionEvent } from '../model/event.js';
+import { buildContext, seedPage } from './context.js';
+import type { RuleSet } from './rule-set.js';
+import { renderTemplate } from './template.js';
+import type { ActionIntent, CompiledRule, Fact, FactSource, RuleOutcome } from './types.js';
+
+export interface EvaluateOptions {
+  facts?: FactSource;
+  stale?: boolean;
+  now?: Date;
+  /** Called before each condition runs (metrics, tests that count evaluations). */
+  onCondition?: (rule: CompiledRule) => void;
+  /** Also report rules that do not listen to this type (for `run`). */
+  explainAll?: boolean;
+}
+
+/**
+ * Evaluates the rules that listen to `event.type`, in folder order. One rule's failure (fetch,
+ * condition, template) is that rule's outcome only; the others still run.
+ */
+export async function evaluateEvent(ruleSet: RuleSet, event: NotionEvent, options: EvaluateOptions = {}): Promise<RuleOutcome[]> {
+  const candidates = ruleSet.index.candidates(event.type);
+  const outcomes: RuleOutcome[] = [];
+  for (const rule of candidates) outcomes.push(await evaluateRule(rule, event, options));
+  if (options.explainAll) {
+    const listening = new Set(candidates);
+    for (const rule of ruleSet.all) {
+      if (!rule.enabled) outcomes.push({ rule: rule.id, matched: false, reason: 'disabled' });
+      else if (!listening.has(rule)) outcomes.push({ rule: rule.id, matched: false, reason: 'type_not_subscribed' });
+    }
+  }
+  return outcomes;
+}
+
+export async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: EvaluateOptions): Promise<RuleOutcome> {
+  const loaded: { page?: Record<string, unknown>; content?: string; database?: Record<string, unknown> } = {};
+  for (const fact of rule.fetch) {
+    try {
+      const value = await fetchFact(fact, event, options.facts);
+      if (fact === 'content') loaded.content = String(value ?? '');
+      else loaded[fact] = value as Record<string, unknown>;
+    } catch (err) {
+      return { rule: rule.id, matched: false, reason: 'fetch_error', error: `fetch ${fact}: ${(err as Error).message}` };
+    }
+  }
+  const ctx = buildContext({
+    event,
+    ruleId: rule.id,
+    ...loaded,
+    ...(options.stale !== undefined ? { stale: options.stale } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+
+  if (rule.when) {
+    options.onCondition?.(rule);
+    let value: unknown;
+    try {
+      value = await rule.when.evaluate(ctx);
+    } catch (err) {
+      return { rule: rule.id, matched: false, reason: 'condition_error', error: (err as Error).message };
+    }
+    if (!truthy(value)) return { rule: rule.id, matched: false, reason: 'condition_false', values: await rule.when.explain(ctx) };
+  }
+
+  const actions: ActionIntent[] = [];
+  for (const action of rule.actions) {
+    try {
+      actions.push({ type: action.type, params: (await renderTemplate(action.params, ctx)) as Record<string, unknown> });
+    } catch (err) {
+      return { rule: rule.id, matched: false, reason: 'render_error', error: `${action.type} (line ${action.line}): ${(err as Error).message}` };
+    }
+  }
+  return { rule: rule.id, matched: true, actions };
+}
+
+async function fetchFact(fact: Fact, event: NotionEvent, facts: FactSource | undefined): Promise<unknown> {
+  // The seed envelope already carries the whole page: no API call.
+  if (fact === 'page') {
+    const page = seedPage(event);
+    if (page) return page;
+  }
+  if (!facts) throw new Error('no Notion API access here (set notion.token, or give a fixture)');
+  return facts.get(fact, event);
+}
+
+/** JSONata's truthiness ($boolean): empty strings, arrays, objects, 0, null and false are false. */
+export function truthy(v: unknown): boolean {
+  if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
+  if (Array.isArray(v)) return v.some(truthy);
+  if (typeof v === 'object') return Object.keys(v).length > 0;
+  if (typeof v === 'number') return !Number.isNaN(v);
+  return true;
+}

@@ -1,0 +1,97 @@
+import jsonata from 'jsonata';
+
+export interface ExpressionOptions {
+  /** Evaluation time limit (rules.evalTimeoutMs). */
+  timeoutMs: number;
+}
+
+/** A compiled JSONata expression with its source, bounded in time, depth and sequence size. */
+export interface Expression {
+  source: string;
+  evaluate(input: unknown): Promise<unknown>;
+  /** Simple paths the expression reads (`page.props.Status`), for "why did it not match". */
+  paths: string[];
+  /** The value of each of `paths` in `input`: what the condition saw. */
+  explain(input: unknown): Promise<Record<string, unknown>>;
+}
+
+/** A JSONata syntax error, with the 1-based column within the expression. */
+export class ExpressionSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly column: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Expressions reach at most this deep and build sequences at most this long. */
+const STACK_LIMIT = 300;
+const SEQUENCE_LIMIT = 100_000;
+
+export function compileExpression(source: string, options: ExpressionOptions): Expression {
+  let expr: jsonata.Expression;
+  try {
+    expr = jsonata(source, { timeout: options.timeoutMs, stack: STACK_LIMIT, sequence: SEQUENCE_LIMIT });
+  } catch (err) {
+    const e = err as { message?: string; position?: number; token?: string };
+    throw new ExpressionSyntaxError(e.message ?? String(err), Math.max(1, e.position ?? 1));
+  }
+  const paths = collectPaths(expr.ast());
+  let readers: jsonata.Expression[] | undefined;
+  return {
+    source,
+    evaluate: (input) => expr.evaluate(input).catch((err: unknown) => Promise.reject(evaluationError(err, options))),
+    paths,
+    explain: async (input) => {
+      readers ??= paths.map((p) => jsonata(p, { timeout: options.timeoutMs }));
+      const out: Record<string, unknown> = {};
+      for (const [i, reader] of readers.entries()) {
+        const v: unknown = await reader.evaluate(input).catch(() => undefined);
+        out[paths[i]!] = v === undefined ? null : (JSON.parse(JSON.stringify(v)) as unknown);
+      }
+      return out;
+    },
+  };
+}
+
+function evaluationError(err: unknown, options: ExpressionOptions): Error {
+  const e = err as { code?: string; message?: string; position?: number };
+  if (e.code === 'D1012') return new Error(`condition ran longer than rules.evalTimeoutMs (${options.timeoutMs} ms)`);
+  if (e.code === 'D1011') return new Error(`expression nested deeper than ${STACK_LIMIT} levels (infinite recursion?)`);
+  const where = e.position ? ` (at column ${e.position})` : '';
+  return new Error(`${e.message ?? String(err)}${where}`);
+}
+
+interface AstNode {
+  type?: string;
+  value?: unknown;
+  steps?: AstNode[];
+  [key: string]: unknown;
+}
+
+/** Every dotted path of plain names in the AST (`page.props.Status`, `event.type`). */
+function collectPaths(ast: unknown): string[] {
+  const out = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach(walk);
+    const n = node as AstNode;
+    if (n.type === 'path' && Array.isArray(n.steps)) {
+      const names = n.steps.map((s) => (s.type === 'name' && typeof s.value === 'string' && !s.predicate && !s.stages ? s.value : undefined));
+      const prefix: string[] = [];
+      for (const name of names) {
+        if (name === undefined) break;
+        prefix.push(name);
+      }
+      if (prefix.length > 0) out.add(prefix.map(quoteName).join('.'));
+    }
+    for (const [k, v] of Object.entries(n)) if (k !== 'position') walk(v);
+  };
+  walk(ast);
+  return [...out];
+}
+
+function quoteName(name: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : `\`${name}\``;
+}

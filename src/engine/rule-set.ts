@@ -1,0 +1,34 @@
+import type { Problem } from '../config/errors.js';
+import { loadRules, type LoadOptions } from './load.js';
+import { TypeIndex } from './type-index.js';
+import type { CompiledRule } from './types.js';
+
+/** An immutable, compiled rules folder: what one event is evaluated against from start to end. */
+export interface RuleSet {
+  version: string;
+  rules: readonly CompiledRule[];
+  /** Every rule including disabled ones. */
+  all: readonly CompiledRule[];
+  index: TypeIndex;
+  files: readonly string[];
+  loadedAt: Date;
+}
+
+export type BuildResult = { ok: true; ruleSet: RuleSet } | { ok: false; problems: Problem[]; version: string };
+
+/** Loads, validates and compiles a folder; never a partial rule set. */
+export function buildRuleSet(dir: string, options: LoadOptions): BuildResult {
+  const loaded = loadRules(dir, options);
+  if (loaded.problems.length > 0) return { ok: false, problems: loaded.problems, version: loaded.version };
+  return {
+    ok: true,
+    ruleSet: {
+      version: loaded.version,
+      rules: loaded.rules,
+      all: loaded.all,
+      index: new TypeIndex(loaded.rules),
+      files: loaded.files,
+      loadedAt: new Date(),
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import type { NotionEvent } from '../model/event.js';
+import { evaluateEvent } from './evaluate.js';
+import type { RuleSet } from './rule-set.js';
+import type { Fact, FactSource } from './types.js';
+
+/**
+ * Rule unit tests: `*.test.yaml` files, one case per YAML document.
+ *
+ *   name: done tasks are announced
+ *   event: fixtures/page.properties_updated.json   # a file (relative to this one) or a mapping
+ *   page: fixtures/page.json                        # optional: what GET /v1/pages/:id returns
+ *   content: "Goals\nReduce time to first value"    # optional: the page's text
+ *   now: 2026-11-20T14:00:00Z                        # optional: fixes `now`
+ *   expect:
+ *     matched: [announce-done]                      # exactly these rules fire
+ *     actions:                                      # optional, per rule: each listed key must equal
+ *       announce-done:
+ *         - slack: { channel: "#ship", text: "✅ Launch plan Q1 is done" }
+ */
+export interface RuleTestCase {
+  file: string;
+  line: number;
+  name: string;
+  event: NotionEvent;
+  facts: Partial<Record<Fact, unknown>>;
+  now?: Date;
+  expectMatched?: string[];
+  expectActions?: Record<string, Array<Record<string, unknown>>>;
+}
+
+export interface RuleTestResult {
+  case: RuleTestCase;
+  ok: boolean;
+  failures: string[];
+}
+
+export type Normalizer = (raw: unknown) => NotionEvent;
+
+/** Reads one test file; a malformed case is reported as a failed case, not thrown. */
+export function readTestFile(file: string, normalize: Normalizer): { cases: RuleTestCase[]; errors: string[] } {
+  const text = readFileSync(file, 'utf8');
+  const lc = new LineCounter();
+  const cases: RuleTestCase[] = [];
+  const errors: string[] = [];
+  for (const doc of parseAllDocuments(text, { lineCounter: lc }) as ReturnType<typeof parseAllDocuments> & unknown[]) {
+    const line = doc.contents?.range ? lc.linePos(doc.contents.range[0]).line : 1;
+    if (doc.errors.length) {
+      errors.push(`${file}:${lc.linePos(doc.errors[0]!.pos[0]).line}: YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+      continue;
+    }
+    const data = doc.toJS() as Record<string, unknown> | null;
+    if (!data) continue;
+    const name = typeof data.name === 'string' ? data.name : `case at line ${line}`;
+    try {
+      const base = dirname(file);
+      const event = normalize(readValue(data.event, base, 'event'));
+      const facts: Partial<Record<Fact, unknown>> = {};
+      for (const fact of ['page', 'content', 'database'] as const) {
+        if (data[fact] !== undefined) facts[fact] = readValue(data[fact], base, fact, fact === 'content');
+      }
+      const expect = (data.expect ?? {}) as { matched?: string[]; actions?: Record<string, Array<Record<string, unknown>>> };
+      if (!data.expect || (expect.matched === undefined && expect.actions === undefined)) {
+        throw new Error('needs expect.matched (the rule ids that fire) and/or expect.actions');
+      }
+      cases.push({
+        file,
+        line,
+        name,
+        event,
+        facts,
+        ...(data.now ? { now: new Date(String(data.now instanceof Date ? data.now.toISOString() : data.now)) } : {}),
+        ...(expect.matched ? { expectMatched: expect.matched } : {}),
+        ...(expect.actions ? { expectActions: expect.actions } : {}),
+      });
+    } catch (err) {
+      errors.push(`${file}:${line}: ${name}: ${(err as Error).message}`);
+    }
+  }
+  return { cases, errors };
+}
+
+function readValue(v: unknown, base: string, what: string, text = false): unknown {
+  if (v === undefined || v === null) throw new Error(`"${what}" is missing`);
+  if (typeof v === 'string' && /\.(json|ya?ml|txt|md)$/i.test(v) && !v.includes('\n')) {
+    const path = resolve(base, v);
+    let body: string;
+    try {
+      body = readFileSync(path, 'utf8');
+    } catch {
+      throw new Error(`${what}: cannot read ${v}`);
+    }
+    return text || /\.(txt|md)$/i.test(v) ? body : (JSON.parse(body) as unknown);
+  }
+  return v;
+}
+
+/** Runs one case against a rule set, with its fixtures standing in for the Notion API. */
+export async function runTestCase(ruleSet: RuleSet, tc: RuleTestCase): Promise<RuleTestResult> {
+  const facts: FactSource = {
+    get: async (fact) => {
+      if (tc.facts[fact] === undefined) throw new Error(`the test gives no "${fact}" fixture`);
+      return tc.facts[fact];
+    },
+  };
+  const outcomes = await evaluateEvent(ruleSet, tc.event, { facts, ...(tc.now ? { now: tc.now } : {}) });
+  const failures: string[] = [];
+  const matched = outcomes.filter((o) => o.matched).map((o) => o.rule);
+  for (const o of outcomes) {
+    if (!o.matched && 'error' in o) failures.push(`rule ${o.rule}: ${o.reason}: ${o.error}`);
+  }
+  if (tc.expectMatched) {
+    const want = [...tc.expectMatched].sort();
+    const got = [...matched].sort();
+    if (!isDeepStrictEqual(want, got)) failures.push(`expected rules [${want.join(', ')}] to fire, got [${got.join(', ')}]`);
+  }
+  for (const [ruleId, expected] of Object.entries(tc.expectActions ?? {})) {
+    const outcome = outcomes.find((o) => o.rule === ruleId);
+    if (!outcome?.matched) {
+      failures.push(`rule ${ruleId} did not fire, so its actions could not be compared`);
+      continue;
+    }
+    expected.forEach((exp, i) => {
+      const [type, params] = Object.entries(exp)[0] ?? [];
+      const got = outcome.actions[i];
+      if (!got) return failures.push(`rule ${ruleId}: action ${i + 1} (${type}) was not rendered`);
+      if (got.type !== type) return failures.push(`rule ${ruleId}: action ${i + 1} is ${got.type}, expected ${type}`);
+      for (const [k, v] of Object.entries((params ?? {}) as Record<string, unknown>)) {
+        if (!isDeepStrictEqual(got.params[k], v)) {
+          failures.push(`rule ${ruleId}: ${type}.${k}: expected ${JSON.stringify(v)}, got ${JSON.stringify(got.params[k])}`);
+        }
+      }
+    });
+  }
+  return { case: tc, ok: failures.length === 0, failures };
+}

@@ -1,0 +1,104 @@
+import { compileExpression, type Expression, type ExpressionOptions } from './expression.js';
+
+/**
+ * A compiled action parameter tree. Strings with `{{ expr }}` parts become template nodes: a
+ * string that is exactly one `{{ }}` keeps its value's type; mixed text renders missing values as
+ * '' and objects as JSON.
+ */
+export type Template =
+  | { kind: 'literal'; value: unknown }
+  | { kind: 'typed'; expr: Expression }
+  | { kind: 'text'; parts: Array<string | Expression> }
+  | { kind: 'list'; items: Template[] }
+  | { kind: 'map'; entries: Array<[string, Template]> };
+
+const OPEN = '{{';
+const CLOSE = '}}';
+
+/** Thrown with the offending string and the syntax error inside it. */
+export class TemplateSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly path: (string | number)[],
+  ) {
+    super(message);
+  }
+}
+
+export function compileTemplate(value: unknown, options: ExpressionOptions, path: (string | number)[] = []): Template {
+  if (typeof value === 'string') return compileString(value, options, path);
+  if (Array.isArray(value)) return { kind: 'list', items: value.map((v, i) => compileTemplate(v, options, [...path, i])) };
+  if (value && typeof value === 'object') {
+    return {
+      kind: 'map',
+      entries: Object.entries(value).map(([k, v]) => [k, compileTemplate(v, options, [...path, k])] as [string, Template]),
+    };
+  }
+  return { kind: 'literal', value };
+}
+
+function compileString(s: string, options: ExpressionOptions, path: (string | number)[]): Template {
+  if (!s.includes(OPEN)) return { kind: 'literal', value: s };
+  const parts: Array<string | Expression> = [];
+  let rest = s;
+  while (rest.length > 0) {
+    const open = rest.indexOf(OPEN);
+    if (open < 0) {
+      parts.push(rest);
+      break;
+    }
+    const close = rest.indexOf(CLOSE, open + OPEN.length);
+    if (close < 0) throw new TemplateSyntaxError(`unclosed "{{" in "${s}"`, path);
+    if (open > 0) parts.push(rest.slice(0, open));
+    const source = rest.slice(open + OPEN.length, close).trim();
+    if (!source) throw new TemplateSyntaxError(`empty "{{ }}" in "${s}"`, path);
+    try {
+      parts.push(compileExpression(source, options));
+    } catch (err) {
+      throw new TemplateSyntaxError(`in "{{ ${source} }}": ${(err as Error).message}`, path);
+    }
+    rest = rest.slice(close + CLOSE.length);
+  }
+  if (parts.length === 1 && typeof parts[0] !== 'string') return { kind: 'typed', expr: parts[0]! };
+  return { kind: 'text', parts };
+}
+
+/** Renders a template against the evaluation context. */
+export async function renderTemplate(t: Template, context: unknown): Promise<unknown> {
+  switch (t.kind) {
+    case 'literal':
+      return t.value;
+    case 'typed': {
+      const v = plain(await t.expr.evaluate(context));
+      return v === undefined ? '' : v;
+    }
+    case 'text': {
+      let out = '';
+      for (const p of t.parts) out += typeof p === 'string' ? p : toText(await p.evaluate(context));
+      return out;
+    }
+    case 'list':
+      return Promise.all(t.items.map((i) => renderTemplate(i, context)));
+    case 'map': {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of t.entries) {
+        out[k] = await renderTemplate(v, context);
+      }
+      return out;
+    }
+  }
+}
+
+function toText(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(plain(v));
+}
+
+/** JSONata sequences are arrays with extra flags; hand back plain JSON values. */
+function plain(v: unknown): unknown {
+  if (v === undefined) return undefined;
+  if (typeof v === 'function') return undefined;
+  return JSON.parse(JSON.stringify(v)) as unknown;
+}

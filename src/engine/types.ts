@@ -1,0 +1,52 @@
+import type { NotionEvent } from '../model/event.js';
+import type { Expression } from './expression.js';
+import type { Template } from './template.js';
+
+export type Fact = 'page' | 'content' | 'database';
+
+export interface CompiledAction {
+  /** `slack`, `notion.comment`, … */
+  type: string;
+  params: Template;
+  line: number;
+}
+
+export interface CompiledRule {
+  id: string;
+  description?: string;
+  enabled: boolean;
+  file: string;
+  line: number;
+  on: string[];
+  fetch: Fact[];
+  when?: Expression;
+  actions: CompiledAction[];
+  /** Position in the folder (file path order, then document order): rules run in this order. */
+  order: number;
+}
+
+/** What the engine hands to delivery: one action with its parameters rendered. */
+export interface ActionIntent {
+  type: string;
+  params: Record<string, unknown>;
+}
+
+/** The facts fetched for an event; a fact that failed holds its error. */
+export interface Facts {
+  page?: Record<string, unknown>;
+  content?: string;
+  database?: Record<string, unknown>;
+  /** Names of properties changed by the event (ids resolved against the fetched page). */
+  changed?: string[];
+}
+
+/** Loads facts for an event; each fact at most once per event however many rules ask. */
+export interface FactSource {
+  get(fact: Fact, event: NotionEvent): Promise<unknown>;
+}
+
+export type RuleOutcome =
+  | { rule: string; matched: true; actions: ActionIntent[] }
+  | { rule: string; matched: false; reason: 'condition_false'; values: Record<string, unknown> }
+  | { rule: string; matched: false; reason: 'condition_error' | 'fetch_error' | 'render_error'; error: string }
+  | { rule: string; matched: false; reason: 'type_not_subscribed' | 'disabled' };
