@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { version } from '../util/paths.js';
 import { serve } from './commands/serve.js';
 import { signCommand } from './commands/sign.js';
+import { eventsCommand, replayCommand, searchCommand } from './commands/ops.js';
 import { runCommand } from './commands/run.js';
 import { testCommand } from './commands/test.js';
 import { tokenCommand } from './commands/token.js';
@@ -67,6 +68,32 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('-r, --rules <dir>', 'rules folder (default: rules.dir of the config)')
     .action((opts, cmd: Command) => runCommand(opts, explicit(cmd)));
+
+  program
+    .command('events')
+    .description('recent events and what became of them')
+    .option('--status <status>', 'new, pending, processed or dead')
+    .option('-n, --limit <n>', 'how many', '50')
+    .option('--json', 'print JSON')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .action(eventsCommand);
+
+  program
+    .command('replay')
+    .description("queue an event's dead jobs again (or all with --dead); they resume at the failed action")
+    .argument('[id]', 'event id')
+    .option('--dead', 'every dead job')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .action(replayCommand);
+
+  program
+    .command('search')
+    .description('query the search index')
+    .argument('<words...>', 'words to find')
+    .option('-n, --limit <n>', 'how many', '20')
+    .option('--json', 'print JSON')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .action(searchCommand);
 
   return program;
 }

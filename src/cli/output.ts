@@ -1,4 +1,5 @@
 import { ConfigError, formatProblem } from '../config/errors.js';
+import { RulesInvalidError } from '../server/service.js';
 import { StoreUnavailableError, StoreVersionError } from '../store/errors.js';
 
 export const EXIT_OK = 0;
@@ -28,6 +29,11 @@ export function reportError(err: unknown): number {
   if (err instanceof ConfigError) {
     for (const p of err.problems) printError(`config error: ${formatProblem(p)}`);
     return EXIT_USAGE;
+  }
+  if (err instanceof RulesInvalidError) {
+    for (const p of err.problems) printError(`rules: ${formatProblem(p)}`);
+    printError(`not starting: ${err.message}; fix it (notion-rules validate) and start again`);
+    return EXIT_PROBLEMS;
   }
   if (err instanceof CliError) {
     printError(err.message);

@@ -40,7 +40,8 @@ export async function evaluateRule(rule: CompiledRule, event: NotionEvent, optio
       if (fact === 'content') loaded.content = String(value ?? '');
       else loaded[fact] = value as Record<string, unknown>;
     } catch (err) {
-      return { rule: rule.id, matched: false, reason: 'fetch_error', error: `fetch ${fact}: ${(err as Error).message}` };
+      const retriable = (err as { retriable?: boolean }).retriable === true;
+      return { rule: rule.id, matched: false, reason: 'fetch_error', error: `fetch ${fact}: ${(err as Error).message}`, retriable };
     }
   }
   const ctx = buildContext({
@@ -65,7 +66,9 @@ export async function evaluateRule(rule: CompiledRule, event: NotionEvent, optio
   const actions: ActionIntent[] = [];
   for (const action of rule.actions) {
     try {
-      actions.push({ type: action.type, params: (await renderTemplate(action.params, ctx)) as Record<string, unknown> });
+      const params = (await renderTemplate(action.params, ctx)) as Record<string, unknown>;
+      if (action.origin !== undefined) checkOrigin(String(params.url), action.origin);
+      actions.push({ type: action.type, params });
     } catch (err) {
       return { rule: rule.id, matched: false, reason: 'render_error', error: `${action.type} (line ${action.line}): ${(err as Error).message}` };
     }
@@ -81,6 +84,17 @@ async function fetchFact(fact: Fact, event: NotionEvent, facts: FactSource | und
   }
   if (!facts) throw new Error('no Notion API access here (set notion.token, or give a fixture)');
   return facts.get(fact, event);
+}
+
+/** Templates may fill an http URL's path and query, never move it to another host. */
+function checkOrigin(url: string, origin: string): void {
+  let rendered: string;
+  try {
+    rendered = new URL(url).origin;
+  } catch {
+    throw new Error(`url "${url}" is not a valid URL`);
+  }
+  if (rendered !== origin) throw new Error(`url renders to origin ${rendered}, but the rule fixes ${origin}; templates may only fill the path and query`);
 }
 
 /** JSONata's truthiness ($boolean): empty strings, arrays, objects, 0, null and false are false. */

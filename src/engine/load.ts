@@ -142,7 +142,16 @@ function compileDocument(
   raw.actions.forEach((item, i) => {
     const [type, params] = Object.entries(item)[0]!;
     try {
-      actions.push({ type, params: compileTemplate(params ?? {}, exprOptions), line: lineOf(doc, lc, ['actions', i]) });
+      const compiled: CompiledAction = { type, params: compileTemplate(params ?? {}, exprOptions), line: lineOf(doc, lc, ['actions', i]) };
+      if (type === 'http') {
+        const origin = fixedOrigin(String((params as { url?: unknown }).url ?? ''));
+        if (!origin) {
+          add(['actions', i, type, 'url'], 'must start with a fixed scheme and host (https://example.com/…); templates may fill only the path and query');
+          return;
+        }
+        compiled.origin = origin;
+      }
+      actions.push(compiled);
     } catch (err) {
       if (!(err instanceof TemplateSyntaxError)) throw err;
       add(['actions', i, type, ...err.path], `template: ${err.message}`);
@@ -163,6 +172,18 @@ function compileDocument(
     actions,
     order,
   };
+}
+
+/** The origin written literally before any `{{` of a URL template, if it is complete. */
+function fixedOrigin(url: string): string | undefined {
+  const literal = url.split('{{')[0]!;
+  const m = /^(https?:\/\/[^/?#]+)[/?#]/i.exec(literal) ?? (url.includes('{{') ? null : /^(https?:\/\/[^/?#]+)$/i.exec(literal));
+  if (!m) return undefined;
+  try {
+    return new URL(m[1]!).origin;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Rule unit tests (`notion-rules test`) live beside rules as `*.test.yaml`; they are not rules. */

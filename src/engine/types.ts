@@ -1,4 +1,6 @@
-import type { NotionEvent } from '../model/event.js';
+import type { ActionIntent, NotionEvent } from '../model/event.js';
+
+export type { ActionIntent };
 import type { Expression } from './expression.js';
 import type { Template } from './template.js';
 
@@ -9,6 +11,8 @@ export interface CompiledAction {
   type: string;
   params: Template;
   line: number;
+  /** For `http`: the origin fixed in the rule; a rendered URL must keep it. */
+  origin?: string;
 }
 
 export interface CompiledRule {
@@ -25,11 +29,6 @@ export interface CompiledRule {
   order: number;
 }
 
-/** What the engine hands to delivery: one action with its parameters rendered. */
-export interface ActionIntent {
-  type: string;
-  params: Record<string, unknown>;
-}
 
 /** The facts fetched for an event; a fact that failed holds its error. */
 export interface Facts {
@@ -48,5 +47,6 @@ export interface FactSource {
 export type RuleOutcome =
   | { rule: string; matched: true; actions: ActionIntent[] }
   | { rule: string; matched: false; reason: 'condition_false'; values: Record<string, unknown> }
-  | { rule: string; matched: false; reason: 'condition_error' | 'fetch_error' | 'render_error'; error: string }
+  | { rule: string; matched: false; reason: 'condition_error' | 'render_error'; error: string }
+  | { rule: string; matched: false; reason: 'fetch_error'; error: string; retriable: boolean }
   | { rule: string; matched: false; reason: 'type_not_subscribed' | 'disabled' };

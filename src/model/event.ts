@@ -12,3 +12,9 @@ export interface NotionEvent {
   /** The body as received, parsed. */
   raw: Record<string, unknown>;
 }
+
+/** One action with its parameters rendered: what the engine hands to delivery, and what a job keeps. */
+export interface ActionIntent {
+  type: string;
+  params: Record<string, unknown>;
+}

@@ -1,4 +1,4 @@
-import type { NotionEvent } from '../model/event.js';
+import type { ActionIntent, NotionEvent } from '../model/event.js';
 
 export type EventStatus = 'new' | 'dispatched' | 'failed';
 
@@ -12,6 +12,91 @@ export interface StoredEvent {
   status: EventStatus;
   receivedAt: number;
   duplicates: number;
+  dispatchAttempts: number;
+  rulesVersion: string | null;
+  /** What each candidate rule did with the event (matched, condition false, errors). */
+  report: unknown;
+  error: string | null;
+}
+
+export type JobStatus = 'pending' | 'running' | 'done' | 'dead';
+
+export interface Job {
+  id: number;
+  eventId: string;
+  ruleId: string;
+  actions: ActionIntent[];
+  /** The first action not yet done: a retry resumes here. */
+  nextAction: number;
+  status: JobStatus;
+  attempts: number;
+  runAt: number;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Attempt {
+  jobId: number;
+  actionIndex: number;
+  actionType: string;
+  startedAt: number;
+  durationMs: number;
+  outcome: 'ok' | 'retry' | 'dead';
+  error?: string | null;
+  result?: unknown;
+}
+
+/** The job's state after an attempt, written in the same transaction as the attempt. */
+export interface JobUpdate {
+  nextAction: number;
+  status: JobStatus;
+  attempts: number;
+  runAt: number;
+  lastError: string | null;
+}
+
+export interface DispatchResult {
+  rulesVersion: string;
+  report: unknown;
+  jobs: Array<{ ruleId: string; actions: ActionIntent[] }>;
+}
+
+export interface SearchDocument {
+  id: string;
+  title: string;
+  text: string;
+  url: string;
+  fields: Record<string, unknown>;
+}
+
+export interface SearchHit {
+  id: string;
+  title: string;
+  url: string;
+  snippet: string;
+}
+
+/** `new` (not yet matched), `pending` (jobs to run), `processed` (all done), `dead` (a job is dead). */
+export type EventListStatus = 'new' | 'pending' | 'processed' | 'dead';
+
+export interface EventSummary {
+  id: string;
+  type: string;
+  entityId: string;
+  timestamp: string;
+  receivedAt: number;
+  status: EventListStatus;
+  duplicates: number;
+  jobs: { total: number; done: number; dead: number; pending: number };
+}
+
+export interface QueueCounts {
+  eventsToDispatch: number;
+  pending: number;
+  running: number;
+  dead: number;
+  done: number;
 }
 
 export interface StoreHealth {
@@ -33,6 +118,37 @@ export interface Store {
   getEvent(id: string): Promise<StoredEvent | undefined>;
   countEvents(): Promise<number>;
   getMeta(key: string): Promise<string | undefined>;
+
+  // --- dispatch: events to match against the rules
+  /** Leases up to `limit` new events that are due, oldest first. */
+  claimEvents(limit: number, now: number, leaseMs: number): Promise<StoredEvent[]>;
+  /** In one transaction: the jobs, the report, the event marked dispatched, the entity's latest time. */
+  completeDispatch(eventId: string, result: DispatchResult): Promise<Job[]>;
+  /** Matching could not finish (e.g. Notion unreachable): try again at `nextAt`. */
+  deferDispatch(eventId: string, error: string, nextAt: number): Promise<void>;
+  /** Whether an event with a later timestamp for this entity was already dispatched. */
+  isStale(entityId: string, timestamp: string): Promise<boolean>;
+
+  // --- jobs: one per (event, rule)
+  claimJobs(limit: number, now: number, leaseMs: number): Promise<Job[]>;
+  recordAttempt(attempt: Attempt, update: JobUpdate): Promise<void>;
+  /** When the earliest pending job is due, if any. */
+  nextRunAt(): Promise<number | undefined>;
+  /** Clears leases left by a process that died (single-process stores call it at start). */
+  releaseLeases(): Promise<void>;
+  getJobs(eventId: string): Promise<Job[]>;
+  getAttempts(jobId: number): Promise<Attempt[]>;
+  listJobs(status: JobStatus, limit: number): Promise<Job[]>;
+  listEvents(filter: { status?: EventListStatus; limit: number }): Promise<EventSummary[]>;
+  /** Puts an event's dead (or failed) jobs back in the queue; they resume at the failed action. */
+  replayEvent(eventId: string, now: number): Promise<number>;
+  replayDead(now: number): Promise<number>;
+  counts(): Promise<QueueCounts>;
+
+  // --- search index (FTS5)
+  indexDocument(doc: SearchDocument): Promise<void>;
+  deleteDocument(id: string): Promise<boolean>;
+  search(query: string, limit: number): Promise<SearchHit[]>;
   setMeta(key: string, value: string): Promise<void>;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;

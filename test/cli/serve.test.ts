@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startServer, writeConfig } from '../support/child.js';
@@ -9,6 +9,7 @@ import { SECRET } from '../support/server.js';
 import { tempDir } from '../support/tmp.js';
 
 function baseConfig(dir: string): Record<string, unknown> {
+  mkdirSync(join(dir, 'rules'), { recursive: true });
   return {
     server: { host: '127.0.0.1', port: 0 },
     store: { url: `sqlite:${join(dir, 'store.db')}` },
@@ -57,6 +58,16 @@ describe('notion-rules serve (child process)', () => {
     const retry = await postEvent(`${again.url}/webhook`, ev, SECRET);
     expect(retry.body).toMatchObject({ ok: true, duplicate: true });
     expect((await again.kill('SIGTERM')).code).toBe(0);
+  });
+
+  it('refuses to start on an invalid rules folder, listing its problems', async () => {
+    const dir = tempDir();
+    const config = baseConfig(dir);
+    writeFileSync(join(dir, 'rules', 'bad.yaml'), 'id: bad\non: page.update\nactions:\n  - log: { message: x }\n');
+    const res = await runCli(['serve', '--config', writeConfig(dir, config)], { NOTION_WEBHOOK_SECRET: SECRET });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`notion-rules: rules: ${join(dir, 'rules', 'bad.yaml')}:2: bad: on: unknown event type "page.update"`);
+    expect(res.stderr).toContain('not starting: the rules folder is invalid (1 problem)');
   });
 
   it('shuts down cleanly on SIGTERM and SIGINT', async () => {

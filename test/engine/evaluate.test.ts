@@ -63,7 +63,7 @@ describe('evaluation', () => {
     const failing = { get: async () => Promise.reject(new Error('object_not_found: Could not find page')) };
     const outcomes = await evaluateEvent(ruleSet, event(), { facts: failing });
     expect(outcomes).toEqual([
-      { rule: 'needs-page', matched: false, reason: 'fetch_error', error: 'fetch page: object_not_found: Could not find page' },
+      { rule: 'needs-page', matched: false, reason: 'fetch_error', error: 'fetch page: object_not_found: Could not find page', retriable: false },
       { rule: 'no-fetch', matched: true, actions: [{ type: 'log', params: { message: 'x' } }] },
     ]);
   });

@@ -16,7 +16,7 @@ describe('POST /webhook: every row of the SPEC §3 status table', () => {
     expect(again).toMatchObject({ status: 200, body: { ok: true, id: ev.id, duplicate: true } });
     expect(await svc.store.countEvents()).toBe(1);
     const stored = await svc.store.getEvent(String(ev.id));
-    expect(stored).toMatchObject({ duplicates: 1, status: 'new', event: { type: 'page.created', attempt_number: 1 } });
+    expect(stored).toMatchObject({ duplicates: 1, event: { type: 'page.created', attempt_number: 1 } });
   });
 
   it('stores a seed-document envelope under its event_type', async () => {

@@ -1,9 +1,11 @@
+import { mkdirSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
+import type { DeliveryHooks } from '../../src/delivery/hooks.js';
 import { createLogger } from '../../src/server/logger.js';
 import { startService, type Service } from '../../src/server/service.js';
 import type { LogLine } from './child.js';
@@ -13,6 +15,7 @@ export const SECRET = 'test-verification-token-0123456789';
 
 /** Builds a validated Config from a partial object, with a fresh SQLite file and port 0. */
 export function testConfig(overrides: Record<string, unknown> = {}, dir = tempDir()): Config {
+  mkdirSync(join(dir, 'rules'), { recursive: true });
   const base: Record<string, unknown> = {
     server: { host: '127.0.0.1', port: 0 },
     notion: { verificationToken: SECRET },
@@ -51,7 +54,7 @@ afterEach(async () => {
 });
 
 /** Starts the service in this process on 127.0.0.1:0, capturing its JSON log lines. */
-export async function startTestService(config: Config, options: { handshakeOnly?: boolean } = {}): Promise<TestService> {
+export async function startTestService(config: Config, options: { handshakeOnly?: boolean; hooks?: DeliveryHooks } = {}): Promise<TestService> {
   const logs: LogLine[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -62,4 +65,37 @@ export async function startTestService(config: Config, options: { handshakeOnly?
   const service = await startService(config, { ...options, log: createLogger(config.log.level, sink) });
   running.push(service);
   return Object.assign(service, { logs, webhook: `${service.url}${config.server.path}` });
+}
+
+/** Delivery hooks that tests can await: jobs finished, by status. */
+export class JobWatch implements DeliveryHooks {
+  readonly finished: Array<{ jobId: number; status: 'done' | 'dead' }> = [];
+  readonly actions: Array<{ type: string; outcome: string }> = [];
+  private waiters: Array<{ check: () => boolean; resolve: () => void }> = [];
+
+  onJobFinished(jobId: number, status: 'done' | 'dead'): void {
+    this.finished.push({ jobId, status });
+    this.check();
+  }
+
+  onAction(type: string, outcome: 'ok' | 'retry' | 'dead'): void {
+    this.actions.push({ type, outcome });
+    this.check();
+  }
+
+  count(status: 'done' | 'dead'): number {
+    return this.finished.filter((f) => f.status === status).length;
+  }
+
+  until(check: () => boolean, timeoutMs = 30_000): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`JobWatch: not reached in ${timeoutMs} ms: ${JSON.stringify(this.finished.slice(-5))}`)), timeoutMs);
+      this.waiters.push({ check, resolve: () => (clearTimeout(t), resolve()) });
+    });
+  }
+
+  private check(): void {
+    for (const w of [...this.waiters]) if (w.check()) (this.waiters.splice(this.waiters.indexOf(w), 1), w.resolve());
+  }
 }

@@ -32,4 +32,49 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'dispatch, jobs, attempts, search',
+    sql: `
+      ALTER TABLE events ADD COLUMN dispatch_attempts INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE events ADD COLUMN next_dispatch_at INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE events ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE events ADD COLUMN rules_version TEXT;
+      ALTER TABLE events ADD COLUMN report TEXT;
+      ALTER TABLE events ADD COLUMN error TEXT;
+      CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+        rule_id TEXT NOT NULL,
+        actions TEXT NOT NULL,
+        next_action INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        run_at INTEGER NOT NULL,
+        lease_until INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (event_id, rule_id)
+      );
+      CREATE INDEX jobs_due ON jobs (status, run_at);
+      CREATE TABLE attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        action_index INTEGER NOT NULL,
+        action_type TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        error TEXT,
+        result TEXT
+      );
+      CREATE INDEX attempts_job ON attempts (job_id);
+      CREATE TABLE entity_latest (
+        entity_id TEXT PRIMARY KEY,
+        timestamp TEXT NOT NULL
+      );
+      CREATE VIRTUAL TABLE search_index USING fts5 (doc_id UNINDEXED, title, body, url UNINDEXED, fields UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');
+    `,
+  },
 ];

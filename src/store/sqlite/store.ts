@@ -3,7 +3,23 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { NotionEvent } from '../../model/event.js';
 import { StoreUnavailableError, StoreVersionError } from '../errors.js';
-import type { InsertResult, Store, StoreHealth, StoredEvent, EventStatus } from '../types.js';
+import type {
+  Attempt,
+  DispatchResult,
+  EventListStatus,
+  EventStatus,
+  EventSummary,
+  InsertResult,
+  Job,
+  JobStatus,
+  JobUpdate,
+  QueueCounts,
+  SearchDocument,
+  SearchHit,
+  Store,
+  StoredEvent,
+  StoreHealth,
+} from '../types.js';
 import { migrations } from './migrations.js';
 
 interface PendingInsert {
@@ -21,7 +37,27 @@ interface EventRow {
   status: EventStatus;
   received_at: number;
   duplicates: number;
+  dispatch_attempts: number;
+  rules_version: string | null;
+  report: string | null;
+  error: string | null;
 }
+
+interface JobRow {
+  id: number;
+  event_id: string;
+  rule_id: string;
+  actions: string;
+  next_action: number;
+  status: JobStatus;
+  attempts: number;
+  run_at: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const EVENT_COLS = 'id, event, raw, status, received_at, duplicates, dispatch_attempts, rules_version, report, error';
 
 /**
  * The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a commit survives a
@@ -47,7 +83,67 @@ export class SqliteStore implements Store {
          ON CONFLICT (id) DO UPDATE SET duplicates = duplicates + 1
          RETURNING duplicates`,
       ),
-      get: db.prepare<[string], EventRow>('SELECT id, event, raw, status, received_at, duplicates FROM events WHERE id = ?'),
+      get: db.prepare<[string], EventRow>(`SELECT ${EVENT_COLS} FROM events WHERE id = ?`),
+      claimEvents: db.prepare<[number, number, number, number], EventRow>(
+        `UPDATE events SET lease_until = ? WHERE id IN (
+           SELECT id FROM events WHERE status = 'new' AND next_dispatch_at <= ? AND lease_until <= ?
+           ORDER BY received_at, rowid LIMIT ?)
+         RETURNING ${EVENT_COLS}`,
+      ),
+      insertJob: db.prepare<[string, string, string, number, number, number], JobRow>(
+        `INSERT INTO jobs (event_id, rule_id, actions, run_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (event_id, rule_id) DO NOTHING RETURNING *`,
+      ),
+      markDispatched: db.prepare<[string, string, string]>(
+        `UPDATE events SET status = 'dispatched', rules_version = ?, report = ?, error = NULL, lease_until = 0,
+           dispatch_attempts = dispatch_attempts + 1 WHERE id = ?`,
+      ),
+      touchEntity: db.prepare<[string, string]>(
+        `INSERT INTO entity_latest (entity_id, timestamp) VALUES (?, ?)
+         ON CONFLICT (entity_id) DO UPDATE SET timestamp = max(timestamp, excluded.timestamp)`,
+      ),
+      entityLatest: db.prepare<[string], { timestamp: string }>('SELECT timestamp FROM entity_latest WHERE entity_id = ?'),
+      deferDispatch: db.prepare<[string, number, string]>(
+        'UPDATE events SET error = ?, next_dispatch_at = ?, lease_until = 0, dispatch_attempts = dispatch_attempts + 1 WHERE id = ?',
+      ),
+      claimJobs: db.prepare<[number, number, number, number, number], JobRow>(
+        `UPDATE jobs SET status = 'running', lease_until = ?, updated_at = ? WHERE id IN (
+           SELECT id FROM jobs WHERE status = 'pending' AND run_at <= ? AND lease_until <= ?
+           ORDER BY run_at, id LIMIT ?)
+         RETURNING *`,
+      ),
+      insertAttempt: db.prepare<[number, number, string, number, number, string, string | null, string | null]>(
+        `INSERT INTO attempts (job_id, action_index, action_type, started_at, duration_ms, outcome, error, result)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      updateJob: db.prepare<[number, string, number, number, string | null, number, number]>(
+        `UPDATE jobs SET next_action = ?, status = ?, attempts = ?, run_at = ?, last_error = ?, lease_until = 0, updated_at = ?
+         WHERE id = ?`,
+      ),
+      nextRunAt: db.prepare<[], { t: number | null }>("SELECT min(run_at) AS t FROM jobs WHERE status = 'pending'"),
+      releaseJobs: db.prepare("UPDATE jobs SET status = 'pending', lease_until = 0 WHERE status = 'running'"),
+      releaseEvents: db.prepare('UPDATE events SET lease_until = 0 WHERE lease_until > 0'),
+      jobsOf: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE event_id = ? ORDER BY id'),
+      attemptsOf: db.prepare<[number], { job_id: number; action_index: number; action_type: string; started_at: number; duration_ms: number; outcome: Attempt['outcome']; error: string | null; result: string | null }>(
+        'SELECT * FROM attempts WHERE job_id = ? ORDER BY id',
+      ),
+      jobsByStatus: db.prepare<[string, number], JobRow>('SELECT * FROM jobs WHERE status = ? ORDER BY updated_at DESC, id DESC LIMIT ?'),
+      replayEvent: db.prepare<[number, number, string]>(
+        "UPDATE jobs SET status = 'pending', attempts = 0, run_at = ?, updated_at = ?, lease_until = 0 WHERE event_id = ? AND status = 'dead'",
+      ),
+      replayDead: db.prepare<[number, number]>(
+        "UPDATE jobs SET status = 'pending', attempts = 0, run_at = ?, updated_at = ?, lease_until = 0 WHERE status = 'dead'",
+      ),
+      jobCounts: db.prepare<[], { status: string; n: number }>('SELECT status, count(*) AS n FROM jobs GROUP BY status'),
+      newEvents: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM events WHERE status = 'new'"),
+      searchDelete: db.prepare<[string]>('DELETE FROM search_index WHERE doc_id = ?'),
+      searchInsert: db.prepare<[string, string, string, string, string]>(
+        'INSERT INTO search_index (doc_id, title, body, url, fields) VALUES (?, ?, ?, ?, ?)',
+      ),
+      search: db.prepare<[string, number], { doc_id: string; title: string; url: string; snippet: string }>(
+        `SELECT doc_id, title, url, snippet(search_index, 2, '[', ']', '…', 12) AS snippet
+         FROM search_index WHERE search_index MATCH ? ORDER BY rank LIMIT ?`,
+      ),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events'),
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare<[string, string]>(
@@ -134,6 +230,164 @@ export class SqliteStore implements Store {
     this.write(() => this.stmts.setMeta.run(key, value));
   }
 
+  async claimEvents(limit: number, now: number, leaseMs: number): Promise<StoredEvent[]> {
+    return this.write(() => this.stmts.claimEvents.all(now + leaseMs, now, now, limit)).map(toStored);
+  }
+
+  async completeDispatch(eventId: string, result: DispatchResult): Promise<Job[]> {
+    return this.write(() =>
+      this.db.transaction(() => {
+        const now = Date.now();
+        const jobs: Job[] = [];
+        for (const j of result.jobs) {
+          const row = this.stmts.insertJob.get(eventId, j.ruleId, JSON.stringify(j.actions), now, now, now);
+          if (row) jobs.push(toJob(row));
+        }
+        this.stmts.markDispatched.run(result.rulesVersion, JSON.stringify(result.report), eventId);
+        const ev = this.stmts.get.get(eventId);
+        if (ev) {
+          const parsed = JSON.parse(ev.event) as { entity: { id: string }; timestamp: string };
+          if (parsed.entity.id) this.stmts.touchEntity.run(parsed.entity.id, parsed.timestamp);
+        }
+        return jobs;
+      })(),
+    );
+  }
+
+  async deferDispatch(eventId: string, error: string, nextAt: number): Promise<void> {
+    this.write(() => this.stmts.deferDispatch.run(error, nextAt, eventId));
+  }
+
+  async isStale(entityId: string, timestamp: string): Promise<boolean> {
+    if (!entityId) return false;
+    const row = this.read(() => this.stmts.entityLatest.get(entityId));
+    return row !== undefined && row.timestamp > timestamp;
+  }
+
+  async claimJobs(limit: number, now: number, leaseMs: number): Promise<Job[]> {
+    return this.write(() => this.stmts.claimJobs.all(now + leaseMs, now, now, now, limit)).map(toJob);
+  }
+
+  async recordAttempt(a: Attempt, u: JobUpdate): Promise<void> {
+    this.write(() =>
+      this.db.transaction(() => {
+        this.stmts.insertAttempt.run(
+          a.jobId,
+          a.actionIndex,
+          a.actionType,
+          a.startedAt,
+          a.durationMs,
+          a.outcome,
+          a.error ?? null,
+          a.result === undefined ? null : JSON.stringify(a.result),
+        );
+        this.stmts.updateJob.run(u.nextAction, u.status, u.attempts, u.runAt, u.lastError, Date.now(), a.jobId);
+      })(),
+    );
+  }
+
+  async nextRunAt(): Promise<number | undefined> {
+    return this.read(() => this.stmts.nextRunAt.get()?.t ?? undefined);
+  }
+
+  async releaseLeases(): Promise<void> {
+    this.write(() =>
+      this.db.transaction(() => {
+        this.stmts.releaseJobs.run();
+        this.stmts.releaseEvents.run();
+      })(),
+    );
+  }
+
+  async getJobs(eventId: string): Promise<Job[]> {
+    return this.read(() => this.stmts.jobsOf.all(eventId)).map(toJob);
+  }
+
+  async getAttempts(jobId: number): Promise<Attempt[]> {
+    return this.read(() => this.stmts.attemptsOf.all(jobId)).map((r) => ({
+      jobId: r.job_id,
+      actionIndex: r.action_index,
+      actionType: r.action_type,
+      startedAt: r.started_at,
+      durationMs: r.duration_ms,
+      outcome: r.outcome,
+      error: r.error,
+      result: r.result === null ? undefined : (JSON.parse(r.result) as unknown),
+    }));
+  }
+
+  async listJobs(status: JobStatus, limit: number): Promise<Job[]> {
+    return this.read(() => this.stmts.jobsByStatus.all(status, limit)).map(toJob);
+  }
+
+  async listEvents(filter: { status?: EventListStatus; limit: number }): Promise<EventSummary[]> {
+    const having: Record<EventListStatus, string> = {
+      new: "e.status = 'new'",
+      dead: 'dead > 0',
+      pending: "e.status = 'dispatched' AND dead = 0 AND pending > 0",
+      processed: "e.status = 'dispatched' AND dead = 0 AND pending = 0",
+    };
+    const sql = `SELECT e.id, e.type, e.entity_id, e.timestamp, e.received_at, e.status, e.duplicates,
+        count(j.id) AS total,
+        coalesce(sum(j.status = 'done'), 0) AS done,
+        coalesce(sum(j.status = 'dead'), 0) AS dead,
+        coalesce(sum(j.status IN ('pending', 'running')), 0) AS pending
+      FROM events e LEFT JOIN jobs j ON j.event_id = e.id
+      GROUP BY e.id ${filter.status ? `HAVING ${having[filter.status]}` : ''}
+      ORDER BY e.received_at DESC, e.rowid DESC LIMIT ?`;
+    type Row = { id: string; type: string; entity_id: string; timestamp: string; received_at: number; status: EventStatus; duplicates: number; total: number; done: number; dead: number; pending: number };
+    const rows = this.read(() => this.db.prepare<[number], Row>(sql).all(filter.limit));
+    return rows.map((r) => ({
+      id: r.id,
+      type: r.type,
+      entityId: r.entity_id,
+      timestamp: r.timestamp,
+      receivedAt: r.received_at,
+      duplicates: r.duplicates,
+      status: r.status === 'new' ? 'new' : r.dead > 0 ? 'dead' : r.pending > 0 ? 'pending' : 'processed',
+      jobs: { total: r.total, done: r.done, dead: r.dead, pending: r.pending },
+    }));
+  }
+
+  async replayEvent(eventId: string, now: number): Promise<number> {
+    return this.write(() => this.stmts.replayEvent.run(now, now, eventId).changes);
+  }
+
+  async replayDead(now: number): Promise<number> {
+    return this.write(() => this.stmts.replayDead.run(now, now).changes);
+  }
+
+  async counts(): Promise<QueueCounts> {
+    const rows = this.read(() => this.stmts.jobCounts.all());
+    const by = Object.fromEntries(rows.map((r) => [r.status, r.n])) as Record<string, number>;
+    return {
+      eventsToDispatch: this.read(() => this.stmts.newEvents.get()!.n),
+      pending: by.pending ?? 0,
+      running: by.running ?? 0,
+      dead: by.dead ?? 0,
+      done: by.done ?? 0,
+    };
+  }
+
+  async indexDocument(doc: SearchDocument): Promise<void> {
+    this.write(() =>
+      this.db.transaction(() => {
+        this.stmts.searchDelete.run(doc.id);
+        this.stmts.searchInsert.run(doc.id, doc.title, doc.text, doc.url, JSON.stringify(doc.fields));
+      })(),
+    );
+  }
+
+  async deleteDocument(id: string): Promise<boolean> {
+    return this.write(() => this.stmts.searchDelete.run(id).changes > 0);
+  }
+
+  async search(query: string, limit: number): Promise<SearchHit[]> {
+    const match = ftsQuery(query);
+    if (!match) return [];
+    return this.read(() => this.stmts.search.all(match, limit)).map((r) => ({ id: r.doc_id, title: r.title, url: r.url, snippet: r.snippet }));
+  }
+
   async health(): Promise<StoreHealth> {
     const schemaVersion = this.closed ? 0 : currentVersion(this.db);
     const error = this.closed ? 'store is closed' : this.lastWriteError;
@@ -177,7 +431,38 @@ export class SqliteStore implements Store {
 
 function toStored(row: EventRow): StoredEvent {
   const event = { ...(JSON.parse(row.event) as Omit<NotionEvent, 'raw'>), raw: JSON.parse(row.raw) as Record<string, unknown> };
-  return { event, status: row.status, receivedAt: row.received_at, duplicates: row.duplicates };
+  return {
+    event,
+    status: row.status,
+    receivedAt: row.received_at,
+    duplicates: row.duplicates,
+    dispatchAttempts: row.dispatch_attempts,
+    rulesVersion: row.rules_version,
+    report: row.report === null ? null : (JSON.parse(row.report) as unknown),
+    error: row.error,
+  };
+}
+
+function toJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    ruleId: row.rule_id,
+    actions: JSON.parse(row.actions) as Job['actions'],
+    nextAction: row.next_action,
+    status: row.status,
+    attempts: row.attempts,
+    runAt: row.run_at,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** A user's words as an FTS5 query: every word must appear; the last may be a prefix. */
+function ftsQuery(q: string): string {
+  const words = q.match(/[\p{L}\p{N}_]+/gu) ?? [];
+  return words.map((w, i) => `"${w}"${i === words.length - 1 ? '*' : ''}`).join(' ');
 }
 
 function currentVersion(db: Database.Database): number {

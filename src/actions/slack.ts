@@ -1,0 +1,63 @@
+import { ErrorCode, LogLevel, WebClient, type WebAPICallError } from '@slack/web-api';
+import type { Logger } from 'pino';
+import type { Config } from '../config/types.js';
+import { ActionError, networkError } from './errors.js';
+import type { ActionExecutor } from './types.js';
+
+/** Slack `ok:false` errors that are Slack's trouble, not ours: worth a retry. */
+const TRANSIENT = new Set(['ratelimited', 'service_unavailable', 'fatal_error', 'internal_error', 'request_timeout', 'team_added_to_org']);
+
+/**
+ * `slack`: chat.postMessage through @slack/web-api. The client's own retries are off and rate
+ * limits are rejected at once, so delivery is the one layer that retries (and honours Retry-After).
+ */
+export function slackAction(config: Config, log: Logger): ActionExecutor {
+  let client: WebClient | undefined;
+  return async (params) => {
+    if (!config.slack.token) throw new ActionError('slack: no token configured (set SLACK_BOT_TOKEN or slack.token)', { retriable: false, code: 'not_configured' });
+    client ??= new WebClient(config.slack.token, {
+      slackApiUrl: config.slack.apiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: config.slack.timeoutMs,
+      logger: slackLogger(log),
+      logLevel: LogLevel.DEBUG,
+    });
+    try {
+      const res = await client.chat.postMessage({
+        channel: String(params.channel),
+        ...(params.text !== undefined ? { text: String(params.text) } : {}),
+        ...(params.blocks !== undefined ? { blocks: params.blocks as never } : {}),
+        ...(params.thread_ts ? { thread_ts: String(params.thread_ts) } : {}),
+        ...(params.unfurl_links !== undefined ? { unfurl_links: params.unfurl_links === true || params.unfurl_links === 'true' } : {}),
+      } as Parameters<WebClient['chat']['postMessage']>[0]);
+      return { channel: res.channel, ts: res.ts };
+    } catch (err) {
+      throw classifySlackError(err);
+    }
+  };
+}
+
+export function classifySlackError(err: unknown): ActionError {
+  const e = err as WebAPICallError;
+  switch (e.code) {
+    case ErrorCode.RateLimitedError:
+      return new ActionError(`slack: rate limited (Retry-After ${e.retryAfter}s)`, { retriable: true, retryAfterMs: e.retryAfter * 1000, code: 'ratelimited' });
+    case ErrorCode.PlatformError: {
+      const code = String(e.data.error);
+      return new ActionError(`slack: ${code}`, { retriable: TRANSIENT.has(code), code });
+    }
+    case ErrorCode.HTTPError:
+      return new ActionError(`slack: HTTP ${e.statusCode}`, { retriable: e.statusCode >= 500 || e.statusCode === 408, code: `http_${e.statusCode}` });
+    case ErrorCode.RequestError:
+      return networkError(e.original ?? e, 'slack');
+    default:
+      return networkError(err, 'slack');
+  }
+}
+
+/** The Slack client's log lines, at debug level in our log (never the console). */
+function slackLogger(log: Logger) {
+  const line = (...msg: unknown[]) => log.debug({ slackClient: true }, msg.map(String).join(' '));
+  return { debug: line, info: line, warn: line, error: line, setLevel: () => {}, getLevel: () => LogLevel.DEBUG, setName: () => {} };
+}

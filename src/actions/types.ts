@@ -1,0 +1,13 @@
+import type { Logger } from 'pino';
+import type { Store } from '../store/types.js';
+
+export interface ActionContext {
+  /** The event's id, for logs and idempotency keys. */
+  eventId: string;
+  ruleId: string;
+  log: Logger;
+  store: Store;
+}
+
+/** Runs one action. Throws ActionError (retriable or not); resolves with a small record of what it did. */
+export type ActionExecutor = (params: Record<string, unknown>, ctx: ActionContext) => Promise<Record<string, unknown> | undefined>;

@@ -1,0 +1,113 @@
+import type { Logger } from 'pino';
+import type { RuleCoordinator } from '../engine/coordinator.js';
+import { evaluateEvent } from '../engine/evaluate.js';
+import type { FactSource, RuleOutcome } from '../engine/types.js';
+import type { ActionIntent, NotionEvent } from '../model/event.js';
+import type { Store, StoredEvent } from '../store/types.js';
+import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { pageIdOf } from './facts.js';
+import type { DeliveryHooks } from './hooks.js';
+import { Pump } from './pump.js';
+
+export interface DispatcherOptions {
+  store: Store;
+  rules: RuleCoordinator;
+  /** A fresh fact source per event (its cache is the event's). */
+  facts: () => FactSource;
+  log: Logger;
+  backoff: BackoffPolicy;
+  maxAttempts: number;
+  /** Events matched at once. */
+  batch: number;
+  hooks?: DeliveryHooks;
+  /** Called when new jobs exist. */
+  onJobs: () => void;
+}
+
+const LEASE_MS = 5 * 60_000;
+const POLL_MS = 1000;
+
+/**
+ * Matches stored events against the active rule set, once each: for every event, in one
+ * transaction, one job per matched rule with its rendered actions, the match report, and the
+ * event marked dispatched. A crash before that commit just redoes the match.
+ */
+export class Dispatcher {
+  private readonly pump: Pump;
+
+  constructor(private readonly o: DispatcherOptions) {
+    this.pump = new Pump(() => this.drain(), POLL_MS, (err) => o.log.error({ err }, 'dispatcher failed; retrying'));
+  }
+
+  start(): void {
+    this.pump.start();
+  }
+
+  wake(): void {
+    this.pump.wake();
+  }
+
+  stop(timeoutMs: number): Promise<void> {
+    return this.pump.stop(timeoutMs);
+  }
+
+  /** Matches due events until none is left; returns when there is nothing to do. */
+  private async drain(): Promise<void> {
+    for (;;) {
+      const events = await this.o.store.claimEvents(this.o.batch, Date.now(), LEASE_MS);
+      if (events.length === 0) return;
+      let jobs = 0;
+      await Promise.all(
+        events.map(async (stored) => {
+          jobs += await this.dispatch(stored);
+        }),
+      );
+      if (jobs > 0) this.o.onJobs();
+    }
+  }
+
+  private async dispatch(stored: StoredEvent): Promise<number> {
+    const { event } = stored;
+    const ruleSet = this.o.rules.current; // this event finishes with the rules it started with
+    const log = this.o.log.child({ eventId: event.id, eventType: event.type });
+    const stale = await this.o.store.isStale(event.entity.id, event.timestamp);
+    const outcomes = await evaluateEvent(ruleSet, event, {
+      facts: this.o.facts(),
+      stale,
+      onCondition: (rule) => this.o.hooks?.onConditionEvaluated?.(rule.id),
+    });
+
+    const waiting = outcomes.find((o): o is Extract<RuleOutcome, { reason: 'fetch_error' }> => !o.matched && o.reason === 'fetch_error' && o.retriable);
+    if (waiting && stored.dispatchAttempts + 1 < this.o.maxAttempts) {
+      const delay = backoffDelay(stored.dispatchAttempts + 1, this.o.backoff);
+      log.warn({ ruleId: waiting.rule, err: waiting.error, retryInMs: delay }, 'Notion fetch failed; matching this event again later');
+      await this.o.store.deferDispatch(event.id, waiting.error, Date.now() + delay);
+      return 0;
+    }
+
+    for (const o of outcomes) {
+      const outcome = o.matched ? 'matched' : o.reason;
+      if (outcome !== 'type_not_subscribed' && outcome !== 'disabled') this.o.hooks?.onRuleOutcome?.(o.rule, outcome);
+      if (!o.matched && 'error' in o) log.warn({ ruleId: o.rule, reason: o.reason, err: o.error }, 'rule failed for this event');
+      else log.debug({ ruleId: o.rule, outcome }, o.matched ? 'rule matched' : 'rule did not match');
+    }
+    const jobs = outcomes.flatMap((o) => (o.matched && o.actions.length > 0 ? [{ ruleId: o.rule, actions: withDefaults(o.actions, event) }] : []));
+    const report = outcomes.map((o) => (o.matched ? { rule: o.rule, matched: true, actions: o.actions.length } : o));
+    await this.o.store.completeDispatch(event.id, { rulesVersion: ruleSet.version, report, jobs });
+    return jobs.length;
+  }
+}
+
+/** Fills what an action leaves to the event: the page of notion.* actions, the id of search.*. */
+export function withDefaults(actions: ActionIntent[], event: NotionEvent): ActionIntent[] {
+  const page = pageIdOf(event) ?? (typeof event.data.id === 'string' ? event.data.id : undefined);
+  return actions.map((a) => {
+    if ((a.type === 'notion.comment' || a.type === 'notion.update') && !a.params.page_id && !a.params.discussion_id && page) {
+      return { ...a, params: { ...a.params, page_id: page } };
+    }
+    if ((a.type === 'search.index' || a.type === 'search.delete') && !a.params.id && (page ?? event.entity.id)) {
+      return { ...a, params: { ...a.params, id: page ?? event.entity.id } };
+    }
+    return a;
+  });
+}

@@ -1,0 +1,73 @@
+import type { Client } from '@notionhq/client';
+import { ActionError } from '../actions/errors.js';
+import { classifyNotionError } from '../actions/notion-client.js';
+import { blocksText } from '../engine/props.js';
+import type { Fact, FactSource } from '../engine/types.js';
+import type { NotionEvent } from '../model/event.js';
+
+/** Blocks read for `content`, at most (10 pages of 100). */
+const MAX_BLOCK_PAGES = 10;
+
+/**
+ * The Notion API as the engine's fact source, for one event: each fact is fetched at most once,
+ * however many rules ask (the promise is shared).
+ */
+export function notionFacts(client: Client | undefined): FactSource {
+  const cache = new Map<Fact, Promise<unknown>>();
+  return {
+    get(fact, event) {
+      let p = cache.get(fact);
+      if (!p) {
+        p = load(client, fact, event);
+        cache.set(fact, p);
+      }
+      return p;
+    },
+  };
+}
+
+async function load(client: Client | undefined, fact: Fact, event: NotionEvent): Promise<unknown> {
+  if (!client) throw new ActionError('no Notion token configured (set NOTION_TOKEN): rules with fetch cannot run', { retriable: false, code: 'not_configured' });
+  try {
+    if (fact === 'page') {
+      const id = pageIdOf(event);
+      if (!id) throw new ActionError(`a ${event.entity.type || 'non-page'} event has no page to fetch`, { retriable: false, code: 'no_page' });
+      return await client.pages.retrieve({ page_id: id });
+    }
+    if (fact === 'content') {
+      const id = pageIdOf(event);
+      if (!id) throw new ActionError(`a ${event.entity.type || 'non-page'} event has no page content`, { retriable: false, code: 'no_page' });
+      const results: unknown[] = [];
+      let cursor: string | undefined;
+      for (let i = 0; i < MAX_BLOCK_PAGES; i++) {
+        const res = await client.blocks.children.list({ block_id: id, page_size: 100, ...(cursor ? { start_cursor: cursor } : {}) });
+        results.push(...res.results);
+        if (!res.has_more || !res.next_cursor) break;
+        cursor = res.next_cursor;
+      }
+      return blocksText(results);
+    }
+    const id = databaseIdOf(event);
+    if (!id) throw new ActionError('the event names no database', { retriable: false, code: 'no_database' });
+    return await client.databases.retrieve({ database_id: id });
+  } catch (err) {
+    if (err instanceof ActionError) throw err;
+    throw classifyNotionError(err, `GET ${fact}`);
+  }
+}
+
+export function pageIdOf(event: NotionEvent): string | undefined {
+  if (event.entity.type === 'page') return event.entity.id;
+  const d = event.data as { page_id?: unknown; parent?: { id?: unknown; type?: unknown } };
+  if (typeof d.page_id === 'string') return d.page_id;
+  if (d.parent?.type === 'page' && typeof d.parent.id === 'string') return d.parent.id;
+  return undefined;
+}
+
+function databaseIdOf(event: NotionEvent): string | undefined {
+  if (event.entity.type === 'database') return event.entity.id;
+  const parent = (event.data as { parent?: { database_id?: unknown; type?: unknown; id?: unknown } }).parent;
+  if (typeof parent?.database_id === 'string') return parent.database_id;
+  if (parent?.type === 'database' && typeof parent.id === 'string') return parent.id;
+  return undefined;
+}

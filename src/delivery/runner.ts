@@ -1,0 +1,120 @@
+import type { Logger } from 'pino';
+import { ActionError, networkError } from '../actions/errors.js';
+import type { ActionExecutor } from '../actions/types.js';
+import type { Job, Store } from '../store/types.js';
+import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import type { DeliveryHooks } from './hooks.js';
+import { Pump } from './pump.js';
+
+export interface RunnerOptions {
+  store: Store;
+  actions: ReadonlyMap<string, ActionExecutor>;
+  log: Logger;
+  concurrency: number;
+  maxAttempts: number;
+  backoff: BackoffPolicy;
+  hooks?: DeliveryHooks;
+}
+
+const LEASE_MS = 5 * 60_000;
+const POLL_MS = 1000;
+
+/**
+ * Runs jobs: a rule's actions in order, each success recorded before the next starts, so a retry
+ * resumes at the first unfinished action. Retriable failures back off (full jitter, Retry-After);
+ * others, and jobs out of attempts, go to dead-letter. At most `concurrency` jobs run at once.
+ */
+export class JobRunner {
+  private readonly pump: Pump;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopping = false;
+
+  constructor(private readonly o: RunnerOptions) {
+    this.pump = new Pump(() => this.fill(), POLL_MS, (err) => o.log.error({ err }, 'job runner failed; retrying'));
+  }
+
+  start(): void {
+    this.pump.start();
+  }
+
+  wake(): void {
+    this.pump.wake();
+  }
+
+  get active(): number {
+    return this.inFlight.size;
+  }
+
+  /** Takes no new jobs; waits (bounded) for running ones. Unfinished jobs resume at the next start. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    await this.pump.stop(timeoutMs);
+    if (this.inFlight.size > 0) {
+      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    }
+  }
+
+  private async fill(): Promise<void> {
+    while (!this.stopping) {
+      const free = this.o.concurrency - this.inFlight.size;
+      if (free <= 0) return;
+      const jobs = await this.o.store.claimJobs(free, Date.now(), LEASE_MS);
+      if (jobs.length === 0) break;
+      for (const job of jobs) {
+        const p: Promise<void> = this.run(job)
+          .catch((err: unknown) => this.o.log.error({ err, jobId: job.id, eventId: job.eventId, ruleId: job.ruleId }, 'job failed unexpectedly; it resumes after a restart'))
+          .finally(() => {
+            this.inFlight.delete(p);
+            this.pump.wake();
+          });
+        this.inFlight.add(p);
+      }
+    }
+    // Nothing due now: come back when the next retry is.
+    const next = await this.o.store.nextRunAt();
+    if (next !== undefined) this.pump.schedule(Math.min(POLL_MS, next - Date.now()));
+  }
+
+  private async run(job: Job): Promise<void> {
+    const log = this.o.log.child({ eventId: job.eventId, ruleId: job.ruleId, jobId: job.id });
+    for (let i = job.nextAction; i < job.actions.length; i++) {
+      const action = job.actions[i]!;
+      const started = Date.now();
+      let result: Record<string, unknown> | undefined;
+      try {
+        const exec = this.o.actions.get(action.type);
+        if (!exec) throw new ActionError(`unknown action type "${action.type}"`, { retriable: false, code: 'unknown_action' });
+        result = await exec(action.params, { eventId: job.eventId, ruleId: job.ruleId, log, store: this.o.store });
+      } catch (err) {
+        const e = err instanceof ActionError ? err : networkError(err, action.type);
+        const durationMs = Date.now() - started;
+        const attempts = job.attempts + 1;
+        const retry = e.retriable && attempts < this.o.maxAttempts;
+        const delay = retry ? backoffDelay(attempts, this.o.backoff, e.retryAfterMs) : 0;
+        const error = retry || !e.retriable ? e.message : `${e.message} (gave up after ${attempts} attempts)`;
+        await this.o.store.recordAttempt(
+          { jobId: job.id, actionIndex: i, actionType: action.type, startedAt: started, durationMs, outcome: retry ? 'retry' : 'dead', error },
+          { nextAction: i, status: retry ? 'pending' : 'dead', attempts, runAt: Date.now() + delay, lastError: error },
+        );
+        this.o.hooks?.onAction?.(action.type, retry ? 'retry' : 'dead', durationMs);
+        if (retry) {
+          log.warn({ action: action.type, actionIndex: i, attempt: attempts, retryInMs: delay, err: e.message }, 'action failed; will retry');
+          this.pump.schedule(delay);
+        } else {
+          log.error({ action: action.type, actionIndex: i, attempt: attempts, err: error }, 'action failed; job is dead (replay it with `notion-rules replay`)');
+          this.o.hooks?.onJobFinished?.(job.id, 'dead');
+        }
+        return;
+      }
+      const durationMs = Date.now() - started;
+      const last = i === job.actions.length - 1;
+      await this.o.store.recordAttempt(
+        { jobId: job.id, actionIndex: i, actionType: action.type, startedAt: started, durationMs, outcome: 'ok', result },
+        { nextAction: i + 1, status: last ? 'done' : 'running', attempts: job.attempts, runAt: job.runAt, lastError: null },
+      );
+      this.o.hooks?.onAction?.(action.type, 'ok', durationMs);
+      log.debug({ action: action.type, actionIndex: i, durationMs }, 'action done');
+    }
+    this.o.hooks?.onJobFinished?.(job.id, 'done');
+  }
+}

@@ -1,0 +1,57 @@
+import { createHmac } from 'node:crypto';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadRules } from '../../src/engine/load.js';
+import { HttpFake } from '../fakes/http-fake.js';
+import { eventFrom } from '../support/fixtures.js';
+import { postEvent } from '../support/http.js';
+import { rulesDir, ruleSetOf } from '../support/rules.js';
+import { JobWatch, SECRET, startTestService, testConfig } from '../support/server.js';
+import { evaluateEvent } from '../../src/engine/evaluate.js';
+import { normalize } from '../../src/receiver/normalize.js';
+import { tempDir } from '../support/tmp.js';
+
+let target: HttpFake;
+let url = '';
+beforeEach(async () => {
+  target = new HttpFake(() => ({ status: 204, body: {} }));
+  url = await target.start();
+});
+afterEach(() => target.stop());
+
+describe('http action', () => {
+  it('POSTs the rendered JSON body, signed with HMAC-SHA256 of the exact bytes', async () => {
+    const dir = tempDir();
+    const watch = new JobWatch();
+    const rules = rulesDir({ 'a.yaml': `id: hook\non: page.created\nactions:\n  - http:\n      url: "${url}/hooks/{{ event.entity.type }}"\n      headers: { X-Team: growth }\n      body: { id: "{{ event.id }}", n: "{{ 1 + 1 }}" }\n      sign: true\n` }, join(dir, 'rules'));
+    const svc = await startTestService(testConfig({ rules: { dir: rules }, http: { signingSecret: 'hook-secret' }, log: { level: 'warn' } }, dir), { hooks: watch });
+    const ev = eventFrom('page.created.json');
+    await postEvent(svc.webhook, ev, SECRET);
+    await watch.until(() => watch.count('done') === 1);
+    const [req] = target.requests;
+    expect(req).toMatchObject({ method: 'POST', path: '/hooks/page', body: { id: ev.id, n: 2 } });
+    expect(req!.headers['x-team']).toBe('growth');
+    const bytes = JSON.stringify({ id: ev.id, n: 2 });
+    expect(req!.headers['x-notion-rules-signature']).toBe(`sha256=${createHmac('sha256', 'hook-secret').update(bytes).digest('hex')}`);
+  });
+
+  it('templates cannot move the request to another host', async () => {
+    // Glued to the host, a template could extend it: refused when the rule loads.
+    const glued = rulesDir({ 'a.yaml': 'id: hook\non: page.created\nactions:\n  - http: { url: "https://api.example.com{{ event.data.evil }}/x" }\n' });
+    expect(loadRules(glued, { evalTimeoutMs: 100 }).problems[0]?.message).toMatch(/must start with a fixed scheme and host/);
+    // In the path, hostile values stay in the path: the rendered origin is checked again.
+    const ruleSet = ruleSetOf({ 'a.yaml': 'id: hook\non: page.created\nactions:\n  - http: { url: "https://api.example.com/{{ event.data.evil }}" }\n' });
+    for (const evil of ['@attacker.net', '\\\\attacker.net/x', '../../x']) {
+      const [o] = await evaluateEvent(ruleSet, normalize(eventFrom('page.created.json', { data: { evil } })));
+      expect(o).toMatchObject({ matched: true });
+      expect(new URL(String((o as unknown as { actions: Array<{ params: { url: string } }> }).actions[0]!.params.url)).origin).toBe('https://api.example.com');
+    }
+  });
+
+  it('a URL whose host is a template is rejected when the rule loads', () => {
+    const dir = rulesDir({ 'a.yaml': 'id: hook\non: page.created\nactions:\n  - http: { url: "{{ page.props.Webhook }}" }\n' });
+    expect(loadRules(dir, { evalTimeoutMs: 100 }).problems).toEqual([
+      expect.objectContaining({ line: 4, where: 'hook', message: expect.stringContaining('actions[0].http.url: must start with a fixed scheme and host') }),
+    ]);
+  });
+});

@@ -1,0 +1,102 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A scripted failure for the next matching requests. */
+export type Fault =
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+  | { kind: 'hang' };
+
+export interface Recorded {
+  method: string;
+  path: string;
+  body: unknown;
+  headers: IncomingMessage['headers'];
+  at: number;
+  /** What the fake answered. */
+  status: number;
+}
+
+/** The shared plumbing of the fakes: a real HTTP server on 127.0.0.1 with scripted faults. */
+export class HttpFake {
+  readonly requests: Recorded[] = [];
+  private readonly faults: Fault[] = [];
+  private persistent: Fault | undefined;
+  private readonly hung = new Set<ServerResponse>();
+  private server: Server | undefined;
+  private readonly waiters: Array<{ check: () => boolean; resolve: () => void }> = [];
+
+  constructor(private readonly handle: (req: Recorded) => { status: number; body: unknown; headers?: Record<string, string> }) {}
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => void this.onRequest(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.hung) res.destroy();
+    this.hung.clear();
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** The next `times` requests get `fault`. */
+  failNext(times: number, fault: Fault): void {
+    for (let i = 0; i < times; i++) this.faults.push(fault);
+  }
+
+  /** Every request gets `fault` until `recover()`. */
+  failAll(fault: Fault): void {
+    this.persistent = fault;
+  }
+
+  recover(): void {
+    this.persistent = undefined;
+    this.faults.length = 0;
+  }
+
+  /** Resolves once `check()` holds (checked after every request). */
+  until(check: () => boolean, timeoutMs = 30_000): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`fake: condition not met in ${timeoutMs} ms (${this.requests.length} requests seen)`)), timeoutMs);
+      this.waiters.push({ check, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString();
+    const type = req.headers['content-type'] ?? '';
+    let body: unknown = text;
+    if (type.includes('json') && text) body = JSON.parse(text);
+    else if (type.includes('x-www-form-urlencoded')) body = Object.fromEntries(new URLSearchParams(text));
+    const rec: Recorded = { method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0]!, body, headers: req.headers, at: Date.now(), status: 0 };
+
+    const fault = this.faults.shift() ?? this.persistent;
+    if (fault?.kind === 'hang') {
+      rec.status = -1;
+      this.requests.push(rec);
+      this.hung.add(res);
+      res.on('close', () => this.hung.delete(res));
+      this.notify();
+      return;
+    }
+    const answer = fault?.kind === 'status' ? { status: fault.status, body: fault.body ?? {}, headers: fault.headers } : this.handle(rec);
+    rec.status = answer.status;
+    this.requests.push(rec);
+    res.writeHead(answer.status, { 'content-type': 'application/json', ...(answer.headers ?? {}) });
+    res.end(JSON.stringify(answer.body));
+    this.notify();
+  }
+
+  private notify(): void {
+    for (const w of [...this.waiters]) {
+      if (w.check()) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  }
+}
