@@ -6,6 +6,7 @@ const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error']);
 export const logAction: ActionExecutor = async (params, ctx) => {
   const level = LEVELS.has(String(params.level)) ? (String(params.level) as 'info') : 'info';
   const fields = params.fields && typeof params.fields === 'object' ? (params.fields as Record<string, unknown>) : {};
-  ctx.log[level]({ ...fields, eventId: ctx.eventId, ruleId: ctx.ruleId, action: 'log' }, String(params.message ?? ''));
+  // ctx.log already carries eventId, ruleId and jobId.
+  ctx.log[level]({ ...fields, action: 'log' }, String(params.message ?? ''));
   return undefined;
 };
