@@ -64,7 +64,7 @@ export function loadRules(dir: string, options: LoadOptions): LoadResult {
       problems.push({ file, message: `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
       continue;
     }
-    hash.update(relative(dir, file)).update('\0').update(text).update('\0');
+    hashFile(hash, dir, file, text);
     const lc = new LineCounter();
     const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
     const list = Array.isArray(docs) ? docs : [];
@@ -172,6 +172,23 @@ function compileDocument(
     actions,
     order,
   };
+}
+
+function hashFile(hash: ReturnType<typeof createHash>, dir: string, file: string, text: string): void {
+  hash.update(relative(dir, file)).update('\0').update(text).update('\0');
+}
+
+/** The folder's version (content hash) as loadRules computes it, without parsing anything. */
+export function rulesVersion(dir: string): string {
+  const hash = createHash('sha256');
+  for (const file of listRuleFiles(dir)) {
+    try {
+      hashFile(hash, dir, file, readFileSync(file, 'utf8'));
+    } catch {
+      hash.update(`unreadable:${file}`);
+    }
+  }
+  return hash.digest('hex').slice(0, 12);
 }
 
 /** The origin written literally before any `{{` of a URL template, if it is complete. */

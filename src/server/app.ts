@@ -3,7 +3,10 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import type { NotionEvent } from '../model/event.js';
 import type { Store } from '../store/types.js';
-import { healthRoute } from './routes/health.js';
+import type { Metrics } from './metrics.js';
+import { adminRoutes, type AdminOptions } from './routes/admin.js';
+import { healthRoute, type HealthOptions } from './routes/health.js';
+import { metricsRoute } from './routes/metrics.js';
 import { webhookRoute, type RejectReason } from './routes/webhook.js';
 
 export interface AppDeps {
@@ -15,6 +18,10 @@ export interface AppDeps {
   onStored?: (event: NotionEvent) => void;
   onDuplicate?: (event: NotionEvent) => void;
   onRejected?: (reason: RejectReason) => void;
+  metrics?: Metrics;
+  /** Admin API wiring; the routes exist only when security.adminToken is set. */
+  admin?: Omit<AdminOptions, 'token' | 'store'>;
+  health?: HealthOptions['sections'];
 }
 
 /** The composition root of the HTTP surface: one plugin per feature. */
@@ -41,6 +48,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.onDuplicate ? { onDuplicate: deps.onDuplicate } : {}),
     ...(deps.onRejected ? { onRejected: deps.onRejected } : {}),
   });
-  await app.register(healthRoute, { store, startedAt });
+  await app.register(healthRoute, { store, startedAt, ...(deps.health ? { sections: deps.health } : {}) });
+  if (deps.metrics) await app.register(metricsRoute, { metrics: deps.metrics });
+  if (config.security.adminToken && deps.admin) {
+    await app.register(adminRoutes, { ...deps.admin, token: config.security.adminToken, store });
+  }
   return app;
 }

@@ -3,12 +3,16 @@ import type { Logger } from 'pino';
 import { createNotionClient } from '../actions/notion-client.js';
 import { createActions } from '../actions/registry.js';
 import type { Config } from '../config/types.js';
-import type { Problem } from '../config/errors.js';
+import { formatProblem, type Problem } from '../config/errors.js';
 import { Dispatcher } from '../delivery/dispatcher.js';
 import { notionFacts } from '../delivery/facts.js';
 import type { DeliveryHooks } from '../delivery/hooks.js';
 import { JobRunner } from '../delivery/runner.js';
 import { RuleCoordinator } from '../engine/coordinator.js';
+import { EventTypes } from '../engine/event-types.js';
+import { RulesWatcher } from '../engine/watch.js';
+import { Metrics } from './metrics.js';
+import { reloadView } from './routes/admin.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { buildApp } from './app.js';
@@ -31,6 +35,7 @@ export interface Service {
   app: FastifyInstance;
   store: Store;
   rules: RuleCoordinator;
+  metrics: Metrics;
   dispatcher: Dispatcher;
   runner: JobRunner;
   log: Logger;
@@ -51,7 +56,15 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const rules = started.coordinator;
   const store = await openStore(config.store.url);
   const notion = createNotionClient(config, log);
-  const delivery = { backoff: config.delivery.backoff, maxAttempts: config.delivery.maxAttempts, log, store, ...(options.hooks ? { hooks: options.hooks } : {}) };
+  const metrics = new Metrics(store);
+  const types = new EventTypes(config.rules.extraEventTypes);
+  metrics.reloaded(rules.lastReload, rules.current);
+  rules.onReload((status, ruleSet) => {
+    metrics.reloaded(status, ruleSet);
+    if (status.ok) log.info({ trigger: status.trigger, rulesVersion: ruleSet.version, rules: ruleSet.rules.length, durationMs: status.durationMs }, 'rules reloaded');
+    else log.error({ trigger: status.trigger, problems: status.problems.map(formatProblem), activeVersion: ruleSet.version }, 'rules reload failed; the running rules stay');
+  });
+  const delivery = { backoff: config.delivery.backoff, maxAttempts: config.delivery.maxAttempts, log, store, hooks: metrics.hooks(options.hooks) };
   const runner = new JobRunner({ ...delivery, actions: createActions(config, notion, log), concurrency: config.delivery.concurrency });
   const dispatcher = new Dispatcher({
     ...delivery,
@@ -64,7 +77,33 @@ export async function startService(config: Config, options: ServiceOptions = {})
   try {
     // One process owns the SQLite store: leases left by a crashed run are void.
     await store.releaseLeases();
-    app = await buildApp({ config, store, log, handshakeOnly: options.handshakeOnly ?? false, onStored: () => dispatcher.wake() });
+    app = await buildApp({
+      config,
+      store,
+      log,
+      handshakeOnly: options.handshakeOnly ?? false,
+      onStored: (event) => {
+        metrics.eventStored(types.isKnown(event.type) ? event.type : 'other');
+        dispatcher.wake();
+      },
+      onDuplicate: () => metrics.eventDuplicate(),
+      onRejected: (reason) => metrics.eventRejected(reason),
+      metrics,
+      admin: { rules, onReplay: () => runner.wake() },
+      health: async () => {
+        const degraded: string[] = [];
+        const last = rules.lastReload;
+        if (!last.ok) degraded.push(`the last rules reload failed (${last.problems.length} problem${last.problems.length === 1 ? '' : 's'}); version ${rules.current.version} is running`);
+        let queue: Record<string, number> | { error: string };
+        try {
+          const c = await store.counts();
+          queue = { depth: c.pending + c.running, awaitingMatch: c.eventsToDispatch, dead: c.dead };
+        } catch (err) {
+          queue = { error: (err as Error).message };
+        }
+        return { degraded, rules: { version: rules.current.version, count: rules.current.rules.length, lastReload: reloadView(rules) }, queue };
+      },
+    });
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (err) {
     await store.close();
@@ -74,9 +113,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const watcher = config.rules.watch ? new RulesWatcher(rules, { debounceMs: 150, pollIntervalMs: config.rules.pollIntervalMs, log }) : undefined;
   if (!options.handshakeOnly) {
     dispatcher.start();
     runner.start();
+    await watcher?.start();
   }
   log.info(
     {
@@ -97,11 +138,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
       const budget = config.server.shutdownTimeoutMs;
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, budget).unref());
       await Promise.race([app.close(), timeout]);
+      await watcher?.stop();
       // Events already stored are matched at the next start; running actions get the same budget.
       await dispatcher.stop(budget);
       await runner.stop(budget);
       await store.close();
       log.info('stopped');
     })());
-  return { app, store, rules, dispatcher, runner, log, url, stop };
+  return { app, store, rules, metrics, dispatcher, runner, log, url, stop };
 }

@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 /** A scripted failure for the next matching requests. */
 export type Fault =
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Answer normally, but only after `ms`. */
+  | { kind: 'slow'; ms: number };
 
 export interface Recorded {
   method: string;
@@ -19,6 +21,8 @@ export interface Recorded {
 /** The shared plumbing of the fakes: a real HTTP server on 127.0.0.1 with scripted faults. */
 export class HttpFake {
   readonly requests: Recorded[] = [];
+  /** Requests that have arrived, answered or not yet. */
+  arrived = 0;
   private readonly faults: Fault[] = [];
   private persistent: Fault | undefined;
   private readonly hung = new Set<ServerResponse>();
@@ -65,6 +69,8 @@ export class HttpFake {
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.arrived++;
+    this.notify();
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString();
@@ -83,6 +89,7 @@ export class HttpFake {
       this.notify();
       return;
     }
+    if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.ms));
     const answer = fault?.kind === 'status' ? { status: fault.status, body: fault.body ?? {}, headers: fault.headers } : this.handle(rec);
     rec.status = answer.status;
     this.requests.push(rec);

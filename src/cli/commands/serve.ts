@@ -23,11 +23,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (handshakeOnly) {
     service.log.warn('handshake-only mode: waiting for Notion\'s verification token; events are refused until you restart with NOTION_WEBHOOK_SECRET set');
   }
-  process.on('SIGHUP', () => {
-    const status = service.rules.reload('SIGHUP');
-    if (status.ok) service.log.info({ rulesVersion: status.version, rules: service.rules.current.rules.length }, 'rules reloaded');
-    else service.log.error({ problems: status.problems }, 'rules reload failed; the running rules stay');
-  });
+  // Logged (and counted) by the service, like every other reload trigger.
+  process.on('SIGHUP', () => service.rules.reload('SIGHUP'));
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       service.log.info({ signal }, 'signal received');

@@ -1,0 +1,91 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DeliveryHooks } from '../delivery/hooks.js';
+import type { ReloadStatus } from '../engine/coordinator.js';
+import type { RuleSet } from '../engine/rule-set.js';
+import type { Store } from '../store/types.js';
+import type { RejectReason } from './routes/webhook.js';
+
+/**
+ * The service's Prometheus metrics. One registry per service (tests run several in one process);
+ * queue gauges are read from the store at scrape time.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly received = new Counter({ name: 'notion_rules_events_received_total', help: 'Events stored (first delivery), by event type.', labelNames: ['type'], registers: [this.registry] });
+  private readonly duplicates = new Counter({ name: 'notion_rules_events_duplicate_total', help: 'Deliveries of an event id already stored.', registers: [this.registry] });
+  private readonly rejected = new Counter({ name: 'notion_rules_events_rejected_total', help: 'Webhook requests refused, by reason.', labelNames: ['reason'], registers: [this.registry] });
+  private readonly ruleOutcomes = new Counter({ name: 'notion_rules_rule_evaluations_total', help: 'Rules evaluated for an event, by rule id and outcome (matched, condition_false, condition_error, fetch_error, render_error).', labelNames: ['rule', 'outcome'], registers: [this.registry] });
+  private readonly matches = new Counter({ name: 'notion_rules_rule_matches_total', help: 'Events a rule matched, by rule id.', labelNames: ['rule'], registers: [this.registry] });
+  private readonly conditionErrors = new Counter({ name: 'notion_rules_condition_errors_total', help: 'Conditions that threw or timed out, by rule id.', labelNames: ['rule'], registers: [this.registry] });
+  private readonly actions = new Counter({ name: 'notion_rules_actions_total', help: 'Action attempts, by action type and outcome (ok, retry, dead).', labelNames: ['type', 'outcome'], registers: [this.registry] });
+  private readonly actionSeconds = new Histogram({ name: 'notion_rules_action_duration_seconds', help: 'Time an action attempt took, by action type.', labelNames: ['type'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
+  private readonly reloads = new Counter({ name: 'notion_rules_rules_reloads_total', help: 'Rule reloads, by result (success, failure) and trigger.', labelNames: ['result', 'trigger'], registers: [this.registry] });
+  private readonly lastReloadOk = new Gauge({ name: 'notion_rules_rules_last_reload_successful', help: '1 when the last reload succeeded, 0 when it failed and older rules are running.', registers: [this.registry] });
+  private readonly lastReloadAt = new Gauge({ name: 'notion_rules_rules_last_reload_success_timestamp_seconds', help: 'When the rules were last loaded successfully.', registers: [this.registry] });
+  private readonly rulesActive = new Gauge({ name: 'notion_rules_rules_active', help: 'Enabled rules in the active rule set.', registers: [this.registry] });
+  private readonly rulesInfo = new Gauge({ name: 'notion_rules_rules_version_info', help: 'The active rule set version (content hash) as a label.', labelNames: ['version'], registers: [this.registry] });
+
+  constructor(store: Store) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'notion_rules_' });
+    const registry = this.registry;
+    let cached: Promise<Awaited<ReturnType<Store['counts']>>> | undefined;
+    // One store query per scrape for all queue gauges.
+    const counts = () => (cached ??= store.counts().finally(() => setImmediate(() => (cached = undefined))));
+    const gauge = (name: string, help: string, pick: (c: Awaited<ReturnType<Store['counts']>>) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        async collect() {
+          try {
+            this.set(pick(await counts()));
+          } catch {
+            // the store is down: /health says so; leave the last value
+          }
+        },
+      });
+    gauge('notion_rules_queue_depth', 'Jobs waiting or running.', (c) => c.pending + c.running);
+    gauge('notion_rules_events_awaiting_match', 'Stored events not yet matched against the rules.', (c) => c.eventsToDispatch);
+    gauge('notion_rules_dead_jobs', 'Jobs in dead letters.', (c) => c.dead);
+  }
+
+  eventStored(type: string): void {
+    this.received.inc({ type });
+  }
+
+  eventDuplicate(): void {
+    this.duplicates.inc();
+  }
+
+  eventRejected(reason: RejectReason): void {
+    this.rejected.inc({ reason });
+  }
+
+  reloaded(status: ReloadStatus, ruleSet: RuleSet): void {
+    this.reloads.inc({ result: status.ok ? 'success' : 'failure', trigger: status.trigger });
+    this.lastReloadOk.set(status.ok ? 1 : 0);
+    if (status.ok) this.lastReloadAt.set(status.at.getTime() / 1000);
+    this.rulesActive.set(ruleSet.rules.length);
+    this.rulesInfo.reset();
+    this.rulesInfo.set({ version: ruleSet.version }, 1);
+  }
+
+  /** Delivery hooks feeding the counters; `next` also gets every call (tests, other listeners). */
+  hooks(next?: DeliveryHooks): DeliveryHooks {
+    return {
+      onRuleOutcome: (rule, outcome) => {
+        this.ruleOutcomes.inc({ rule, outcome });
+        if (outcome === 'matched') this.matches.inc({ rule });
+        if (outcome === 'condition_error') this.conditionErrors.inc({ rule });
+        next?.onRuleOutcome?.(rule, outcome);
+      },
+      onConditionEvaluated: (rule) => next?.onConditionEvaluated?.(rule),
+      onAction: (type, outcome, ms) => {
+        this.actions.inc({ type, outcome });
+        this.actionSeconds.observe({ type }, ms / 1000);
+        next?.onAction?.(type, outcome, ms);
+      },
+      onJobFinished: (id, status) => next?.onJobFinished?.(id, status),
+    };
+  }
+}

@@ -1,0 +1,109 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import type { RuleCoordinator } from '../../engine/coordinator.js';
+import type { EventListStatus, Store } from '../../store/types.js';
+
+export interface AdminOptions {
+  token: string;
+  store: Store;
+  rules: RuleCoordinator;
+  /** Called after a replay queued jobs. */
+  onReplay: () => void;
+}
+
+const STATUSES = new Set<EventListStatus>(['new', 'pending', 'processed', 'dead']);
+
+/** The admin API under /admin, behind `Authorization: Bearer <security.adminToken>`. */
+export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) => {
+  const expected = digest(opts.token);
+  app.addHook('onRequest', async (req, reply) => {
+    const header = req.headers.authorization ?? '';
+    const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+    // Compare digests: constant time whatever the lengths.
+    if (!given || !timingSafeEqual(digest(given), expected)) {
+      return reply.code(401).header('www-authenticate', 'Bearer realm="notion-rules"').send({ error: 'unauthorized' });
+    }
+  });
+
+  app.get('/admin/rules', async () => {
+    const current = opts.rules.current;
+    return {
+      version: current.version,
+      count: current.rules.length,
+      loadedAt: current.loadedAt.toISOString(),
+      lastReload: reloadView(opts.rules),
+      rules: current.all.map((r) => ({
+        id: r.id,
+        description: r.description ?? null,
+        enabled: r.enabled,
+        file: r.file,
+        line: r.line,
+        on: r.on,
+        fetch: r.fetch,
+        when: r.when?.source ?? null,
+        actions: r.actions.map((a) => a.type),
+      })),
+    };
+  });
+
+  app.post('/admin/reload', async (_req, reply) => {
+    const status = opts.rules.reload('admin');
+    return reply.code(status.ok ? 200 : 422).send({ activeVersion: opts.rules.current.version, ...reloadView(opts.rules) });
+  });
+
+  app.get<{ Querystring: { status?: string; limit?: string } }>('/admin/events', async (req, reply) => {
+    const status = req.query.status as EventListStatus | undefined;
+    if (status && !STATUSES.has(status)) return reply.code(400).send({ error: 'invalid_status', detail: `status must be one of ${[...STATUSES].join(', ')}` });
+    const limit = Math.min(1000, Math.max(1, Number(req.query.limit) || 100));
+    return { events: await opts.store.listEvents({ limit, ...(status ? { status } : {}) }) };
+  });
+
+  app.get<{ Params: { id: string } }>('/admin/events/:id', async (req, reply) => {
+    const stored = await opts.store.getEvent(req.params.id);
+    if (!stored) return reply.code(404).send({ error: 'not_found' });
+    const jobs = await opts.store.getJobs(req.params.id);
+    return {
+      event: stored.event,
+      status: stored.status,
+      receivedAt: new Date(stored.receivedAt).toISOString(),
+      duplicates: stored.duplicates,
+      rulesVersion: stored.rulesVersion,
+      rules: stored.report,
+      error: stored.error,
+      jobs: await Promise.all(jobs.map(async (j) => ({ ...j, attempts: await opts.store.getAttempts(j.id) }))),
+    };
+  });
+
+  app.post<{ Params: { id: string } }>('/admin/events/:id/replay', async (req, reply) => {
+    if (!(await opts.store.getEvent(req.params.id))) return reply.code(404).send({ error: 'not_found' });
+    const replayed = await opts.store.replayEvent(req.params.id, Date.now());
+    if (replayed > 0) opts.onReplay();
+    return { replayed };
+  });
+
+  app.get<{ Querystring: { limit?: string } }>('/admin/dead', async (req) => {
+    const limit = Math.min(1000, Math.max(1, Number(req.query.limit) || 100));
+    return { jobs: await opts.store.listJobs('dead', limit) };
+  });
+
+  app.get<{ Querystring: { q?: string; limit?: string } }>('/admin/search', async (req, reply) => {
+    if (!req.query.q) return reply.code(400).send({ error: 'missing_query', detail: 'give ?q=words' });
+    return { hits: await opts.store.search(req.query.q, Math.min(100, Math.max(1, Number(req.query.limit) || 20))) };
+  });
+};
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+export function reloadView(rules: RuleCoordinator) {
+  const last = rules.lastReload;
+  return {
+    at: last.at.toISOString(),
+    ok: last.ok,
+    trigger: last.trigger,
+    version: last.version,
+    durationMs: last.durationMs,
+    problems: last.problems,
+  };
+}
