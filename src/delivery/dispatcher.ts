@@ -3,7 +3,7 @@ import type { RuleCoordinator } from '../engine/coordinator.js';
 import { evaluateEvent } from '../engine/evaluate.js';
 import type { FactSource, RuleOutcome } from '../engine/types.js';
 import type { ActionIntent, NotionEvent } from '../model/event.js';
-import type { Store, StoredEvent } from '../store/types.js';
+import type { DispatchResult, Store, StoredEvent } from '../store/types.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { pageIdOf } from './facts.js';
 import type { DeliveryHooks } from './hooks.js';
@@ -51,22 +51,20 @@ export class Dispatcher {
     return this.pump.stop(timeoutMs);
   }
 
-  /** Matches due events until none is left; returns when there is nothing to do. */
+  /** Matches due events until none is left; each batch is committed in one transaction. */
   private async drain(): Promise<void> {
     for (;;) {
       const events = await this.o.store.claimEvents(this.o.batch, Date.now(), LEASE_MS);
       if (events.length === 0) return;
-      let jobs = 0;
-      await Promise.all(
-        events.map(async (stored) => {
-          jobs += await this.dispatch(stored);
-        }),
-      );
-      if (jobs > 0) this.o.onJobs();
+      const results = (await Promise.all(events.map((stored) => this.match(stored)))).filter((r): r is DispatchResult => r !== undefined);
+      if (results.length === 0) continue;
+      const jobs = await this.o.store.completeDispatch(results);
+      if (jobs.length > 0) this.o.onJobs();
     }
   }
 
-  private async dispatch(stored: StoredEvent): Promise<number> {
+  /** Evaluates one event; undefined when it must wait (Notion unreachable) and was deferred. */
+  private async match(stored: StoredEvent): Promise<DispatchResult | undefined> {
     const { event } = stored;
     const ruleSet = this.o.rules.current; // this event finishes with the rules it started with
     const log = this.o.log.child({ eventId: event.id, eventType: event.type });
@@ -82,19 +80,23 @@ export class Dispatcher {
       const delay = backoffDelay(stored.dispatchAttempts + 1, this.o.backoff);
       log.warn({ ruleId: waiting.rule, err: waiting.error, retryInMs: delay }, 'Notion fetch failed; matching this event again later');
       await this.o.store.deferDispatch(event.id, waiting.error, Date.now() + delay);
-      return 0;
+      return undefined;
     }
 
     for (const o of outcomes) {
       const outcome = o.matched ? 'matched' : o.reason;
       if (outcome !== 'type_not_subscribed' && outcome !== 'disabled') this.o.hooks?.onRuleOutcome?.(o.rule, outcome);
       if (!o.matched && 'error' in o) log.warn({ ruleId: o.rule, reason: o.reason, err: o.error }, 'rule failed for this event');
-      else log.debug({ ruleId: o.rule, outcome }, o.matched ? 'rule matched' : 'rule did not match');
+      else if (log.isLevelEnabled('debug')) log.debug({ ruleId: o.rule, outcome }, o.matched ? 'rule matched' : 'rule did not match');
     }
-    const jobs = outcomes.flatMap((o) => (o.matched && o.actions.length > 0 ? [{ ruleId: o.rule, actions: withDefaults(o.actions, event) }] : []));
-    const report = outcomes.map((o) => (o.matched ? { rule: o.rule, matched: true, actions: o.actions.length } : o));
-    await this.o.store.completeDispatch(event.id, { rulesVersion: ruleSet.version, report, jobs });
-    return jobs.length;
+    return {
+      eventId: event.id,
+      entityId: event.entity.id,
+      timestamp: event.timestamp,
+      rulesVersion: ruleSet.version,
+      report: outcomes.map((o) => (o.matched ? { rule: o.rule, matched: true, actions: o.actions.length } : o)),
+      jobs: outcomes.flatMap((o) => (o.matched && o.actions.length > 0 ? [{ ruleId: o.rule, actions: withDefaults(o.actions, event) }] : [])),
+    };
   }
 }
 

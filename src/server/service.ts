@@ -70,7 +70,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     ...delivery,
     rules,
     facts: () => notionFacts(notion),
-    batch: Math.max(16, config.delivery.concurrency * 4),
+    batch: 128,
     onJobs: () => runner.wake(),
   });
   let app: FastifyInstance;

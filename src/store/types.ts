@@ -57,6 +57,10 @@ export interface JobUpdate {
 }
 
 export interface DispatchResult {
+  eventId: string;
+  /** The event's entity and time, for staleness of later events. */
+  entityId: string;
+  timestamp: string;
   rulesVersion: string;
   report: unknown;
   jobs: Array<{ ruleId: string; actions: ActionIntent[] }>;
@@ -122,8 +126,8 @@ export interface Store {
   // --- dispatch: events to match against the rules
   /** Leases up to `limit` new events that are due, oldest first. */
   claimEvents(limit: number, now: number, leaseMs: number): Promise<StoredEvent[]>;
-  /** In one transaction: the jobs, the report, the event marked dispatched, the entity's latest time. */
-  completeDispatch(eventId: string, result: DispatchResult): Promise<Job[]>;
+  /** In one transaction, for a batch of events: their jobs and reports, each event marked dispatched. */
+  completeDispatch(results: DispatchResult[]): Promise<Job[]>;
   /** Matching could not finish (e.g. Notion unreachable): try again at `nextAt`. */
   deferDispatch(eventId: string, error: string, nextAt: number): Promise<void>;
   /** Whether an event with a later timestamp for this entity was already dispatched. */

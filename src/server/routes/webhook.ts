@@ -98,7 +98,7 @@ export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts
     try {
       const { duplicate } = await store.insertEvent(event, text);
       if (duplicate) {
-        log.info({ eventId: event.id, eventType: event.type }, 'duplicate event ignored');
+        log.debug({ eventId: event.id, eventType: event.type }, 'duplicate event ignored');
         opts.onDuplicate?.(event);
         return { ok: true, id: event.id, duplicate: true };
       }

@@ -22,11 +22,10 @@ import type {
 } from '../types.js';
 import { migrations } from './migrations.js';
 
-interface PendingInsert {
-  event: NotionEvent;
-  raw: string;
-  receivedAt: number;
-  resolve: (r: InsertResult) => void;
+/** A write waiting for the next group commit. */
+interface PendingWrite {
+  run: () => unknown;
+  resolve: (value: never) => void;
   reject: (e: Error) => void;
 }
 
@@ -66,7 +65,7 @@ const EVENT_COLS = 'id, event, raw, status, received_at, duplicates, dispatch_at
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
-  private pending: PendingInsert[] = [];
+  private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private lastWriteError: string | undefined;
   private closed = false;
@@ -171,9 +170,22 @@ export class SqliteStore implements Store {
   }
 
   insertEvent(event: NotionEvent, raw: string): Promise<InsertResult> {
+    const receivedAt = Date.now();
+    const { raw: _raw, ...rest } = event;
+    return this.groupCommit(() => {
+      const row = this.stmts.insert.get(event.id, event.type, event.entity.id, event.entity.type, event.timestamp, receivedAt, JSON.stringify(rest), raw);
+      return { duplicate: (row?.duplicates ?? 0) > 0 };
+    });
+  }
+
+  /**
+   * Runs `run` in the transaction shared by every write queued in this tick: one commit (one
+   * fsync) for many events or action records, each promise settled only after that commit.
+   */
+  private groupCommit<T>(run: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('store is closed'));
-    return new Promise((resolve, reject) => {
-      this.pending.push({ event, raw, receivedAt: Date.now(), resolve, reject });
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ run, resolve: resolve as (v: never) => void, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -186,31 +198,16 @@ export class SqliteStore implements Store {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    const results: InsertResult[] = [];
+    let results: unknown[];
     try {
-      this.db.transaction(() => {
-        for (const p of batch) {
-          const { raw: _raw, ...rest } = p.event;
-          const row = this.stmts.insert.get(
-            p.event.id,
-            p.event.type,
-            p.event.entity.id,
-            p.event.entity.type,
-            p.event.timestamp,
-            p.receivedAt,
-            JSON.stringify(rest),
-            p.raw,
-          );
-          results.push({ duplicate: (row?.duplicates ?? 0) > 0 });
-        }
-      })();
+      results = this.db.transaction(() => batch.map((p) => p.run()))();
       this.lastWriteError = undefined;
     } catch (err) {
       const e = this.unavailable(err);
       for (const p of batch) p.reject(e);
       return;
     }
-    batch.forEach((p, i) => p.resolve(results[i]!));
+    batch.forEach((p, i) => p.resolve(results[i] as never));
   }
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
@@ -234,20 +231,18 @@ export class SqliteStore implements Store {
     return this.write(() => this.stmts.claimEvents.all(now + leaseMs, now, now, limit)).map(toStored);
   }
 
-  async completeDispatch(eventId: string, result: DispatchResult): Promise<Job[]> {
+  async completeDispatch(results: DispatchResult[]): Promise<Job[]> {
     return this.write(() =>
       this.db.transaction(() => {
         const now = Date.now();
         const jobs: Job[] = [];
-        for (const j of result.jobs) {
-          const row = this.stmts.insertJob.get(eventId, j.ruleId, JSON.stringify(j.actions), now, now, now);
-          if (row) jobs.push(toJob(row));
-        }
-        this.stmts.markDispatched.run(result.rulesVersion, JSON.stringify(result.report), eventId);
-        const ev = this.stmts.get.get(eventId);
-        if (ev) {
-          const parsed = JSON.parse(ev.event) as { entity: { id: string }; timestamp: string };
-          if (parsed.entity.id) this.stmts.touchEntity.run(parsed.entity.id, parsed.timestamp);
+        for (const r of results) {
+          for (const j of r.jobs) {
+            const row = this.stmts.insertJob.get(r.eventId, j.ruleId, JSON.stringify(j.actions), now, now, now);
+            if (row) jobs.push(toJob(row));
+          }
+          this.stmts.markDispatched.run(r.rulesVersion, JSON.stringify(r.report), r.eventId);
+          if (r.entityId) this.stmts.touchEntity.run(r.entityId, r.timestamp);
         }
         return jobs;
       })(),
@@ -268,22 +263,20 @@ export class SqliteStore implements Store {
     return this.write(() => this.stmts.claimJobs.all(now + leaseMs, now, now, now, limit)).map(toJob);
   }
 
-  async recordAttempt(a: Attempt, u: JobUpdate): Promise<void> {
-    this.write(() =>
-      this.db.transaction(() => {
-        this.stmts.insertAttempt.run(
-          a.jobId,
-          a.actionIndex,
-          a.actionType,
-          a.startedAt,
-          a.durationMs,
-          a.outcome,
-          a.error ?? null,
-          a.result === undefined ? null : JSON.stringify(a.result),
-        );
-        this.stmts.updateJob.run(u.nextAction, u.status, u.attempts, u.runAt, u.lastError, Date.now(), a.jobId);
-      })(),
-    );
+  recordAttempt(a: Attempt, u: JobUpdate): Promise<void> {
+    return this.groupCommit(() => {
+      this.stmts.insertAttempt.run(
+        a.jobId,
+        a.actionIndex,
+        a.actionType,
+        a.startedAt,
+        a.durationMs,
+        a.outcome,
+        a.error ?? null,
+        a.result === undefined ? null : JSON.stringify(a.result),
+      );
+      this.stmts.updateJob.run(u.nextAction, u.status, u.attempts, u.runAt, u.lastError, Date.now(), a.jobId);
+    });
   }
 
   async nextRunAt(): Promise<number | undefined> {

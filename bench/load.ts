@@ -1,0 +1,40 @@
+import autocannon from 'autocannon';
+import type { EventStream } from './events.js';
+
+export interface LoadResult {
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  durationS: number;
+}
+
+/** Drives `url` with signed events from `stream` on 127.0.0.1, bounded by time or count. */
+export async function load(url: string, stream: EventStream, opts: { connections: number; durationS?: number; amount?: number }): Promise<LoadResult> {
+  const result = await autocannon({
+    url,
+    connections: opts.connections,
+    ...(opts.amount ? { amount: opts.amount } : { duration: opts.durationS ?? 10 }),
+    timeout: 10,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req: autocannon.Request) => {
+          const e = stream.next();
+          return { ...req, method: 'POST', path: '/webhook', body: e.body, headers: { 'content-type': 'application/json', 'x-notion-signature': e.signature } };
+        },
+      },
+    ],
+  });
+  return {
+    requests: result.requests.total,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    durationS: result.duration,
+  };
+}

@@ -1,0 +1,40 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+export interface Running {
+  proc: ChildProcess;
+  url: string;
+  /** Peak resident memory so far (VmHWM), in MB. */
+  peakRssMb(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts `node args…` and waits for its "listening" line (pino JSON or plain). */
+export function start(args: string[], env: Record<string, string> = {}): Promise<Running> {
+  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code} before listening`)));
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      let url: string | undefined;
+      if (line.startsWith('listening ')) url = line.slice('listening '.length);
+      else if (line.includes('"notion-rules listening"')) url = (JSON.parse(line) as { url: string }).url;
+      if (!url) return;
+      proc.removeAllListeners('exit');
+      resolve({
+        proc,
+        url,
+        peakRssMb: () => {
+          const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
+          return m ? Math.round(Number(m[1]) / 1024) : NaN;
+        },
+        stop: () =>
+          new Promise<void>((done) => {
+            if (proc.exitCode !== null) return done();
+            proc.once('exit', () => done());
+            proc.kill('SIGTERM');
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,197 @@
+/**
+ * `npm run bench`: notion-rules against a bare Fastify route, in one run, as ratios.
+ * Everything runs on 127.0.0.1 and stops by itself. `--quick` runs each scenario briefly.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { FakeSlack } from '../test/fakes/slack.js';
+import { eventStream } from './events.js';
+import { load, type LoadResult } from './load.js';
+import { start } from './processes.js';
+
+const quick = process.argv.includes('--quick');
+const DURATION = quick ? 2 : 10;
+const CONNECTIONS = 50;
+const E2E_EVENTS = quick ? 1000 : 5000;
+const RELOADS = quick ? 5 : 20;
+const SECRET = 'bench-secret';
+const ADMIN = 'bench-admin-token-0123456789';
+const root = fileURLToPath(new URL('../../', import.meta.url)); // dist-bench/bench → repo
+const cli = join(root, 'dist/cli/main.js');
+const work = mkdtempSync(join(tmpdir(), 'nr-bench-'));
+
+function rulesFolder(name: string, files: Record<string, string>): string {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
+  return dir;
+}
+
+/** 10 rules that every page event reaches (type match + a JSONata condition, false in the end). */
+function tenCandidates(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 10; i++) {
+    files[`match-${i}.yaml`] = `id: match-${i}\non: ${i % 2 ? 'page.*' : '[page.created, page.properties_updated, page.content_updated]'}\nwhen: event.data.parent.type = "data_source" and event.authors[0].type = "bot-${i}"\nactions:\n  - log: { level: debug, message: "{{ event.id }}" }\n`;
+  }
+  return files;
+}
+
+function thousandRules(): Record<string, string> {
+  const files = tenCandidates();
+  const others = ['database.created', 'database.deleted', 'data_source.moved', 'comment.deleted', 'page.locked', 'view.*', 'block.*', 'file_upload.*', 'database.*'];
+  for (let i = 0; i < 990; i++) {
+    files[`other-${String(i).padStart(4, '0')}.yaml`] = `id: other-${i}\non: ${others[i % others.length]}\nwhen: event.data.x = ${i}\nactions:\n  - log: { message: "{{ event.id }} ${i}" }\n`;
+  }
+  return files;
+}
+
+function configFor(name: string, rulesDir: string, extra: Record<string, unknown> = {}): string {
+  const dir = join(work, `${name}-data`);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'config.yaml');
+  writeFileSync(
+    file,
+    stringify({
+      server: { host: '127.0.0.1', port: 0 },
+      store: { url: `sqlite:${join(dir, 'store.db')}` },
+      rules: { dir: rulesDir, watch: false },
+      security: { adminToken: ADMIN },
+      log: { level: 'info' }, // quiet per event; the bench reads the "listening" line
+      ...extra,
+    }),
+  );
+  return file;
+}
+
+async function notionRules(name: string, rulesDir: string, extra: Record<string, unknown> = {}) {
+  return start([cli, 'serve', '--config', configFor(name, rulesDir, extra)], { NOTION_WEBHOOK_SECRET: SECRET });
+}
+
+const stream = () => eventStream(SECRET, { duplicateShare: 0.1 });
+const rows: Array<Record<string, string | number>> = [];
+const fmt = (r: LoadResult, bare?: LoadResult) => ({
+  'req/s': Math.round(r.rps),
+  'p50 ms': r.p50,
+  'p99 ms': r.p99,
+  errors: r.errors + r.non2xx,
+  'vs bare': bare ? `${Math.round((r.rps / bare.rps) * 100)} %` : '100 %',
+});
+
+async function main(): Promise<void> {
+  const results: Record<string, unknown> = {};
+  process.stderr.write(`notion-rules bench${quick ? ' (quick)' : ''}: ${DURATION} s per run, ${CONNECTIONS} connections, 10 % duplicates\n`);
+
+  // Reference and scenario 1: ingest.
+  const bare = await start([join(root, 'dist-bench/bench/bare-server.js')]);
+  const bareRes = await load(`${bare.url}/webhook`, stream(), { connections: CONNECTIONS, durationS: DURATION });
+  await bare.stop();
+  rows.push({ scenario: 'bare Fastify route', ...fmt(bareRes) });
+
+  const none = rulesFolder('ingest', { 'quiet.yaml': 'id: quiet\non: database.deleted\nactions:\n  - log: { message: x }\n' });
+  const nr1 = await notionRules('ingest', none);
+  const ingest = await load(`${nr1.url}/webhook`, stream(), { connections: CONNECTIONS, durationS: DURATION });
+  await nr1.stop();
+  rows.push({ scenario: '1 ingest (verify, dedupe, commit)', ...fmt(ingest, bareRes) });
+
+  // Scenario 2: rule scale.
+  const nr10 = await notionRules('rules10', rulesFolder('rules10', tenCandidates()));
+  const r10 = await load(`${nr10.url}/webhook`, stream(), { connections: CONNECTIONS, durationS: DURATION });
+  const rss10 = nr10.peakRssMb();
+  await nr10.stop();
+  rows.push({ scenario: '2a 10 rules, all candidates', ...fmt(r10, bareRes), 'peak RSS MB': rss10 });
+  const thousand = rulesFolder('rules1000', thousandRules());
+  const nr1000 = await notionRules('rules1000', thousand);
+  const r1000 = await load(`${nr1000.url}/webhook`, stream(), { connections: CONNECTIONS, durationS: DURATION });
+  const rss1000 = nr1000.peakRssMb();
+  await nr1000.stop();
+  rows.push({ scenario: '2b 1,000 rules, 10 candidates', ...fmt(r1000, bareRes), 'peak RSS MB': rss1000 });
+
+  // Scenario 3: end to end into a fake Slack.
+  const slack = new FakeSlack();
+  await slack.start();
+  const nrE2e = await notionRules('e2e', rulesFolder('e2e', { 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' }), {
+    slack: { token: slack.token, apiUrl: slack.url },
+    delivery: { concurrency: 64 },
+  });
+  const e2eStream = eventStream(SECRET, { duplicateShare: 0, types: ['page.created'] });
+  const t0 = Date.now();
+  const sent = await load(`${nrE2e.url}/webhook`, e2eStream, { connections: CONNECTIONS, amount: E2E_EVENTS });
+  await slack.untilMessages(E2E_EVENTS, 120_000).catch(() => undefined);
+  const lastAt = Math.max(...slack.http.requests.map((r) => r.at));
+  await new Promise((r) => setTimeout(r, 500)); // a late duplicate would show up here
+  const e2eSeconds = (lastAt - t0) / 1000;
+  const rssE2e = nrE2e.peakRssMb();
+  await nrE2e.stop();
+  await slack.stop();
+  const delivered = slack.messages.length;
+  const unique = new Set(slack.messages.map((m) => m.text)).size;
+  rows.push({
+    scenario: `3 end to end: ${E2E_EVENTS} events → Slack`,
+    'req/s': Math.round(sent.rps),
+    'p50 ms': sent.p50,
+    'p99 ms': sent.p99,
+    errors: sent.errors + sent.non2xx,
+    'actions/s': Math.round(delivered / e2eSeconds),
+    delivered: `${delivered} (${unique} distinct)`,
+    'peak RSS MB': rssE2e,
+  });
+
+  // Scenario 4: reloads of 1,000 rules under ingest load.
+  const nrReload = await notionRules('reload', thousand);
+  const reloadTimes: number[] = [];
+  let reloadFailures = 0;
+  const loading = load(`${nrReload.url}/webhook`, stream(), { connections: CONNECTIONS, durationS: DURATION });
+  for (let i = 0; i < RELOADS; i++) {
+    await new Promise((r) => setTimeout(r, ((DURATION * 1000) / (RELOADS + 1)) * 0.9));
+    const res = await fetch(`${nrReload.url}/admin/reload`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } });
+    const body = (await res.json()) as { durationMs: number };
+    if (res.status !== 200) reloadFailures++;
+    reloadTimes.push(body.durationMs);
+  }
+  const underReload = await loading;
+  await nrReload.stop();
+  reloadTimes.sort((a, b) => a - b);
+  const reloadP50 = reloadTimes[Math.floor(reloadTimes.length / 2)]!;
+  const reloadMax = reloadTimes[reloadTimes.length - 1]!;
+  rows.push({ scenario: `4 ingest during ${RELOADS} reloads of 1,000 rules`, ...fmt(underReload, bareRes), reload: `p50 ${reloadP50} ms, max ${reloadMax} ms, ${reloadFailures} failed` });
+
+  console.table(rows);
+  const summary = {
+    ingestVsBare: ingest.rps / bareRes.rps,
+    ingestP99Ms: ingest.p99,
+    rules1000Vs10: r1000.rps / r10.rps,
+    e2eActionsPerSecond: delivered / e2eSeconds,
+    e2eDelivered: delivered,
+    e2eDistinct: unique,
+    e2eExpected: E2E_EVENTS,
+    reloadP50Ms: reloadP50,
+    reloadMaxMs: reloadMax,
+    reloadFailedRequests: underReload.errors + underReload.non2xx,
+    peakRssMb: { rules10: rss10, rules1000: rss1000, e2e: rssE2e },
+  };
+  const targets = [
+    ['ingest ≥ 60 % of bare, p99 ≤ 20 ms', summary.ingestVsBare >= 0.6 && summary.ingestP99Ms <= 20, `${Math.round(summary.ingestVsBare * 100)} %, p99 ${summary.ingestP99Ms} ms`],
+    ['1,000 rules ≥ 80 % of 10 rules', summary.rules1000Vs10 >= 0.8, `${Math.round(summary.rules1000Vs10 * 100)} %`],
+    ['end to end ≥ 2,000 actions/s, exactly N', summary.e2eActionsPerSecond >= 2000 && delivered === E2E_EVENTS && unique === E2E_EVENTS, `${Math.round(summary.e2eActionsPerSecond)}/s, ${delivered} of ${E2E_EVENTS}`],
+    ['reload of 1,000 rules ≤ 1 s, 0 failed requests', reloadMax <= 1000 && summary.reloadFailedRequests === 0 && reloadFailures === 0, `max ${reloadMax} ms, ${summary.reloadFailedRequests} failed`],
+    ['peak RSS ≤ 200 MB', Math.max(rss10, rss1000, rssE2e) <= 200, `${Math.max(rss10, rss1000, rssE2e)} MB`],
+  ] as const;
+  console.log('\ntargets:');
+  for (const [name, ok, got] of targets) console.log(`  ${ok ? 'met   ' : 'MISSED'} ${name}: ${got}`);
+
+  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${process.platform} ${process.arch}` };
+  Object.assign(results, { date: new Date().toISOString(), quick, machine, settings: { durationS: DURATION, connections: CONNECTIONS, duplicateShare: 0.1, e2eEvents: E2E_EVENTS, reloads: RELOADS }, rows, summary, targets: targets.map(([name, ok, got]) => ({ name, met: ok, got })) });
+  const out = join(root, 'bench/results', `${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}${quick ? '-quick' : ''}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nmachine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\nresults: ${out}`);
+}
+
+try {
+  await main();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
