@@ -13,6 +13,7 @@ export interface LoadResult {
 
 /** Drives `url` with signed events from `stream` on 127.0.0.1, bounded by time or count. */
 export async function load(url: string, stream: EventStream, opts: { connections: number; durationS?: number; amount?: number }): Promise<LoadResult> {
+
   const result = await autocannon({
     url,
     connections: opts.connections,
@@ -37,4 +38,13 @@ export async function load(url: string, stream: EventStream, opts: { connections
     non2xx: result.non2xx,
     durationS: result.duration,
   };
+}
+
+/** `amount` events, generated and signed before the clock starts; says when the first went out. */
+export async function loadTimed(url: string, stream: EventStream, opts: { connections: number; amount: number }): Promise<{ result: LoadResult; startedAt: number }> {
+  const ready = Array.from({ length: opts.amount }, () => stream.next());
+  let i = 0;
+  const replay: EventStream = { next: () => ready[i++]! };
+  const startedAt = Date.now();
+  return { result: await load(url, replay, { connections: opts.connections, durationS: 600, amount: opts.amount }), startedAt };
 }

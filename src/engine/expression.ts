@@ -29,19 +29,25 @@ export class ExpressionSyntaxError extends Error {
 const STACK_LIMIT = 300;
 const SEQUENCE_LIMIT = 100_000;
 
+/**
+ * Parses `source` now (so syntax errors surface at load time) and builds the evaluator on first
+ * use, then keeps it: in a large folder most rules are never candidates for a given event
+ * stream, and an evaluator holds its own environment (~16 KB).
+ */
 export function compileExpression(source: string, options: ExpressionOptions): Expression {
-  let expr: jsonata.Expression;
+  const create = () => jsonata(source, { timeout: options.timeoutMs, stack: STACK_LIMIT, sequence: SEQUENCE_LIMIT });
+  let paths: string[];
   try {
-    expr = jsonata(source, { timeout: options.timeoutMs, stack: STACK_LIMIT, sequence: SEQUENCE_LIMIT });
+    paths = collectPaths(create().ast());
   } catch (err) {
     const e = err as { message?: string; position?: number; token?: string };
     throw new ExpressionSyntaxError(e.message ?? String(err), Math.max(1, e.position ?? 1));
   }
-  const paths = collectPaths(expr.ast());
+  let expr: jsonata.Expression | undefined;
   let readers: jsonata.Expression[] | undefined;
   return {
     source,
-    evaluate: (input) => expr.evaluate(input).catch((err: unknown) => Promise.reject(evaluationError(err, options))),
+    evaluate: (input) => (expr ??= create()).evaluate(input).catch((err: unknown) => Promise.reject(evaluationError(err, options))),
     paths,
     explain: async (input) => {
       readers ??= paths.map((p) => jsonata(p, { timeout: options.timeoutMs }));
