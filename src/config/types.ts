@@ -17,7 +17,7 @@ export interface Config {
   security: { allowUnsigned: boolean; adminToken?: string };
   rules: { dir: string; watch: boolean; evalTimeoutMs: number; pollIntervalMs: number; extraEventTypes: string[] };
   store: { url: string; retentionDays: number };
-  delivery: { concurrency: number; maxAttempts: number; backoff: { baseMs: number; maxMs: number } };
+  delivery: { concurrency: number; maxAttempts: number; leaseMs: number; backoff: { baseMs: number; maxMs: number } };
   search: { url?: string };
   health: { minSuccessRate: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };

@@ -17,6 +17,8 @@ export interface DispatcherOptions {
   log: Logger;
   backoff: BackoffPolicy;
   maxAttempts: number;
+  /** How long claimed events are ours before another replica may match them. */
+  leaseMs: number;
   /** Events matched at once. */
   batch: number;
   hooks?: DeliveryHooks;
@@ -24,7 +26,6 @@ export interface DispatcherOptions {
   onJobs: () => void;
 }
 
-const LEASE_MS = 5 * 60_000;
 const POLL_MS = 1000;
 
 /**
@@ -54,7 +55,7 @@ export class Dispatcher {
   /** Matches due events until none is left; each batch is committed in one transaction. */
   private async drain(): Promise<void> {
     for (;;) {
-      const events = await this.o.store.claimEvents(this.o.batch, Date.now(), LEASE_MS);
+      const events = await this.o.store.claimEvents(this.o.batch, Date.now(), this.o.leaseMs);
       if (events.length === 0) return;
       const results = (await Promise.all(events.map((stored) => this.match(stored)))).filter((r): r is DispatchResult => r !== undefined);
       if (results.length === 0) continue;

@@ -12,11 +12,12 @@ export interface RunnerOptions {
   log: Logger;
   concurrency: number;
   maxAttempts: number;
+  /** How long a claimed job is ours; renewed every quarter of it while it runs. */
+  leaseMs: number;
   backoff: BackoffPolicy;
   hooks?: DeliveryHooks;
 }
 
-const LEASE_MS = 5 * 60_000;
 const POLL_MS = 1000;
 
 /**
@@ -27,6 +28,8 @@ const POLL_MS = 1000;
 export class JobRunner {
   private readonly pump: Pump;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly running = new Set<number>();
+  private heartbeat: NodeJS.Timeout | undefined;
   private stopping = false;
 
   constructor(private readonly o: RunnerOptions) {
@@ -35,6 +38,12 @@ export class JobRunner {
 
   start(): void {
     this.pump.start();
+    this.heartbeat = setInterval(() => {
+      if (this.running.size === 0) return;
+      // Renewed well before expiry, so only a dead replica's jobs are taken over.
+      this.o.store.extendLeases([...this.running], Date.now() + this.o.leaseMs).catch((err: unknown) => this.o.log.warn({ err }, 'could not renew job leases'));
+    }, this.o.leaseMs / 4);
+    this.heartbeat.unref();
   }
 
   wake(): void {
@@ -48,6 +57,7 @@ export class JobRunner {
   /** Takes no new jobs; waits (bounded) for running ones. Unfinished jobs resume at the next start. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
     await this.pump.stop(timeoutMs);
     if (this.inFlight.size > 0) {
       await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
@@ -58,12 +68,14 @@ export class JobRunner {
     while (!this.stopping) {
       const free = this.o.concurrency - this.inFlight.size;
       if (free <= 0) return;
-      const jobs = await this.o.store.claimJobs(free, Date.now(), LEASE_MS);
+      const jobs = await this.o.store.claimJobs(free, Date.now(), this.o.leaseMs);
       if (jobs.length === 0) break;
       for (const job of jobs) {
+        this.running.add(job.id);
         const p: Promise<void> = this.run(job)
           .catch((err: unknown) => this.o.log.error({ err, jobId: job.id, eventId: job.eventId, ruleId: job.ruleId }, 'job failed unexpectedly; it resumes after a restart'))
           .finally(() => {
+            this.running.delete(job.id);
             this.inFlight.delete(p);
             this.pump.wake();
           });
@@ -92,10 +104,11 @@ export class JobRunner {
         const retry = e.retriable && attempts < this.o.maxAttempts;
         const delay = retry ? backoffDelay(attempts, this.o.backoff, e.retryAfterMs) : 0;
         const error = retry || !e.retriable ? e.message : `${e.message} (gave up after ${attempts} attempts)`;
-        await this.o.store.recordAttempt(
+        const owned = await this.o.store.recordAttempt(
           { jobId: job.id, actionIndex: i, actionType: action.type, startedAt: started, durationMs, outcome: retry ? 'retry' : 'dead', error },
           { nextAction: i, status: retry ? 'pending' : 'dead', attempts, runAt: Date.now() + delay, lastError: error },
         );
+        if (!owned) return this.lost(log, i);
         this.o.hooks?.onAction?.(action.type, retry ? 'retry' : 'dead', durationMs);
         if (retry) {
           log.warn({ action: action.type, actionIndex: i, attempt: attempts, retryInMs: delay, err: e.message }, 'action failed; will retry');
@@ -108,13 +121,19 @@ export class JobRunner {
       }
       const durationMs = Date.now() - started;
       const last = i === job.actions.length - 1;
-      await this.o.store.recordAttempt(
+      const owned = await this.o.store.recordAttempt(
         { jobId: job.id, actionIndex: i, actionType: action.type, startedAt: started, durationMs, outcome: 'ok', result },
         { nextAction: i + 1, status: last ? 'done' : 'running', attempts: job.attempts, runAt: job.runAt, lastError: null },
       );
+      if (!owned) return this.lost(log, i);
       this.o.hooks?.onAction?.(action.type, 'ok', durationMs);
       log.debug({ action: action.type, actionIndex: i, durationMs }, 'action done');
     }
     this.o.hooks?.onJobFinished?.(job.id, 'done');
+  }
+
+  /** Another replica holds this job now (our lease expired): leave it to them. */
+  private lost(log: Logger, actionIndex: number): void {
+    log.warn({ actionIndex }, 'job lease lost to another replica; it continues there (this action may have run twice)');
   }
 }

@@ -64,7 +64,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     if (status.ok) log.info({ trigger: status.trigger, rulesVersion: ruleSet.version, rules: ruleSet.rules.length, durationMs: status.durationMs }, 'rules reloaded');
     else log.error({ trigger: status.trigger, problems: status.problems.map(formatProblem), activeVersion: ruleSet.version }, 'rules reload failed; the running rules stay');
   });
-  const delivery = { backoff: config.delivery.backoff, maxAttempts: config.delivery.maxAttempts, log, store, hooks: metrics.hooks(options.hooks) };
+  const delivery = { backoff: config.delivery.backoff, maxAttempts: config.delivery.maxAttempts, leaseMs: config.delivery.leaseMs, log, store, hooks: metrics.hooks(options.hooks) };
   const runner = new JobRunner({ ...delivery, actions: createActions(config, notion, log), concurrency: config.delivery.concurrency });
   const dispatcher = new Dispatcher({
     ...delivery,

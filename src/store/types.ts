@@ -106,6 +106,8 @@ export interface QueueCounts {
 export interface StoreHealth {
   ok: boolean;
   kind: 'sqlite' | 'postgres';
+  /** This process's identity in leases (several replicas share a PostgreSQL store). */
+  replica?: string;
   /** The last write error, while writes are failing. */
   error?: string;
   schemaVersion: number;
@@ -134,8 +136,15 @@ export interface Store {
   isStale(entityId: string, timestamp: string): Promise<boolean>;
 
   // --- jobs: one per (event, rule)
+  /** Leases up to `limit` due jobs (and jobs whose lease expired: their replica died). */
   claimJobs(limit: number, now: number, leaseMs: number): Promise<Job[]>;
-  recordAttempt(attempt: Attempt, update: JobUpdate): Promise<void>;
+  /**
+   * Records an attempt and the job's new state in one transaction. False when this process no
+   * longer holds the job's lease (another replica took it over): the caller must stop the job.
+   */
+  recordAttempt(attempt: Attempt, update: JobUpdate): Promise<boolean>;
+  /** Extends the leases of running jobs (a heartbeat for long actions). */
+  extendLeases(jobIds: number[], until: number): Promise<void>;
   /** When the earliest pending job is due, if any. */
   nextRunAt(): Promise<number | undefined>;
   /** Clears leases left by a process that died (single-process stores call it at start). */

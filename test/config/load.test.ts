@@ -23,7 +23,7 @@ describe('config', () => {
     expect(c.security.allowUnsigned).toBe(false);
     expect(c.rules).toMatchObject({ dir: './rules', watch: true, evalTimeoutMs: 100, pollIntervalMs: 5000 });
     expect(c.store.url).toBe('sqlite:./data/notion-rules.db');
-    expect(c.delivery).toEqual({ concurrency: 8, maxAttempts: 8, backoff: { baseMs: 1000, maxMs: 600000 } });
+    expect(c.delivery).toEqual({ concurrency: 8, maxAttempts: 8, leaseMs: 60000, backoff: { baseMs: 1000, maxMs: 600000 } });
     expect(c.log.level).toBe('info');
     expect(Object.isFrozen(c.server)).toBe(true);
   });

@@ -263,7 +263,8 @@ export class SqliteStore implements Store {
     return this.write(() => this.stmts.claimJobs.all(now + leaseMs, now, now, now, limit)).map(toJob);
   }
 
-  recordAttempt(a: Attempt, u: JobUpdate): Promise<void> {
+  /** One process owns a SQLite store, so the lease is always ours. */
+  recordAttempt(a: Attempt, u: JobUpdate): Promise<boolean> {
     return this.groupCommit(() => {
       this.stmts.insertAttempt.run(
         a.jobId,
@@ -276,7 +277,12 @@ export class SqliteStore implements Store {
         a.result === undefined ? null : JSON.stringify(a.result),
       );
       this.stmts.updateJob.run(u.nextAction, u.status, u.attempts, u.runAt, u.lastError, Date.now(), a.jobId);
+      return true;
     });
+  }
+
+  async extendLeases(): Promise<void> {
+    // Leases only matter between processes; a SQLite store has one.
   }
 
   async nextRunAt(): Promise<number | undefined> {

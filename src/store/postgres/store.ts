@@ -1,0 +1,407 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import pg from 'pg';
+import type { NotionEvent } from '../../model/event.js';
+import { StoreUnavailableError, StoreVersionError } from '../errors.js';
+import type {
+  Attempt,
+  DispatchResult,
+  EventListStatus,
+  EventStatus,
+  EventSummary,
+  InsertResult,
+  Job,
+  JobStatus,
+  JobUpdate,
+  QueueCounts,
+  SearchDocument,
+  SearchHit,
+  Store,
+  StoredEvent,
+  StoreHealth,
+} from '../types.js';
+import { migrations } from './migrations.js';
+
+type Row = Record<string, unknown>;
+const EVENT_COLS = 'id, event, raw, status, received_at, duplicates, dispatch_attempts, rules_version, report, error';
+
+/** Codes that mean "the database is there but cannot take this now": answer 503, retry later. */
+const UNAVAILABLE = /^(08|53|57P0|58)/;
+
+/**
+ * The multi-replica store. Dedupe is the primary key (`INSERT … ON CONFLICT`), queues are drained
+ * with `FOR UPDATE SKIP LOCKED` under leases carrying this replica's id, so a replica killed
+ * mid-job has its job taken over when the lease expires, resumed at the first unfinished action.
+ */
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  private lastError: string | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly replica: string,
+  ) {}
+
+  static async open(url: string, replica = process.env.NOTION_RULES_REPLICA_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`): Promise<PostgresStore> {
+    const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+    pool.on('error', () => {}); // an idle client's error; the next query reports it
+    try {
+      await migrate(pool);
+    } catch (err) {
+      await pool.end();
+      if (err instanceof StoreVersionError) throw err;
+      throw new StoreUnavailableError(`cannot open PostgreSQL store: ${(err as Error).message}`, (err as { code?: string }).code);
+    }
+    return new PostgresStore(pool, replica);
+  }
+
+  private async q(sql: string, params: unknown[] = [], client: pg.Pool | pg.PoolClient = this.pool): Promise<Row[]> {
+    if (this.closed) throw new StoreUnavailableError('store is closed');
+    try {
+      const res = await client.query(sql, params);
+      this.lastError = undefined;
+      return res.rows as Row[];
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code && !UNAVAILABLE.test(code) && !['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(code)) throw err;
+      this.lastError = `${code ?? ''} ${(err as Error).message}`.trim();
+      throw new StoreUnavailableError(this.lastError, code);
+    }
+  }
+
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreUnavailableError('store is closed');
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      throw new StoreUnavailableError(this.lastError, (err as { code?: string }).code);
+    }
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async insertEvent(event: NotionEvent, raw: string): Promise<InsertResult> {
+    const { raw: _raw, ...rest } = event;
+    const rows = await this.q(
+      `INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (id) DO UPDATE SET duplicates = events.duplicates + 1
+       RETURNING duplicates`,
+      [event.id, event.type, event.entity.id, event.entity.type, event.timestamp, Date.now(), JSON.stringify(rest), raw],
+    );
+    return { duplicate: Number(rows[0]?.duplicates ?? 0) > 0 };
+  }
+
+  async getEvent(id: string): Promise<StoredEvent | undefined> {
+    const [row] = await this.q(`SELECT ${EVENT_COLS} FROM events WHERE id = $1`, [id]);
+    return row && toStored(row);
+  }
+
+  async countEvents(): Promise<number> {
+    return Number((await this.q('SELECT count(*) AS n FROM events'))[0]!.n);
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    return (await this.q('SELECT value FROM meta WHERE key = $1', [key]))[0]?.value as string | undefined;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.q('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+  }
+
+  async claimEvents(limit: number, now: number, leaseMs: number): Promise<StoredEvent[]> {
+    const rows = await this.q(
+      `UPDATE events SET lease_until = $1, lease_owner = $2 WHERE id IN (
+         SELECT id FROM events WHERE status = 'new' AND next_dispatch_at <= $3 AND lease_until <= $3
+         ORDER BY received_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+       RETURNING ${EVENT_COLS}`,
+      [now + leaseMs, this.replica, now, limit],
+    );
+    return rows.map(toStored);
+  }
+
+  async completeDispatch(results: DispatchResult[]): Promise<Job[]> {
+    return this.guard(() =>
+      this.tx(async (c) => {
+        const now = Date.now();
+        const jobs: Job[] = [];
+        for (const r of results) {
+          // Only while still new: a replica whose lease expired must not overwrite another's result.
+          const updated = await c.query(
+            `UPDATE events SET status = 'dispatched', rules_version = $1, report = $2, error = NULL, lease_until = 0,
+               dispatch_attempts = dispatch_attempts + 1 WHERE id = $3 AND status = 'new'`,
+            [r.rulesVersion, JSON.stringify(r.report), r.eventId],
+          );
+          if (updated.rowCount === 0) continue;
+          for (const j of r.jobs) {
+            const res = await c.query(
+              `INSERT INTO jobs (event_id, rule_id, actions, run_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $4, $4)
+               ON CONFLICT (event_id, rule_id) DO NOTHING RETURNING *`,
+              [r.eventId, j.ruleId, JSON.stringify(j.actions), now],
+            );
+            if (res.rows[0]) jobs.push(toJob(res.rows[0] as Row));
+          }
+          if (r.entityId) {
+            await c.query(
+              `INSERT INTO entity_latest (entity_id, timestamp) VALUES ($1, $2)
+               ON CONFLICT (entity_id) DO UPDATE SET timestamp = greatest(entity_latest.timestamp, excluded.timestamp)`,
+              [r.entityId, r.timestamp],
+            );
+          }
+        }
+        return jobs;
+      }),
+    );
+  }
+
+  async deferDispatch(eventId: string, error: string, nextAt: number): Promise<void> {
+    await this.q('UPDATE events SET error = $1, next_dispatch_at = $2, lease_until = 0, dispatch_attempts = dispatch_attempts + 1 WHERE id = $3', [error, nextAt, eventId]);
+  }
+
+  async isStale(entityId: string, timestamp: string): Promise<boolean> {
+    if (!entityId) return false;
+    const [row] = await this.q('SELECT timestamp FROM entity_latest WHERE entity_id = $1', [entityId]);
+    return row !== undefined && String(row.timestamp) > timestamp;
+  }
+
+  async claimJobs(limit: number, now: number, leaseMs: number): Promise<Job[]> {
+    const rows = await this.q(
+      `UPDATE jobs SET status = 'running', lease_until = $1, lease_owner = $2, updated_at = $3 WHERE id IN (
+         SELECT id FROM jobs
+         WHERE (status = 'pending' AND run_at <= $3) OR (status = 'running' AND lease_until <= $3)
+         ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [now + leaseMs, this.replica, now, limit],
+    );
+    return rows.map(toJob);
+  }
+
+  async recordAttempt(a: Attempt, u: JobUpdate): Promise<boolean> {
+    return this.guard(() =>
+      this.tx(async (c) => {
+        const now = Date.now();
+        const res = await c.query(
+          `UPDATE jobs SET next_action = $1, status = $2, attempts = $3, run_at = $4, last_error = $5, updated_at = $6,
+             lease_until = CASE WHEN $2 = 'running' THEN lease_until ELSE 0 END
+           WHERE id = $7 AND lease_owner = $8 AND status = 'running'`,
+          [u.nextAction, u.status, u.attempts, u.runAt, u.lastError, now, a.jobId, this.replica],
+        );
+        if (res.rowCount === 0) return false; // the lease went to another replica
+        await c.query(
+          `INSERT INTO attempts (job_id, action_index, action_type, started_at, duration_ms, outcome, error, result, replica)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [a.jobId, a.actionIndex, a.actionType, a.startedAt, a.durationMs, a.outcome, a.error ?? null, a.result === undefined ? null : JSON.stringify(a.result), this.replica],
+        );
+        return true;
+      }),
+    );
+  }
+
+  async extendLeases(jobIds: number[], until: number): Promise<void> {
+    if (jobIds.length === 0) return;
+    await this.q(`UPDATE jobs SET lease_until = $1 WHERE id = ANY($2::bigint[]) AND lease_owner = $3 AND status = 'running'`, [until, jobIds, this.replica]);
+  }
+
+  async nextRunAt(): Promise<number | undefined> {
+    const t = (await this.q("SELECT min(run_at) AS t FROM jobs WHERE status = 'pending'"))[0]?.t;
+    return t === null || t === undefined ? undefined : Number(t);
+  }
+
+  /** Other replicas may be running: leases are released by expiry, not at start. */
+  async releaseLeases(): Promise<void> {}
+
+  async getJobs(eventId: string): Promise<Job[]> {
+    return (await this.q('SELECT * FROM jobs WHERE event_id = $1 ORDER BY id', [eventId])).map(toJob);
+  }
+
+  async getAttempts(jobId: number): Promise<Attempt[]> {
+    return (await this.q('SELECT * FROM attempts WHERE job_id = $1 ORDER BY id', [jobId])).map((r) => ({
+      jobId: Number(r.job_id),
+      actionIndex: Number(r.action_index),
+      actionType: String(r.action_type),
+      startedAt: Number(r.started_at),
+      durationMs: Number(r.duration_ms),
+      outcome: r.outcome as Attempt['outcome'],
+      error: (r.error as string | null) ?? null,
+      result: r.result === null ? undefined : (JSON.parse(String(r.result)) as unknown),
+    }));
+  }
+
+  async listJobs(status: JobStatus, limit: number): Promise<Job[]> {
+    return (await this.q('SELECT * FROM jobs WHERE status = $1 ORDER BY updated_at DESC, id DESC LIMIT $2', [status, limit])).map(toJob);
+  }
+
+  async listEvents(filter: { status?: EventListStatus; limit: number }): Promise<EventSummary[]> {
+    const having: Record<EventListStatus, string> = {
+      new: "e.status = 'new'",
+      dead: "count(j.id) FILTER (WHERE j.status = 'dead') > 0",
+      pending: "e.status = 'dispatched' AND count(j.id) FILTER (WHERE j.status = 'dead') = 0 AND count(j.id) FILTER (WHERE j.status IN ('pending', 'running')) > 0",
+      processed: "e.status = 'dispatched' AND count(j.id) FILTER (WHERE j.status = 'dead') = 0 AND count(j.id) FILTER (WHERE j.status IN ('pending', 'running')) = 0",
+    };
+    const rows = await this.q(
+      `SELECT e.id, e.type, e.entity_id, e.timestamp, e.received_at, e.status, e.duplicates,
+         count(j.id) AS total,
+         count(j.id) FILTER (WHERE j.status = 'done') AS done,
+         count(j.id) FILTER (WHERE j.status = 'dead') AS dead,
+         count(j.id) FILTER (WHERE j.status IN ('pending', 'running')) AS pending
+       FROM events e LEFT JOIN jobs j ON j.event_id = e.id
+       GROUP BY e.id ${filter.status ? `HAVING ${having[filter.status]}` : ''}
+       ORDER BY e.received_at DESC LIMIT $1`,
+      [filter.limit],
+    );
+    return rows.map((r) => {
+      const jobs = { total: Number(r.total), done: Number(r.done), dead: Number(r.dead), pending: Number(r.pending) };
+      return {
+        id: String(r.id),
+        type: String(r.type),
+        entityId: String(r.entity_id),
+        timestamp: String(r.timestamp),
+        receivedAt: Number(r.received_at),
+        duplicates: Number(r.duplicates),
+        status: r.status === 'new' ? 'new' : jobs.dead > 0 ? 'dead' : jobs.pending > 0 ? 'pending' : 'processed',
+        jobs,
+      };
+    });
+  }
+
+  async replayEvent(eventId: string, now: number): Promise<number> {
+    const rows = await this.q("UPDATE jobs SET status = 'pending', attempts = 0, run_at = $1, updated_at = $1, lease_until = 0 WHERE event_id = $2 AND status = 'dead' RETURNING id", [now, eventId]);
+    return rows.length;
+  }
+
+  async replayDead(now: number): Promise<number> {
+    const rows = await this.q("UPDATE jobs SET status = 'pending', attempts = 0, run_at = $1, updated_at = $1, lease_until = 0 WHERE status = 'dead' RETURNING id", [now]);
+    return rows.length;
+  }
+
+  async counts(): Promise<QueueCounts> {
+    const rows = await this.q('SELECT status, count(*) AS n FROM jobs GROUP BY status');
+    const by = Object.fromEntries(rows.map((r) => [String(r.status), Number(r.n)])) as Record<string, number>;
+    const waiting = Number((await this.q("SELECT count(*) AS n FROM events WHERE status = 'new'"))[0]!.n);
+    return { eventsToDispatch: waiting, pending: by.pending ?? 0, running: by.running ?? 0, dead: by.dead ?? 0, done: by.done ?? 0 };
+  }
+
+  async indexDocument(doc: SearchDocument): Promise<void> {
+    await this.q(
+      `INSERT INTO search_index (doc_id, title, body, url, fields) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (doc_id) DO UPDATE SET title = excluded.title, body = excluded.body, url = excluded.url, fields = excluded.fields`,
+      [doc.id, doc.title, doc.text, doc.url, JSON.stringify(doc.fields)],
+    );
+  }
+
+  async deleteDocument(id: string): Promise<boolean> {
+    return (await this.q('DELETE FROM search_index WHERE doc_id = $1 RETURNING doc_id', [id])).length > 0;
+  }
+
+  async search(query: string, limit: number): Promise<SearchHit[]> {
+    const words = query.match(/[\p{L}\p{N}_]+/gu) ?? [];
+    if (words.length === 0) return [];
+    const tsquery = words.map((w, i) => `'${w.toLowerCase()}'${i === words.length - 1 ? ':*' : ''}`).join(' & ');
+    const rows = await this.q(
+      `SELECT doc_id, title, url,
+         ts_headline('simple', body, to_tsquery('simple', $1), 'StartSel=[, StopSel=], MaxWords=12, MinWords=3, FragmentDelimiter=…') AS snippet
+       FROM search_index WHERE tsv @@ to_tsquery('simple', $1)
+       ORDER BY ts_rank(tsv, to_tsquery('simple', $1)) DESC LIMIT $2`,
+      [tsquery, limit],
+    );
+    return rows.map((r) => ({ id: String(r.doc_id), title: String(r.title), url: String(r.url), snippet: String(r.snippet) }));
+  }
+
+  async health(): Promise<StoreHealth> {
+    try {
+      const v = await this.q('SELECT max(version) AS v FROM schema_migrations');
+      return { ok: !this.lastError, kind: 'postgres', replica: this.replica, schemaVersion: Number(v[0]?.v ?? 0), ...(this.lastError ? { error: this.lastError } : {}) };
+    } catch (err) {
+      return { ok: false, kind: 'postgres', replica: this.replica, schemaVersion: 0, error: (err as Error).message };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  /** Errors inside a transaction surface as StoreUnavailableError when they are the database's. */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) throw err;
+      const code = (err as { code?: string }).code;
+      if (code && (UNAVAILABLE.test(code) || ['ECONNREFUSED', 'ECONNRESET'].includes(code))) {
+        this.lastError = (err as Error).message;
+        throw new StoreUnavailableError(this.lastError, code);
+      }
+      throw err;
+    }
+  }
+}
+
+function toStored(r: Row): StoredEvent {
+  const event = { ...(JSON.parse(String(r.event)) as Omit<NotionEvent, 'raw'>), raw: JSON.parse(String(r.raw)) as Record<string, unknown> };
+  return {
+    event,
+    status: r.status as EventStatus,
+    receivedAt: Number(r.received_at),
+    duplicates: Number(r.duplicates),
+    dispatchAttempts: Number(r.dispatch_attempts),
+    rulesVersion: (r.rules_version as string | null) ?? null,
+    report: r.report === null || r.report === undefined ? null : (JSON.parse(String(r.report)) as unknown),
+    error: (r.error as string | null) ?? null,
+  };
+}
+
+function toJob(r: Row): Job {
+  return {
+    id: Number(r.id),
+    eventId: String(r.event_id),
+    ruleId: String(r.rule_id),
+    actions: JSON.parse(String(r.actions)) as Job['actions'],
+    nextAction: Number(r.next_action),
+    status: r.status as JobStatus,
+    attempts: Number(r.attempts),
+    runAt: Number(r.run_at),
+    lastError: (r.last_error as string | null) ?? null,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+/** Applies missing migrations under an advisory lock, so replicas starting together take turns. */
+async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(7317001)');
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    const have = Number((await client.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v);
+    const latest = migrations[migrations.length - 1]?.version ?? 0;
+    if (have > latest) {
+      throw new StoreVersionError(`the store's schema is version ${have}, newer than this notion-rules knows (${latest}); run a newer release`);
+    }
+    for (const m of migrations) {
+      if (m.version <= have) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, new Date().toISOString()]);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}

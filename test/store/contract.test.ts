@@ -1,0 +1,129 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { normalize } from '../../src/receiver/normalize.js';
+import { PostgresStore } from '../../src/store/postgres/store.js';
+import { SqliteStore } from '../../src/store/sqlite/store.js';
+import type { Store } from '../../src/store/types.js';
+import { eventFrom } from '../support/fixtures.js';
+import { freshDatabase, PG_URL } from '../support/pg.js';
+import { tempDir } from '../support/tmp.js';
+
+const factories: Array<[string, () => Promise<Store>, boolean]> = [
+  ['sqlite', async () => SqliteStore.open(join(tempDir(), 'store.db')), true],
+  ['postgres', async () => PostgresStore.open(await freshDatabase()), Boolean(PG_URL)],
+];
+
+const ev = (overrides: Record<string, unknown> = {}) => {
+  const raw = eventFrom('page.created.json', overrides);
+  return { event: normalize(raw), raw: JSON.stringify(raw) };
+};
+const intent = (text: string) => [{ type: 'log', params: { message: text } }];
+
+describe.each(factories)('the %s store keeps the Store contract', (_name, open, enabled) => {
+  it.skipIf(!enabled)('stores an event once; the same id again is a duplicate, also under 50 concurrent inserts', async () => {
+    const store = await open();
+    const { event, raw } = ev();
+    expect(await store.insertEvent(event, raw)).toEqual({ duplicate: false });
+    expect(await store.insertEvent(event, raw)).toEqual({ duplicate: true });
+    const other = ev();
+    const results = await Promise.all(Array.from({ length: 50 }, () => store.insertEvent(other.event, other.raw)));
+    expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+    expect(await store.countEvents()).toBe(2);
+    expect((await store.getEvent(event.id))?.event).toEqual(event);
+    await store.close();
+  });
+
+  it.skipIf(!enabled)('claims new events, writes their jobs once, and tracks the latest time per entity', async () => {
+    const store = await open();
+    const a = ev({ timestamp: '2026-11-20T10:00:00.000Z' });
+    await store.insertEvent(a.event, a.raw);
+    const [claimed] = await store.claimEvents(10, Date.now(), 60_000);
+    expect(claimed?.event.id).toBe(a.event.id);
+    expect(await store.claimEvents(10, Date.now(), 60_000)).toEqual([]); // leased
+    const result = { eventId: a.event.id, entityId: a.event.entity.id, timestamp: a.event.timestamp, rulesVersion: 'v1', report: [{ rule: 'r', matched: true }], jobs: [{ ruleId: 'r', actions: intent('x') }] };
+    expect(await store.completeDispatch([result])).toHaveLength(1);
+    expect(await store.completeDispatch([result])).toHaveLength(0);
+    expect(await store.getEvent(a.event.id)).toMatchObject({ status: 'dispatched', rulesVersion: 'v1', report: [{ rule: 'r', matched: true }] });
+    expect(await store.isStale(a.event.entity.id, '2026-11-20T09:00:00.000Z')).toBe(true);
+    expect(await store.isStale(a.event.entity.id, '2026-11-20T11:00:00.000Z')).toBe(false);
+    await store.close();
+  });
+
+  it.skipIf(!enabled)('runs jobs through attempts: resume point, dead letters, replay, counts and listings', async () => {
+    const store = await open();
+    const a = ev();
+    await store.insertEvent(a.event, a.raw);
+    await store.claimEvents(10, Date.now(), 60_000);
+    const [job] = await store.completeDispatch([{ eventId: a.event.id, entityId: '', timestamp: a.event.timestamp, rulesVersion: 'v', report: [], jobs: [{ ruleId: 'r', actions: [...intent('1'), ...intent('2')] }] }]);
+    const [claimed] = await store.claimJobs(5, Date.now(), 60_000);
+    expect(claimed).toMatchObject({ id: job!.id, status: 'running', nextAction: 0 });
+    expect(await store.recordAttempt({ jobId: job!.id, actionIndex: 0, actionType: 'log', startedAt: Date.now(), durationMs: 1, outcome: 'ok' }, { nextAction: 1, status: 'running', attempts: 0, runAt: 0, lastError: null })).toBe(true);
+    expect(await store.recordAttempt({ jobId: job!.id, actionIndex: 1, actionType: 'log', startedAt: Date.now(), durationMs: 2, outcome: 'dead', error: 'boom' }, { nextAction: 1, status: 'dead', attempts: 1, runAt: 0, lastError: 'boom' })).toBe(true);
+    expect((await store.listEvents({ status: 'dead', limit: 10 })).map((e) => e.id)).toEqual([a.event.id]);
+    expect(await store.counts()).toMatchObject({ dead: 1, pending: 0, running: 0 });
+    expect((await store.getAttempts(job!.id)).map((x) => x.outcome)).toEqual(['ok', 'dead']);
+    expect(await store.replayEvent(a.event.id, Date.now())).toBe(1);
+    const [again] = await store.claimJobs(5, Date.now(), 60_000);
+    expect(again).toMatchObject({ id: job!.id, nextAction: 1, attempts: 0 }); // resumes at the failed action
+    await store.close();
+  });
+
+  it.skipIf(!enabled)('indexes, finds by a word or prefix, and deletes documents', async () => {
+    const store = await open();
+    await store.indexDocument({ id: 'p1', title: 'Launch plan', text: 'Reduce time to first value for new workspaces', url: 'https://n/p1', fields: {} });
+    await store.indexDocument({ id: 'p1', title: 'Launch plan v2', text: 'Onboarding checklist', url: 'https://n/p1', fields: {} });
+    expect(await store.search('workspaces', 5)).toEqual([]); // replaced, not duplicated
+    const hits = await store.search('onboard', 5);
+    expect(hits).toEqual([{ id: 'p1', title: 'Launch plan v2', url: 'https://n/p1', snippet: expect.stringContaining('[Onboarding]') }]);
+    expect(await store.search('"; DROP TABLE --', 5)).toEqual([]);
+    expect(await store.deleteDocument('p1')).toBe(true);
+    expect(await store.search('onboarding', 5)).toEqual([]);
+    await store.close();
+  });
+});
+
+describe.skipIf(!PG_URL)('PostgreSQL shared by replicas', () => {
+  it('two replicas draining one queue never take the same job', async () => {
+    const url = await freshDatabase();
+    const [r1, r2] = [await PostgresStore.open(url, 'r1'), await PostgresStore.open(url, 'r2')];
+    const results = [];
+    for (let i = 0; i < 40; i++) {
+      const a = ev();
+      await r1.insertEvent(a.event, a.raw);
+      results.push({ eventId: a.event.id, entityId: '', timestamp: a.event.timestamp, rulesVersion: 'v', report: [], jobs: [{ ruleId: 'r', actions: intent('x') }] });
+    }
+    await r1.completeDispatch(results);
+    const [a, b] = await Promise.all([r1.claimJobs(25, Date.now(), 60_000), r2.claimJobs(25, Date.now(), 60_000)]);
+    const ids = [...a, ...b].map((j) => j.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(40);
+    await r1.close();
+    await r2.close();
+  });
+
+  it("a dead replica's job is taken over after its lease, at the first unfinished action; the old owner is told", async () => {
+    const url = await freshDatabase();
+    const [dead, alive] = [await PostgresStore.open(url, 'dead'), await PostgresStore.open(url, 'alive')];
+    const a = ev();
+    await dead.insertEvent(a.event, a.raw);
+    await dead.completeDispatch([{ eventId: a.event.id, entityId: '', timestamp: a.event.timestamp, rulesVersion: 'v', report: [], jobs: [{ ruleId: 'r', actions: [...intent('1'), ...intent('2')] }] }]);
+    const now = Date.now();
+    const [job] = await dead.claimJobs(1, now, 1000);
+    await dead.recordAttempt({ jobId: job!.id, actionIndex: 0, actionType: 'log', startedAt: now, durationMs: 1, outcome: 'ok' }, { nextAction: 1, status: 'running', attempts: 0, runAt: now, lastError: null });
+    expect(await alive.claimJobs(1, now + 500, 1000)).toEqual([]); // lease still valid
+    const [taken] = await alive.claimJobs(1, now + 1500, 60_000); // lease expired
+    expect(taken).toMatchObject({ id: job!.id, nextAction: 1 });
+    const stale = await dead.recordAttempt({ jobId: job!.id, actionIndex: 1, actionType: 'log', startedAt: now, durationMs: 1, outcome: 'ok' }, { nextAction: 2, status: 'done', attempts: 0, runAt: now, lastError: null });
+    expect(stale).toBe(false);
+    expect(await alive.recordAttempt({ jobId: job!.id, actionIndex: 1, actionType: 'log', startedAt: now, durationMs: 1, outcome: 'ok' }, { nextAction: 2, status: 'done', attempts: 0, runAt: now, lastError: null })).toBe(true);
+    await dead.close();
+    await alive.close();
+  });
+
+  it('replicas starting at once apply the migrations once', async () => {
+    const url = await freshDatabase();
+    const stores = await Promise.all([1, 2, 3].map((i) => PostgresStore.open(url, `r${i}`)));
+    expect((await stores[0]!.health()).schemaVersion).toBe(1);
+    for (const s of stores) await s.close();
+  });
+});
