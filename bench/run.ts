@@ -7,7 +7,9 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import pg from 'pg';
 import { eventStream } from './events.js';
 import { load, loadTimed, type LoadResult } from './load.js';
 import { start } from './processes.js';
@@ -22,6 +24,29 @@ const ADMIN = 'bench-admin-token-0123456789';
 const root = fileURLToPath(new URL('../../', import.meta.url)); // dist-bench/bench → repo
 const cli = join(root, 'dist/cli/main.js');
 const work = mkdtempSync(join(tmpdir(), 'nr-bench-'));
+const pgArg = process.argv.indexOf('--pg');
+/** A PostgreSQL server for the replica scenario: --pg URL, or the test suite's server. */
+const PG = pgArg > 0 ? process.argv[pgArg + 1] : process.env.NOTION_RULES_BENCH_PG ?? process.env.NOTION_RULES_TEST_PG;
+
+/** A fresh database on the PostgreSQL server, for one run; dropped by `drop`. */
+async function pgDatabase(server: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `nr_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: server });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
 
 function rulesFolder(name: string, files: Record<string, string>): string {
   const dir = join(work, name);
@@ -159,6 +184,34 @@ async function main(): Promise<void> {
   const reloadMax = reloadTimes[reloadTimes.length - 1]!;
   rows.push({ scenario: `4 ingest during ${RELOADS} reloads of 1,000 rules`, ...fmt(underReload, bareRes), reload: `p50 ${reloadP50} ms, max ${reloadMax} ms, ${reloadFailures} failed` });
 
+  // Scenario 6: ingest on two replicas sharing one PostgreSQL database (the load split between them).
+  let pgIngest: LoadResult | undefined;
+  if (PG) {
+    const database = await pgDatabase(PG);
+    try {
+      const replicas = [];
+      for (let i = 0; i < 2; i++) {
+        replicas.push(await start([cli, 'serve', '--config', configFor(`pg${i}`, none, { store: { url: database.url } })], { NOTION_WEBHOOK_SECRET: SECRET, NOTION_RULES_REPLICA_ID: `bench-${i}` }));
+      }
+      const halves = await Promise.all(replicas.map((r) => load(`${r.url}/webhook`, stream(), { connections: CONNECTIONS / 2, durationS: DURATION })));
+      for (const r of replicas) await r.stop();
+      pgIngest = {
+        requests: halves.reduce((a, h) => a + h.requests, 0),
+        rps: halves.reduce((a, h) => a + h.rps, 0),
+        p50: Math.max(...halves.map((h) => h.p50)),
+        p99: Math.max(...halves.map((h) => h.p99)),
+        errors: halves.reduce((a, h) => a + h.errors, 0),
+        non2xx: halves.reduce((a, h) => a + h.non2xx, 0),
+        durationS: DURATION,
+      };
+      rows.push({ scenario: '6 ingest, 2 replicas on PostgreSQL', ...fmt(pgIngest, bareRes), 'vs SQLite ingest': `${Math.round((pgIngest.rps / ingest.rps) * 100)} %` });
+    } finally {
+      await database.drop();
+    }
+  } else {
+    process.stderr.write('scenario 6 (PostgreSQL replicas) skipped: give --pg postgres://… or set NOTION_RULES_BENCH_PG\n');
+  }
+
   console.table(rows);
   const summary = {
     ingestVsBare: ingest.rps / bareRes.rps,
@@ -172,6 +225,8 @@ async function main(): Promise<void> {
     reloadMaxMs: reloadMax,
     reloadFailedRequests: underReload.errors + underReload.non2xx,
     peakRssMb: { rules10: rss10, rules1000: rss1000, e2e: rssE2e },
+    postgresTwoReplicasRps: pgIngest?.rps ?? null,
+    postgresVsSqliteIngest: pgIngest ? pgIngest.rps / ingest.rps : null,
   };
   const targets = [
     ['ingest ≥ 60 % of bare, p99 ≤ 20 ms', summary.ingestVsBare >= 0.6 && summary.ingestP99Ms <= 20, `${Math.round(summary.ingestVsBare * 100)} %, p99 ${summary.ingestP99Ms} ms`],
