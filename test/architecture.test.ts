@@ -1,0 +1,44 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from './support/fixtures.js';
+
+/**
+ * The layers depend one way: cli → server → receiver, engine, delivery → actions → store;
+ * config, model and util are leaves anyone may use. Delivery runs the engine's matching.
+ */
+const allowed: Record<string, string[]> = {
+  cli: ['server', 'receiver', 'engine', 'delivery', 'actions', 'store', 'config', 'model', 'util'],
+  server: ['receiver', 'engine', 'delivery', 'actions', 'store', 'config', 'model', 'util'],
+  receiver: ['config', 'model', 'util'],
+  engine: ['config', 'model', 'util'],
+  delivery: ['engine', 'actions', 'store', 'config', 'model', 'util'],
+  actions: ['store', 'config', 'model', 'util'],
+  store: ['model', 'util'],
+  config: ['util'],
+  model: [],
+  util: [],
+};
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = join(dir, name);
+    return statSync(full).isDirectory() ? files(full) : full.endsWith('.ts') ? [full] : [];
+  });
+}
+
+describe('architecture', () => {
+  it('every import in src/ follows the layering', () => {
+    const src = join(repoRoot, 'src');
+    const violations: string[] = [];
+    for (const file of files(src)) {
+      const layer = relative(src, file).split('/')[0]!;
+      expect(Object.keys(allowed), `${file} is outside the known layers`).toContain(layer);
+      for (const m of readFileSync(file, 'utf8').matchAll(/from '(\.\.?\/[^']+)'/g)) {
+        const target = relative(src, join(file, '..', m[1]!)).split('/')[0]!;
+        if (target !== layer && !allowed[layer]!.includes(target)) violations.push(`${relative(repoRoot, file)} imports ${m[1]} (${layer} → ${target})`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+});
