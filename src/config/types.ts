@@ -16,9 +16,9 @@ export interface Config {
   http: { signingSecret?: string; timeoutMs: number };
   security: { allowUnsigned: boolean; adminToken?: string };
   rules: { dir: string; watch: boolean; evalTimeoutMs: number; pollIntervalMs: number; extraEventTypes: string[] };
-  store: { url: string; retentionDays: number };
+  store: { url: string };
   delivery: { concurrency: number; maxAttempts: number; leaseMs: number; backoff: { baseMs: number; maxMs: number } };
-  search: { url?: string };
+  search: { url: 'store' };
   health: { minSuccessRate: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }

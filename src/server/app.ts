@@ -24,8 +24,14 @@ export interface AppDeps {
   health?: HealthOptions['sections'];
 }
 
+/**
+ * Which routes an app serves: everything on one port, or — with server.adminPort — the public
+ * webhook apart from the operator's /admin and /metrics.
+ */
+export type Surface = 'all' | 'public' | 'admin';
+
 /** The composition root of the HTTP surface: one plugin per feature. */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise<FastifyInstance> {
   const { config, store, log } = deps;
   const app: FastifyInstance = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -38,7 +44,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const startedAt = Date.now();
 
-  await app.register(webhookRoute, {
+  const ops = surface !== 'public';
+  if (surface !== 'admin') await app.register(webhookRoute, {
     path: config.server.path,
     store,
     log,
@@ -47,10 +54,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.onStored ? { onStored: deps.onStored } : {}),
     ...(deps.onDuplicate ? { onDuplicate: deps.onDuplicate } : {}),
     ...(deps.onRejected ? { onRejected: deps.onRejected } : {}),
+    ...(config.server.rateLimit ? { rateLimit: config.server.rateLimit } : {}),
   });
   await app.register(healthRoute, { store, startedAt, ...(deps.health ? { sections: deps.health } : {}) });
-  if (deps.metrics) await app.register(metricsRoute, { metrics: deps.metrics });
-  if (config.security.adminToken && deps.admin) {
+  if (ops && deps.metrics) await app.register(metricsRoute, { metrics: deps.metrics });
+  if (ops && config.security.adminToken && deps.admin) {
     await app.register(adminRoutes, { ...deps.admin, token: config.security.adminToken, store });
   }
   return app;

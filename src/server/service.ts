@@ -15,7 +15,8 @@ import { Metrics } from './metrics.js';
 import { reloadView } from './routes/admin.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
-import { buildApp } from './app.js';
+import { ActionHealth } from './action-health.js';
+import { buildApp, type AppDeps } from './app.js';
 import { createLogger } from './logger.js';
 
 export interface ServiceOptions {
@@ -41,6 +42,8 @@ export interface Service {
   log: Logger;
   /** `http://host:port` actually bound (port 0 picks a free one). */
   url: string;
+  /** Where /admin and /metrics are, when server.adminPort splits them off. */
+  adminUrl: string | undefined;
   /** Stop accepting, finish in-flight requests (bounded by server.shutdownTimeoutMs), close the store. */
   stop(): Promise<void>;
 }
@@ -64,7 +67,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
     if (status.ok) log.info({ trigger: status.trigger, rulesVersion: ruleSet.version, rules: ruleSet.rules.length, durationMs: status.durationMs }, 'rules reloaded');
     else log.error({ trigger: status.trigger, problems: status.problems.map(formatProblem), activeVersion: ruleSet.version }, 'rules reload failed; the running rules stay');
   });
-  const delivery = { backoff: config.delivery.backoff, maxAttempts: config.delivery.maxAttempts, leaseMs: config.delivery.leaseMs, log, store, hooks: metrics.hooks(options.hooks) };
+  const actionHealth = new ActionHealth(config.health.minSuccessRate, 100);
+  const health = {
+    onAction: (_type: string, outcome: 'ok' | 'retry' | 'dead') => actionHealth.record(outcome === 'ok'),
+    onJobFinished: (_id: number, status: 'done' | 'dead') => (status === 'dead' ? actionHealth.deadLetter() : undefined),
+  };
+  const hooks = metrics.hooks(chainHooks(health, options.hooks));
+  const delivery = { backoff: config.delivery.backoff, maxAttempts: config.delivery.maxAttempts, leaseMs: config.delivery.leaseMs, log, store, hooks };
   const runner = new JobRunner({ ...delivery, actions: createActions(config, notion, log), concurrency: config.delivery.concurrency });
   const dispatcher = new Dispatcher({
     ...delivery,
@@ -73,11 +82,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
     batch: 128,
     onJobs: () => runner.wake(),
   });
-  let app: FastifyInstance;
+  let app: FastifyInstance | undefined;
+  let adminApp: FastifyInstance | undefined;
   try {
     // One process owns the SQLite store: leases left by a crashed run are void.
     await store.releaseLeases();
-    app = await buildApp({
+    const deps: AppDeps = {
       config,
       store,
       log,
@@ -101,11 +111,20 @@ export async function startService(config: Config, options: ServiceOptions = {})
         } catch (err) {
           queue = { error: (err as Error).message };
         }
-        return { degraded, rules: { version: rules.current.version, count: rules.current.rules.length, lastReload: reloadView(rules) }, queue };
+        const actions = actionHealth.report();
+        degraded.push(...actions.degraded);
+        return { degraded, rules: { version: rules.current.version, count: rules.current.rules.length, lastReload: reloadView(rules) }, queue, actions: actions.section };
       },
-    });
+    };
+    const split = config.server.adminPort !== undefined;
+    app = await buildApp(deps, split ? 'public' : 'all');
     await app.listen({ host: config.server.host, port: config.server.port });
+    if (split) {
+      adminApp = await buildApp(deps, 'admin');
+      await adminApp.listen({ host: config.server.host, port: config.server.adminPort! });
+    }
   } catch (err) {
+    await app?.close();
     await store.close();
     throw err;
   }
@@ -113,6 +132,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const adminAddr = adminApp?.server.address();
+  const adminUrl = adminAddr && typeof adminAddr === 'object' ? `http://${host.includes(':') ? `[${host}]` : host}:${adminAddr.port}` : undefined;
   const watcher = config.rules.watch ? new RulesWatcher(rules, { debounceMs: 150, pollIntervalMs: config.rules.pollIntervalMs, log }) : undefined;
   if (!options.handshakeOnly) {
     dispatcher.start();
@@ -122,6 +143,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   log.info(
     {
       url,
+      ...(adminUrl ? { adminUrl } : {}),
       store: store.kind,
       rules: rules.current.rules.length,
       rulesVersion: rules.current.version,
@@ -137,7 +159,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       log.info('shutting down: no longer accepting requests');
       const budget = config.server.shutdownTimeoutMs;
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, budget).unref());
-      await Promise.race([app.close(), timeout]);
+      await Promise.race([Promise.all([app.close(), adminApp?.close()]), timeout]);
       await watcher?.stop();
       // Events already stored are matched at the next start; running actions get the same budget.
       await dispatcher.stop(budget);
@@ -145,5 +167,16 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await store.close();
       log.info('stopped');
     })());
-  return { app, store, rules, metrics, dispatcher, runner, log, url, stop };
+  return { app, store, rules, metrics, dispatcher, runner, log, url, adminUrl, stop };
+}
+
+/** Calls both sets of hooks. */
+function chainHooks(a: DeliveryHooks, b: DeliveryHooks | undefined): DeliveryHooks {
+  if (!b) return a;
+  return {
+    onRuleOutcome: (r, o) => (a.onRuleOutcome?.(r, o), b.onRuleOutcome?.(r, o)),
+    onConditionEvaluated: (r) => (a.onConditionEvaluated?.(r), b.onConditionEvaluated?.(r)),
+    onAction: (t, o, ms) => (a.onAction?.(t, o, ms), b.onAction?.(t, o, ms)),
+    onJobFinished: (id, s) => (a.onJobFinished?.(id, s), b.onJobFinished?.(id, s)),
+  };
 }

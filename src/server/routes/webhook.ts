@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { NotionEvent } from '../../model/event.js';
@@ -6,7 +7,7 @@ import { verifySignature } from '../../receiver/verify.js';
 import { StoreUnavailableError } from '../../store/errors.js';
 import type { Store } from '../../store/types.js';
 
-export type RejectReason = 'invalid_signature' | 'invalid_event' | 'too_large' | 'unsupported_media_type' | 'store_unavailable';
+export type RejectReason = 'invalid_signature' | 'invalid_event' | 'too_large' | 'unsupported_media_type' | 'store_unavailable' | 'rate_limited';
 
 export interface WebhookOptions {
   path: string;
@@ -20,6 +21,8 @@ export interface WebhookOptions {
   onDuplicate?: (event: NotionEvent) => void;
   onRejected?: (reason: RejectReason) => void;
   onHandshake?: (token: string) => void;
+  /** server.rateLimit: more than `max` requests per client in `timeWindowMs` are answered 429. */
+  rateLimit?: { max: number; timeWindowMs: number };
 }
 
 export const VERIFICATION_TOKEN_KEY = 'verification_token';
@@ -37,12 +40,26 @@ export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
+  if (opts.rateLimit) {
+    // Before the body is read; 429 with Retry-After makes Notion retry later, so nothing is lost.
+    await app.register(rateLimit, {
+      max: opts.rateLimit.max,
+      timeWindow: opts.rateLimit.timeWindowMs,
+      hook: 'onRequest',
+      errorResponseBuilder: (_req, ctx) => {
+        opts.onRejected?.('rate_limited');
+        return { statusCode: 429, error: 'rate_limited', detail: `more than ${ctx.max} requests in ${opts.rateLimit!.timeWindowMs} ms; retry after ${ctx.after}` };
+      },
+    });
+  }
+
   const reject = (reply: FastifyReply, status: number, reason: RejectReason, body: Record<string, unknown>) => {
     opts.onRejected?.(reason);
     return reply.code(status).send(body);
   };
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (err.statusCode === 429) return reply.code(429).send({ error: 'rate_limited', detail: (err as { detail?: string }).detail ?? err.message });
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
       return reject(reply, 413, 'too_large', { error: 'payload_too_large' });
     }
