@@ -68,7 +68,7 @@ export class Dispatcher {
   private async match(stored: StoredEvent): Promise<DispatchResult | undefined> {
     const { event } = stored;
     const ruleSet = this.o.rules.current; // this event finishes with the rules it started with
-    const log = this.o.log.child({ eventId: event.id, eventType: event.type });
+    const ids = { eventId: event.id, eventType: event.type }; // on every line about this event
     const stale = await this.o.store.isStale(event.entity.id, event.timestamp);
     const outcomes = await evaluateEvent(ruleSet, event, {
       facts: this.o.facts(),
@@ -79,7 +79,7 @@ export class Dispatcher {
     const waiting = outcomes.find((o): o is Extract<RuleOutcome, { reason: 'fetch_error' }> => !o.matched && o.reason === 'fetch_error' && o.retriable);
     if (waiting && stored.dispatchAttempts + 1 < this.o.maxAttempts) {
       const delay = backoffDelay(stored.dispatchAttempts + 1, this.o.backoff);
-      log.warn({ ruleId: waiting.rule, err: waiting.error, retryInMs: delay }, 'Notion fetch failed; matching this event again later');
+      this.o.log.warn({ ...ids, ruleId: waiting.rule, err: waiting.error, retryInMs: delay }, 'Notion fetch failed; matching this event again later');
       await this.o.store.deferDispatch(event.id, waiting.error, Date.now() + delay);
       return undefined;
     }
@@ -87,8 +87,8 @@ export class Dispatcher {
     for (const o of outcomes) {
       const outcome = o.matched ? 'matched' : o.reason;
       if (outcome !== 'type_not_subscribed' && outcome !== 'disabled') this.o.hooks?.onRuleOutcome?.(o.rule, outcome);
-      if (!o.matched && 'error' in o) log.warn({ ruleId: o.rule, reason: o.reason, err: o.error }, 'rule failed for this event');
-      else if (log.isLevelEnabled('debug')) log.debug({ ruleId: o.rule, outcome }, o.matched ? 'rule matched' : 'rule did not match');
+      if (!o.matched && 'error' in o) this.o.log.warn({ ...ids, ruleId: o.rule, reason: o.reason, err: o.error }, 'rule failed for this event');
+      else if (this.o.log.isLevelEnabled('debug')) this.o.log.debug({ ...ids, ruleId: o.rule, outcome }, o.matched ? 'rule matched' : 'rule did not match');
     }
     return {
       eventId: event.id,

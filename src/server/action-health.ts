@@ -8,7 +8,7 @@ export class ActionHealth {
 
   constructor(
     private readonly minSuccessRate: number,
-    private readonly size = 200,
+    private readonly size = 100,
     private readonly minSamples = 20,
     private readonly deadWindowMs = 5 * 60_000,
   ) {}

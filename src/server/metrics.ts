@@ -70,22 +70,18 @@ export class Metrics {
     this.rulesInfo.set({ version: ruleSet.version }, 1);
   }
 
-  /** Delivery hooks feeding the counters; `next` also gets every call (tests, other listeners). */
-  hooks(next?: DeliveryHooks): DeliveryHooks {
+  /** Delivery hooks feeding the counters. */
+  hooks(): DeliveryHooks {
     return {
       onRuleOutcome: (rule, outcome) => {
         this.ruleOutcomes.inc({ rule, outcome });
         if (outcome === 'matched') this.matches.inc({ rule });
         if (outcome === 'condition_error') this.conditionErrors.inc({ rule });
-        next?.onRuleOutcome?.(rule, outcome);
       },
-      onConditionEvaluated: (rule) => next?.onConditionEvaluated?.(rule),
       onAction: (type, outcome, ms) => {
         this.actions.inc({ type, outcome });
         this.actionSeconds.observe({ type }, ms / 1000);
-        next?.onAction?.(type, outcome, ms);
       },
-      onJobFinished: (id, status) => next?.onJobFinished?.(id, status),
     };
   }
 }

@@ -6,13 +6,13 @@ import type { Config } from '../config/types.js';
 import { formatProblem, type Problem } from '../config/errors.js';
 import { Dispatcher } from '../delivery/dispatcher.js';
 import { notionFacts } from '../delivery/facts.js';
-import type { DeliveryHooks } from '../delivery/hooks.js';
+import { combineHooks, type DeliveryHooks } from '../delivery/hooks.js';
 import { JobRunner } from '../delivery/runner.js';
 import { RuleCoordinator } from '../engine/coordinator.js';
 import { EventTypes } from '../engine/event-types.js';
 import { RulesWatcher } from '../engine/watch.js';
 import { Metrics } from './metrics.js';
-import { reloadView } from './routes/admin.js';
+import { healthSections } from './health-sections.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { ActionHealth } from './action-health.js';
@@ -67,12 +67,15 @@ export async function startService(config: Config, options: ServiceOptions = {})
     if (status.ok) log.info({ trigger: status.trigger, rulesVersion: ruleSet.version, rules: ruleSet.rules.length, durationMs: status.durationMs }, 'rules reloaded');
     else log.error({ trigger: status.trigger, problems: status.problems.map(formatProblem), activeVersion: ruleSet.version }, 'rules reload failed; the running rules stay');
   });
-  const actionHealth = new ActionHealth(config.health.minSuccessRate, 100);
-  const health = {
-    onAction: (_type: string, outcome: 'ok' | 'retry' | 'dead') => actionHealth.record(outcome === 'ok'),
-    onJobFinished: (_id: number, status: 'done' | 'dead') => (status === 'dead' ? actionHealth.deadLetter() : undefined),
-  };
-  const hooks = metrics.hooks(chainHooks(health, options.hooks));
+  const actionHealth = new ActionHealth(config.health.minSuccessRate);
+  const hooks = combineHooks(
+    metrics.hooks(),
+    {
+      onAction: (_type, outcome) => actionHealth.record(outcome === 'ok'),
+      onJobFinished: (_id, status) => (status === 'dead' ? actionHealth.deadLetter() : undefined),
+    },
+    options.hooks,
+  );
   const delivery = { backoff: config.delivery.backoff, maxAttempts: config.delivery.maxAttempts, leaseMs: config.delivery.leaseMs, log, store, hooks };
   const runner = new JobRunner({ ...delivery, actions: createActions(config, notion, log), concurrency: config.delivery.concurrency });
   const dispatcher = new Dispatcher({
@@ -100,21 +103,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       onRejected: (reason) => metrics.eventRejected(reason),
       metrics,
       admin: { rules, onReplay: () => runner.wake() },
-      health: async () => {
-        const degraded: string[] = [];
-        const last = rules.lastReload;
-        if (!last.ok) degraded.push(`the last rules reload failed (${last.problems.length} problem${last.problems.length === 1 ? '' : 's'}); version ${rules.current.version} is running`);
-        let queue: Record<string, number> | { error: string };
-        try {
-          const c = await store.counts();
-          queue = { depth: c.pending + c.running, awaitingMatch: c.eventsToDispatch, dead: c.dead };
-        } catch (err) {
-          queue = { error: (err as Error).message };
-        }
-        const actions = actionHealth.report();
-        degraded.push(...actions.degraded);
-        return { degraded, rules: { version: rules.current.version, count: rules.current.rules.length, lastReload: reloadView(rules) }, queue, actions: actions.section };
-      },
+      health: healthSections(rules, store, actionHealth),
     };
     const split = config.server.adminPort !== undefined;
     app = await buildApp(deps, split ? 'public' : 'all');
@@ -124,16 +113,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await adminApp.listen({ host: config.server.host, port: config.server.adminPort! });
     }
   } catch (err) {
+    await adminApp?.close();
     await app?.close();
     await store.close();
     throw err;
   }
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
-  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const adminAddr = adminApp?.server.address();
-  const adminUrl = adminAddr && typeof adminAddr === 'object' ? `http://${host.includes(':') ? `[${host}]` : host}:${adminAddr.port}` : undefined;
+  const url = localUrl(config.server.host, app)!;
+  const adminUrl = localUrl(config.server.host, adminApp);
   const watcher = config.rules.watch ? new RulesWatcher(rules, { debounceMs: 150, pollIntervalMs: config.rules.pollIntervalMs, log }) : undefined;
   if (!options.handshakeOnly) {
     dispatcher.start();
@@ -170,13 +156,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
   return { app, store, rules, metrics, dispatcher, runner, log, url, adminUrl, stop };
 }
 
-/** Calls both sets of hooks. */
-function chainHooks(a: DeliveryHooks, b: DeliveryHooks | undefined): DeliveryHooks {
-  if (!b) return a;
-  return {
-    onRuleOutcome: (r, o) => (a.onRuleOutcome?.(r, o), b.onRuleOutcome?.(r, o)),
-    onConditionEvaluated: (r) => (a.onConditionEvaluated?.(r), b.onConditionEvaluated?.(r)),
-    onAction: (t, o, ms) => (a.onAction?.(t, o, ms), b.onAction?.(t, o, ms)),
-    onJobFinished: (id, s) => (a.onJobFinished?.(id, s), b.onJobFinished?.(id, s)),
-  };
+/** `http://host:port` an app actually listens on (port 0 picks one); wildcard hosts as 127.0.0.1. */
+function localUrl(configured: string, app: FastifyInstance | undefined): string | undefined {
+  const addr = app?.server.address();
+  if (!addr || typeof addr !== 'object') return undefined;
+  const host = configured === '0.0.0.0' || configured === '::' ? '127.0.0.1' : configured;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
 }

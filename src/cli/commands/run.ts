@@ -4,7 +4,7 @@ import { evaluateEvent } from '../../engine/evaluate.js';
 import { buildRuleSet } from '../../engine/rule-set.js';
 import type { Fact, FactSource, RuleOutcome } from '../../engine/types.js';
 import { InvalidEvent, normalize } from '../../receiver/normalize.js';
-import { authoringConfig } from '../rules-dir.js';
+import { authoringConfig } from '../authoring-config.js';
 import { CliError, EXIT_PROBLEMS, EXIT_USAGE, print } from '../output.js';
 import type { AuthoringOptions } from './validate.js';
 

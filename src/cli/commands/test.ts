@@ -5,7 +5,7 @@ import { TEST_FILE } from '../../engine/load.js';
 import { buildRuleSet } from '../../engine/rule-set.js';
 import { readTestFile, runTestCase } from '../../engine/rule-tests.js';
 import { normalize } from '../../receiver/normalize.js';
-import { authoringConfig } from '../rules-dir.js';
+import { authoringConfig } from '../authoring-config.js';
 import { CliError, EXIT_PROBLEMS, print } from '../output.js';
 import type { AuthoringOptions } from './validate.js';
 

@@ -1,6 +1,6 @@
 import { formatProblem } from '../../config/errors.js';
 import { loadRules } from '../../engine/load.js';
-import { authoringConfig } from '../rules-dir.js';
+import { authoringConfig } from '../authoring-config.js';
 import { CliError, EXIT_PROBLEMS, print } from '../output.js';
 
 export interface AuthoringOptions {

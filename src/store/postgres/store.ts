@@ -20,6 +20,7 @@ import type {
   StoredEvent,
   StoreHealth,
 } from '../types.js';
+import { summaryStatus } from '../summary.js';
 import { migrations } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -270,7 +271,7 @@ export class PostgresStore implements Store {
         timestamp: String(r.timestamp),
         receivedAt: Number(r.received_at),
         duplicates: Number(r.duplicates),
-        status: r.status === 'new' ? 'new' : jobs.dead > 0 ? 'dead' : jobs.pending > 0 ? 'pending' : 'processed',
+        status: summaryStatus(r.status as EventStatus, jobs),
         jobs,
       };
     });

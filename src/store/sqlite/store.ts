@@ -20,6 +20,7 @@ import type {
   StoredEvent,
   StoreHealth,
 } from '../types.js';
+import { summaryStatus } from '../summary.js';
 import { migrations } from './migrations.js';
 
 /** A write waiting for the next group commit. */
@@ -343,7 +344,7 @@ export class SqliteStore implements Store {
       timestamp: r.timestamp,
       receivedAt: r.received_at,
       duplicates: r.duplicates,
-      status: r.status === 'new' ? 'new' : r.dead > 0 ? 'dead' : r.pending > 0 ? 'pending' : 'processed',
+      status: summaryStatus(r.status, r),
       jobs: { total: r.total, done: r.done, dead: r.dead, pending: r.pending },
     }));
   }
