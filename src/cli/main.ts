@@ -60,7 +60,7 @@ export function buildProgram(): Command {
     .command('run')
     .description('show which rules an event matches, the rendered actions, and why the others did not')
     .requiredOption('-e, --event <file>', 'the event (either envelope), or - for standard input')
-    .option('--dry-run', 'send nothing')
+    .option('--dry-run', 'evaluate only; without it the matched actions are sent once')
     .option('--page <file>', 'the page object, standing in for GET /v1/pages/:id')
     .option('--content <file>', 'the page text, standing in for its blocks')
     .option('--database <file>', 'the database object')

@@ -81,3 +81,33 @@ describe('notion-rules run --dry-run', () => {
     expect(res.stdout).toContain('ERROR    triage-new-bugs: fetch error: fetch page: this rule fetches the page: pass --page FILE');
   });
 });
+
+describe('notion-rules run without --dry-run', () => {
+  it('sends the matched actions once through the real clients, and exits 1 when one fails', async () => {
+    const { FakeSlack } = await import('../fakes/slack.js');
+    const { writeConfig } = await import('../support/child.js');
+    const slack = new FakeSlack();
+    await slack.start();
+    try {
+      const dir = rulesDir({ 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "new {{ event.entity.id }}" }\n  - log: { message: done }\n' });
+      const home = rulesDir({}); // the config lives outside the rules folder
+      const config = writeConfig(home, { store: { url: `sqlite:${join(home, 'store.db')}` }, slack: { apiUrl: slack.url }, log: { level: 'warn' } });
+      const event = join(fixturesDir, 'notion/page.created.json');
+      const env = { SLACK_BOT_TOKEN: slack.token };
+      const res = await runCli(['run', '--config', config, '--rules', dir, '--event', event], env);
+      expect(res.code).toBe(0);
+      expect(res.stdout).toContain('sent     ship 1. slack {"channel":"#ship","ts":');
+      expect(res.stdout).toContain('sent     ship 2. log');
+      expect(slack.messages.map((m) => m.text)).toEqual(['new 1f8e2d3c-4b5a-4697-8877-665544332211']);
+
+      slack.knownChannels = new Set();
+      const failed = await runCli(['run', '--config', config, '--rules', dir, '--event', event], env);
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toContain('FAILED   ship 1. slack: slack: channel_not_found');
+      expect(failed.stdout).not.toContain('ship 2. log'); // a rule stops at its first failure
+      expect(failed.stderr).toBe('notion-rules: 1 action failed\n');
+    } finally {
+      await slack.stop();
+    }
+  });
+});

@@ -3,7 +3,16 @@ import { formatProblem } from '../../config/errors.js';
 import { evaluateEvent } from '../../engine/evaluate.js';
 import { buildRuleSet } from '../../engine/rule-set.js';
 import type { Fact, FactSource, RuleOutcome } from '../../engine/types.js';
+import type { Logger } from 'pino';
+import { createNotionClient } from '../../actions/notion-client.js';
+import { createActions } from '../../actions/registry.js';
+import type { Config } from '../../config/types.js';
+import { withDefaults } from '../../delivery/dispatcher.js';
+import { notionFacts } from '../../delivery/facts.js';
+import type { NotionEvent } from '../../model/event.js';
 import { InvalidEvent, normalize } from '../../receiver/normalize.js';
+import { createLogger } from '../../server/logger.js';
+import { openStore } from '../../store/open.js';
 import { authoringConfig } from '../authoring-config.js';
 import { CliError, EXIT_PROBLEMS, EXIT_USAGE, print } from '../output.js';
 import type { AuthoringOptions } from './validate.js';
@@ -20,7 +29,8 @@ export interface RunOptions extends AuthoringOptions {
 /**
  * `notion-rules run --event FILE --dry-run`: which rules match and their rendered actions, and for
  * each rule that did not, why (type not subscribed, condition false with the values it read,
- * condition error). Facts come from --page/--content/--database files.
+ * condition error). Without --dry-run the matched actions are then sent, once.
+ * Facts come from --page/--content/--database files (or the Notion API when not a dry run).
  */
 export async function runCommand(opts: RunOptions, explicitConfig: boolean): Promise<void> {
   const config = authoringConfig(opts.config, explicitConfig);
@@ -29,9 +39,6 @@ export async function runCommand(opts: RunOptions, explicitConfig: boolean): Pro
   if (!built.ok) {
     for (const p of built.problems) print(formatProblem(p));
     throw new CliError(`the rules in ${rulesDir} are invalid (notion-rules validate)`, EXIT_PROBLEMS);
-  }
-  if (!opts.dryRun) {
-    throw new CliError('run: only --dry-run is available from the command line; send the event to a running server to deliver its actions', EXIT_USAGE);
   }
   let event;
   try {
@@ -44,19 +51,53 @@ export async function runCommand(opts: RunOptions, explicitConfig: boolean): Pro
   if (opts.page) fixtures.page = JSON.parse(readJson(opts.page, 'page'));
   if (opts.database) fixtures.database = JSON.parse(readJson(opts.database, 'database'));
   if (opts.content) fixtures.content = readJson(opts.content, 'content');
+  // Fixtures first; without one, the Notion API when a token is configured and this is no dry run.
+  const log = createLogger(config.log.level);
+  const notion = opts.dryRun ? undefined : createNotionClient(config, log);
+  const api = notion ? notionFacts(notion) : undefined;
   const facts: FactSource = {
-    get: async (fact) => {
-      if (fixtures[fact] === undefined) throw new Error(`this rule fetches the ${fact}: pass --${fact} FILE`);
-      return fixtures[fact];
+    get: async (fact, ev) => {
+      if (fixtures[fact] !== undefined) return fixtures[fact];
+      if (api) return api.get(fact, ev);
+      throw new Error(`this rule fetches the ${fact}: pass --${fact} FILE${opts.dryRun ? '' : ' (or set NOTION_TOKEN)'}`);
     },
   };
   const outcomes = await evaluateEvent(built.ruleSet, event, { facts, explainAll: true });
-  if (opts.json) {
+  if (opts.json && opts.dryRun) {
     print(JSON.stringify({ event: { id: event.id, type: event.type }, version: built.ruleSet.version, outcomes }, null, 2));
     return;
   }
-  print(`event ${event.id} (${event.type}) against ${built.ruleSet.rules.length} rules, version ${built.ruleSet.version} — dry run, nothing sent`);
+  print(`event ${event.id} (${event.type}) against ${built.ruleSet.rules.length} rules, version ${built.ruleSet.version}${opts.dryRun ? ' — dry run, nothing sent' : ''}`);
   for (const o of outcomes) print(describe(o));
+  if (!opts.dryRun) await send(outcomes, event, config, notion, log);
+}
+
+/**
+ * Runs the matched rules' actions once, in order, through the server's own executors; a rule stops
+ * at its first failure. No job is stored and nothing is retried: this is for trying a rule out.
+ */
+async function send(outcomes: RuleOutcome[], event: NotionEvent, config: Config, notion: ReturnType<typeof createNotionClient>, log: Logger): Promise<void> {
+  const store = await openStore(config.store.url);
+  const actions = createActions(config, notion, log);
+  let failed = 0;
+  try {
+    for (const o of outcomes) {
+      if (!o.matched) continue;
+      for (const [i, action] of withDefaults(o.actions, event).entries()) {
+        try {
+          const result = await actions.get(action.type)!(action.params, { eventId: event.id, ruleId: o.rule, log: log.child({ eventId: event.id, ruleId: o.rule }), store });
+          print(`sent     ${o.rule} ${i + 1}. ${action.type}${result ? ` ${JSON.stringify(result)}` : ''}`);
+        } catch (err) {
+          failed++;
+          print(`FAILED   ${o.rule} ${i + 1}. ${action.type}: ${(err as Error).message}`);
+          break;
+        }
+      }
+    }
+  } finally {
+    await store.close();
+  }
+  if (failed > 0) throw new CliError(`${failed} action${failed === 1 ? '' : 's'} failed`, EXIT_PROBLEMS);
 }
 
 function describe(o: RuleOutcome): string {
