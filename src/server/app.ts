@@ -4,8 +4,10 @@ import type { Config } from '../config/types.js';
 import type { NotionEvent } from '../model/event.js';
 import type { Store } from '../store/types.js';
 import type { Metrics } from './metrics.js';
+import type { healthSections } from './health-sections.js';
 import { adminRoutes, type AdminOptions } from './routes/admin.js';
-import { healthRoute, type HealthOptions } from './routes/health.js';
+import { consoleRoutes } from './routes/console.js';
+import { healthRoute } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { webhookRoute, type RejectReason } from './routes/webhook.js';
 
@@ -19,14 +21,14 @@ export interface AppDeps {
   onDuplicate?: (event: NotionEvent) => void;
   onRejected?: (reason: RejectReason) => void;
   metrics?: Metrics;
-  /** Admin API wiring; the routes exist only when security.adminToken is set. */
+  /** Admin API and console wiring; the routes exist only when security.adminToken is set. */
   admin?: Omit<AdminOptions, 'token' | 'store'>;
-  health?: HealthOptions['sections'];
+  health?: ReturnType<typeof healthSections>;
 }
 
 /**
  * Which routes an app serves: everything on one port, or — with server.adminPort — the public
- * webhook apart from the operator's /admin and /metrics.
+ * webhook apart from the operator's /admin, /console and /metrics.
  */
 export type Surface = 'all' | 'public' | 'admin';
 
@@ -60,6 +62,7 @@ export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise
   if (ops && deps.metrics) await app.register(metricsRoute, { metrics: deps.metrics });
   if (ops && config.security.adminToken && deps.admin) {
     await app.register(adminRoutes, { ...deps.admin, token: config.security.adminToken, store });
+    if (deps.health) await app.register(consoleRoutes, { ...deps.admin, token: config.security.adminToken, store, health: deps.health });
   }
   return app;
 }

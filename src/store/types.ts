@@ -155,6 +155,8 @@ export interface Store {
   listEvents(filter: { status?: EventListStatus; limit: number }): Promise<EventSummary[]>;
   /** Puts an event's dead (or failed) jobs back in the queue; they resume at the failed action. */
   replayEvent(eventId: string, now: number): Promise<number>;
+  /** Puts one dead job back in the queue; false when it is not dead (already replayed, or done). */
+  replayJob(jobId: number, now: number): Promise<boolean>;
   replayDead(now: number): Promise<number>;
   counts(): Promise<QueueCounts>;
 

@@ -65,6 +65,13 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     expect(await store.replayEvent(a.event.id, Date.now())).toBe(1);
     const [again] = await store.claimJobs(5, Date.now(), 60_000);
     expect(again).toMatchObject({ id: job!.id, nextAction: 1, attempts: 0 }); // resumes at the failed action
+
+    // One job replayed alone: only a dead job, and only once.
+    expect(await store.recordAttempt({ jobId: job!.id, actionIndex: 1, actionType: 'log', startedAt: Date.now(), durationMs: 2, outcome: 'dead', error: 'again' }, { nextAction: 1, status: 'dead', attempts: 1, runAt: 0, lastError: 'again' })).toBe(true);
+    expect(await store.replayJob(job!.id, Date.now())).toBe(true);
+    expect(await store.replayJob(job!.id, Date.now())).toBe(false);
+    expect(await store.replayJob(999_999, Date.now())).toBe(false);
+    expect(await store.claimJobs(5, Date.now(), 60_000)).toMatchObject([{ id: job!.id, nextAction: 1, attempts: 0 }]);
     await store.close();
   });
 

@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { RuleCoordinator } from '../../engine/coordinator.js';
 import type { EventListStatus, Store } from '../../store/types.js';
+import { adminTokenCheck } from '../admin-token.js';
 
 export interface AdminOptions {
   token: string;
@@ -15,12 +15,10 @@ const STATUSES = new Set<EventListStatus>(['new', 'pending', 'processed', 'dead'
 
 /** The admin API under /admin, behind `Authorization: Bearer <security.adminToken>`. */
 export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) => {
-  const expected = digest(opts.token);
+  const isAdmin = adminTokenCheck(opts.token);
   app.addHook('onRequest', async (req, reply) => {
     const header = req.headers.authorization ?? '';
-    const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-    // Compare digests: constant time whatever the lengths.
-    if (!given || !timingSafeEqual(digest(given), expected)) {
+    if (!isAdmin(header.startsWith('Bearer ') ? header.slice(7) : undefined)) {
       return reply.code(401).header('www-authenticate', 'Bearer realm="notion-rules"').send({ error: 'unauthorized' });
     }
   });
@@ -91,10 +89,6 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
     return { hits: await opts.store.search(req.query.q, Math.min(100, Math.max(1, Number(req.query.limit) || 20))) };
   });
 };
-
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
-}
 
 export function reloadView(rules: RuleCoordinator) {
   const last = rules.lastReload;

@@ -282,6 +282,11 @@ export class PostgresStore implements Store {
     return rows.length;
   }
 
+  async replayJob(jobId: number, now: number): Promise<boolean> {
+    const rows = await this.q("UPDATE jobs SET status = 'pending', attempts = 0, run_at = $1, updated_at = $1, lease_until = 0 WHERE id = $2 AND status = 'dead' RETURNING id", [now, jobId]);
+    return rows.length === 1;
+  }
+
   async replayDead(now: number): Promise<number> {
     const rows = await this.q("UPDATE jobs SET status = 'pending', attempts = 0, run_at = $1, updated_at = $1, lease_until = 0 WHERE status = 'dead' RETURNING id", [now]);
     return rows.length;

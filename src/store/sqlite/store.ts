@@ -131,6 +131,9 @@ export class SqliteStore implements Store {
       replayEvent: db.prepare<[number, number, string]>(
         "UPDATE jobs SET status = 'pending', attempts = 0, run_at = ?, updated_at = ?, lease_until = 0 WHERE event_id = ? AND status = 'dead'",
       ),
+      replayJob: db.prepare<[number, number, number]>(
+        "UPDATE jobs SET status = 'pending', attempts = 0, run_at = ?, updated_at = ?, lease_until = 0 WHERE id = ? AND status = 'dead'",
+      ),
       replayDead: db.prepare<[number, number]>(
         "UPDATE jobs SET status = 'pending', attempts = 0, run_at = ?, updated_at = ?, lease_until = 0 WHERE status = 'dead'",
       ),
@@ -351,6 +354,10 @@ export class SqliteStore implements Store {
 
   async replayEvent(eventId: string, now: number): Promise<number> {
     return this.write(() => this.stmts.replayEvent.run(now, now, eventId).changes);
+  }
+
+  async replayJob(jobId: number, now: number): Promise<boolean> {
+    return this.write(() => this.stmts.replayJob.run(now, now, jobId).changes === 1);
   }
 
   async replayDead(now: number): Promise<number> {

@@ -1,0 +1,204 @@
+import cookie from '@fastify/cookie';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { RuleCoordinator } from '../../engine/coordinator.js';
+import { StoreUnavailableError } from '../../store/errors.js';
+import type { EventListStatus, Store } from '../../store/types.js';
+import type { healthSections } from '../health-sections.js';
+import { html, type SafeHtml } from '../console/html.js';
+import { layout, type Chrome, type Section, type StatusLine } from '../console/layout.js';
+import { deadPage } from '../console/pages/dead.js';
+import { eventPage } from '../console/pages/event.js';
+import { EVENT_FILTERS, eventsPage } from '../console/pages/events.js';
+import { loginPage } from '../console/pages/login.js';
+import { rulesPage } from '../console/pages/rules.js';
+import { searchPage } from '../console/pages/search.js';
+import { ConsoleSessions, SESSION_COOKIE, SESSION_TTL_SECONDS } from '../console/session.js';
+import { CONSOLE_CSS } from '../console/style.js';
+
+export interface ConsoleOptions {
+  token: string;
+  store: Store;
+  rules: RuleCoordinator;
+  /** The same sections /health reports: the status line of every page. */
+  health: ReturnType<typeof healthSections>;
+  /** Called after a replay queued jobs. */
+  onReplay: () => void;
+}
+
+type Form = Record<string, string | undefined>;
+
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cache-control': 'no-store',
+};
+
+/**
+ * The operator console under /console: server-rendered HTML that reads without JavaScript.
+ * Logging in with security.adminToken sets a session cookie (HttpOnly, SameSite=Strict); every
+ * form that changes something carries a CSRF token bound to that session.
+ */
+export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opts) => {
+  const { store, rules } = opts;
+  const sessions = new ConsoleSessions(opts.token);
+  await app.register(cookie);
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    reply.headers(SECURITY_HEADERS);
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    const unavailable = err instanceof StoreUnavailableError;
+    if (!unavailable && (err.statusCode ?? 500) >= 500) req.log.error({ err }, 'console page failed');
+    const status = unavailable ? 503 : err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+    const message = unavailable ? `The store is unavailable: ${err.message}` : status < 500 ? err.message : 'Something went wrong; the server log has the details.';
+    return page(reply.code(status), { title: 'Error' }, html`<h1>Error</h1><p class="error" role="alert">${message}</p>`);
+  });
+
+  app.get('/console/console.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(CONSOLE_CSS));
+
+  app.get<{ Querystring: { next?: string } }>('/console/login', async (req, reply) => {
+    const next = safeNext(req.query.next);
+    if (sessions.valid(req.cookies[SESSION_COOKIE])) return reply.redirect(next, 303);
+    return page(reply, { title: 'Log in' }, loginPage(next));
+  });
+
+  app.post<{ Body: Form }>('/console/login', async (req, reply) => {
+    const form = req.body ?? {};
+    const next = safeNext(form.next);
+    if (!sessions.checkToken(form.token)) {
+      req.log.warn({ ip: req.ip }, 'console login refused: wrong admin token');
+      return page(reply.code(401), { title: 'Log in' }, loginPage(next, 'That is not the admin token.'));
+    }
+    reply.setCookie(SESSION_COOKIE, sessions.issue(), {
+      path: '/console',
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: req.protocol === 'https',
+      maxAge: SESSION_TTL_SECONDS,
+    });
+    return reply.redirect(next, 303);
+  });
+
+  // Everything below needs a session.
+  await app.register(async (auth) => {
+    auth.addHook('preHandler', async (req: FastifyRequest<{ Body: Form }>, reply) => {
+      const session = req.cookies[SESSION_COOKIE];
+      if (!sessions.valid(session)) {
+        return reply.redirect(`/console/login?${new URLSearchParams({ next: req.method === 'GET' ? req.url : '/console' }).toString()}`, 303);
+      }
+      if (req.method === 'POST' && !sessions.checkCsrf(session!, req.body?.csrf)) {
+        return page(reply.code(403), { title: 'Form expired' }, html`<h1>Form expired</h1><p class="error" role="alert">This form was not sent from the current session. Go back, reload the page and try again.</p>`);
+      }
+    });
+
+    const chrome = async (req: FastifyRequest, title: string, section?: Section, flash?: string): Promise<Chrome> => ({
+      title,
+      ...(section ? { section } : {}),
+      csrf: sessions.csrfToken(req.cookies[SESSION_COOKIE]!),
+      status: await statusLine(opts.health),
+      flash,
+    });
+
+    auth.get<{ Querystring: { status?: string; limit?: string; replayed?: string } }>('/console', async (req, reply) => {
+      const known = EVENT_FILTERS.some(([v]) => v !== '' && v === req.query.status);
+      const status = known ? (req.query.status as EventListStatus) : undefined;
+      const limit = Math.min(1000, Math.max(1, Number(req.query.limit) || 100));
+      const events = await store.listEvents({ limit, ...(status ? { status } : {}) });
+      return page(reply, await chrome(req, 'Events', 'events', replayedFlash(req.query.replayed)), eventsPage(events, status, limit));
+    });
+
+    auth.get<{ Params: { id: string }; Querystring: { replayed?: string } }>('/console/events/:id', async (req, reply) => {
+      const stored = await store.getEvent(req.params.id);
+      if (!stored) return page(reply.code(404), await chrome(req, 'Not found', 'events'), html`<h1>Not found</h1><p>No event with id <code>${req.params.id}</code> is stored.</p>`);
+      const jobs = await Promise.all((await store.getJobs(stored.event.id)).map(async (j) => ({ ...j, history: await store.getAttempts(j.id) })));
+      const c = await chrome(req, `Event ${stored.event.type}`, 'events', replayedFlash(req.query.replayed));
+      return page(reply, c, eventPage({ stored, jobs, csrf: c.csrf! }));
+    });
+
+    auth.get<{ Querystring: { replayed?: string } }>('/console/dead', async (req, reply) => {
+      const c = await chrome(req, 'Dead letters', 'dead', replayedFlash(req.query.replayed));
+      return page(reply, c, deadPage(await store.listJobs('dead', 500), c.csrf!));
+    });
+
+    auth.post<{ Params: { id: string }; Body: Form }>('/console/jobs/:id/replay', async (req, reply) => {
+      const replayed = (await store.replayJob(Number(req.params.id), Date.now())) ? 1 : 0;
+      if (replayed) {
+        req.log.info({ jobId: Number(req.params.id) }, 'dead job replayed from the console');
+        opts.onReplay();
+      }
+      return reply.redirect(withQuery(safeNext(req.body?.back, '/console/dead'), { replayed: String(replayed) }), 303);
+    });
+
+    auth.post('/console/dead/replay', async (req, reply) => {
+      const replayed = await store.replayDead(Date.now());
+      if (replayed > 0) {
+        req.log.info({ jobs: replayed }, 'all dead jobs replayed from the console');
+        opts.onReplay();
+      }
+      return reply.redirect(`/console/dead?replayed=${replayed}`, 303);
+    });
+
+    auth.get<{ Querystring: { reloaded?: string } }>('/console/rules', async (req, reply) => {
+      const flash = req.query.reloaded === 'ok' ? 'Rules reloaded.' : undefined;
+      const c = await chrome(req, 'Rules', 'rules', flash);
+      return page(reply, c, rulesPage(rules, c.csrf!));
+    });
+
+    auth.post('/console/rules/reload', async (_req, reply) => {
+      const status = rules.reload('console');
+      return reply.redirect(status.ok ? '/console/rules?reloaded=ok' : '/console/rules', 303);
+    });
+
+    auth.get<{ Querystring: { q?: string } }>('/console/search', async (req, reply) => {
+      const q = (req.query.q ?? '').trim();
+      const c = await chrome(req, 'Search', 'search');
+      if (!q) return page(reply, c, searchPage('', undefined));
+      return page(reply, c, searchPage(q, await store.search(q, 50)));
+    });
+
+    auth.post('/console/logout', async (_req, reply) => {
+      reply.clearCookie(SESSION_COOKIE, { path: '/console' });
+      return reply.redirect('/console/login', 303);
+    });
+  });
+};
+
+function page(reply: FastifyReply, chrome: Chrome, body: SafeHtml): FastifyReply {
+  return reply.type('text/html; charset=utf-8').send(layout(chrome, body).value);
+}
+
+/** A redirect target from a form or query: only a path inside the console, never another site. */
+function safeNext(next: string | undefined, fallback = '/console'): string {
+  return next && /^\/console(\/|\?|$)/.test(next) && !next.includes('\\') ? next : fallback;
+}
+
+function withQuery(path: string, params: Record<string, string>): string {
+  const [base, hash = ''] = path.split('#');
+  const url = new URL(base!, 'http://console.invalid');
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return `${url.pathname}${url.search}${hash ? `#${hash}` : ''}`;
+}
+
+function replayedFlash(replayed: string | undefined): string | undefined {
+  if (replayed === undefined) return undefined;
+  const n = Number(replayed);
+  if (!Number.isInteger(n) || n < 0) return undefined;
+  return n === 0 ? 'Nothing to replay: the job is no longer dead.' : `${n} job${n === 1 ? '' : 's'} queued again; ${n === 1 ? 'it runs' : 'they run'} from the failed action.`;
+}
+
+async function statusLine(health: ConsoleOptions['health']): Promise<StatusLine> {
+  const h = await health();
+  const queue = 'depth' in h.queue ? h.queue : undefined;
+  return {
+    status: h.degraded.length > 0 ? 'degraded' : 'ok',
+    reasons: h.degraded,
+    ...(queue ? { queueDepth: queue.depth!, dead: queue.dead! } : {}),
+    rulesVersion: h.rules.version,
+    rulesCount: h.rules.count,
+    successRate: h.actions.successRate,
+  };
+}
