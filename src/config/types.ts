@@ -14,7 +14,7 @@ export interface Config {
   notion: { verificationToken?: string; token?: string; baseUrl: string; version: string; timeoutMs: number };
   slack: { token?: string; apiUrl: string; timeoutMs: number };
   http: { signingSecret?: string; timeoutMs: number };
-  security: { allowUnsigned: boolean; adminToken?: string };
+  security: { allowUnsigned: boolean; adminToken?: string; userAgent?: string };
   rules: { dir: string; watch: boolean; evalTimeoutMs: number; pollIntervalMs: number; extraEventTypes: string[] };
   store: { url: string };
   delivery: { concurrency: number; maxAttempts: number; leaseMs: number; backoff: { baseMs: number; maxMs: number } };

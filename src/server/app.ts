@@ -57,6 +57,7 @@ export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise
     ...(deps.onDuplicate ? { onDuplicate: deps.onDuplicate } : {}),
     ...(deps.onRejected ? { onRejected: deps.onRejected } : {}),
     ...(config.server.rateLimit ? { rateLimit: config.server.rateLimit } : {}),
+    ...(config.security.userAgent ? { userAgent: new RegExp(config.security.userAgent, 'i') } : {}),
   });
   await app.register(healthRoute, { store, startedAt, ...(deps.health ? { sections: deps.health } : {}) });
   if (ops && deps.metrics) await app.register(metricsRoute, { metrics: deps.metrics });

@@ -28,6 +28,11 @@ describe('config', () => {
     expect(Object.isFrozen(c.server)).toBe(true);
   });
 
+  it('refuses a security.userAgent that is not a regular expression, naming the key', () => {
+    expect(problems('security:\n  userAgent: "notion("\n')).toEqual([expect.stringMatching(/^config\.yaml:2: security\.userAgent: .*regex/)]);
+    expect(problems('security:\n  userAgent: "^notion"\n')).toEqual([]);
+  });
+
   it('interpolates ${VAR} and ${VAR:-default}, keeping YAML types for whole references', () => {
     const c = parseConfig(
       'server:\n  port: ${P:-4000}\n  host: ${H}\nstore:\n  url: sqlite:${DIR:-/tmp}/x.db\nsecurity:\n  allowUnsigned: ${U:-false}\n',

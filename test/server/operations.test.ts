@@ -34,6 +34,30 @@ describe('rate limit of the webhook route (server.rateLimit)', () => {
   });
 });
 
+describe('User-Agent check of the webhook route (security.userAgent)', () => {
+  it('is off by default; when set, a request whose User-Agent does not match is 403 and nothing is stored', async () => {
+    const open = await startTestService(testConfig({ log: { level: 'error' } }));
+    expect((await postEvent(open.webhook, eventFrom('page.created.json'), SECRET, { 'user-agent': 'curl/8.5.0' })).status).toBe(200);
+
+    const svc = await startTestService(testConfig({ security: { userAgent: '^notion' }, log: { level: 'warn' } }));
+    const refused = await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET, { 'user-agent': 'curl/8.5.0' });
+    expect(refused).toMatchObject({ status: 403, body: { error: 'invalid_user_agent' } });
+    const none = await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET, { 'user-agent': '' });
+    expect(none.status).toBe(403);
+    expect(await svc.store.countEvents()).toBe(0);
+    const ok = await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET, { 'user-agent': 'Notion-Webhooks/1.0' });
+    expect(ok.status).toBe(200);
+    expect(await svc.store.countEvents()).toBe(1);
+
+    // One warning line for the burst of refusals, with the User-Agent that was refused.
+    const warnings = svc.logs.filter((l) => String(l.msg).includes('User-Agent does not match'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ userAgent: 'curl/8.5.0', pattern: '^notion' });
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(metrics).toMatch(/notion_rules_events_rejected_total\{reason="user_agent"\} 2/);
+  });
+});
+
 describe('/health degraded by recent action outcomes', () => {
   let slack: FakeSlack;
   beforeEach(async () => {

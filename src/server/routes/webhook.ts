@@ -7,7 +7,7 @@ import { verifySignature } from '../../receiver/verify.js';
 import { StoreUnavailableError } from '../../store/errors.js';
 import type { Store } from '../../store/types.js';
 
-export type RejectReason = 'invalid_signature' | 'invalid_event' | 'too_large' | 'unsupported_media_type' | 'store_unavailable' | 'rate_limited';
+export type RejectReason = 'invalid_signature' | 'invalid_event' | 'too_large' | 'unsupported_media_type' | 'store_unavailable' | 'rate_limited' | 'user_agent';
 
 export interface WebhookOptions {
   path: string;
@@ -23,11 +23,14 @@ export interface WebhookOptions {
   onHandshake?: (token: string) => void;
   /** server.rateLimit: more than `max` requests per client in `timeWindowMs` are answered 429. */
   rateLimit?: { max: number; timeWindowMs: number };
+  /** security.userAgent: a request whose User-Agent does not match is answered 403. */
+  userAgent?: RegExp;
 }
 
 export const VERIFICATION_TOKEN_KEY = 'verification_token';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const HANDSHAKE_MAX = 4096;
+const USER_AGENT_WARN_EVERY_MS = 60_000;
 
 /**
  * `POST <path>`: verify the signature on the raw bytes, then parse, normalize and commit the event;
@@ -57,6 +60,25 @@ export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts
     opts.onRejected?.(reason);
     return reply.code(status).send(body);
   };
+
+  if (opts.userAgent) {
+    const pattern = opts.userAgent;
+    let lastWarnAt = 0;
+    let refused = 0;
+    // Before the body is read: noise is turned away cheaply. Logged at most once a minute, so a
+    // Notion that changed its User-Agent is noticed without a flood of lines.
+    app.addHook('onRequest', async (req, reply) => {
+      const ua = req.headers['user-agent'] ?? '';
+      if (pattern.test(ua)) return;
+      refused++;
+      if (Date.now() - lastWarnAt >= USER_AGENT_WARN_EVERY_MS) {
+        log.warn({ userAgent: ua.slice(0, 200), refused, pattern: pattern.source }, 'webhook request refused: User-Agent does not match security.userAgent');
+        lastWarnAt = Date.now();
+        refused = 0;
+      }
+      return reject(reply, 403, 'user_agent', { error: 'invalid_user_agent' });
+    });
+  }
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     if (err.statusCode === 429) return reply.code(429).send({ error: 'rate_limited', detail: (err as { detail?: string }).detail ?? err.message });
