@@ -25,6 +25,8 @@ const ENV_FALLBACKS: ReadonlyArray<[string, string[]]> = [
   ['SLACK_BOT_TOKEN', ['slack', 'token']],
   ['NOTION_RULES_ADMIN_TOKEN', ['security', 'adminToken']],
   ['NOTION_RULES_HTTP_SECRET', ['http', 'signingSecret']],
+  ['SENTRY_DSN', ['sentry', 'dsn']],
+  ['SENTRY_ENVIRONMENT', ['sentry', 'environment']],
 ];
 
 const schema = readSchema<Record<string, unknown>>('config.schema.json');

@@ -20,5 +20,6 @@ export interface Config {
   delivery: { concurrency: number; maxAttempts: number; leaseMs: number; backoff: { baseMs: number; maxMs: number } };
   search: { url: 'store' };
   health: { minSuccessRate: number };
+  sentry: { dsn?: string; environment?: string };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }

@@ -37,7 +37,10 @@ export class Dispatcher {
   private readonly pump: Pump;
 
   constructor(private readonly o: DispatcherOptions) {
-    this.pump = new Pump(() => this.drain(), POLL_MS, (err) => o.log.error({ err }, 'dispatcher failed; retrying'));
+    this.pump = new Pump(() => this.drain(), POLL_MS, (err) => {
+      o.log.error({ err }, 'dispatcher failed; retrying');
+      o.hooks?.onUnexpectedError?.(err, 'dispatcher');
+    });
   }
 
   start(): void {
@@ -87,7 +90,10 @@ export class Dispatcher {
     for (const o of outcomes) {
       const outcome = o.matched ? 'matched' : o.reason;
       if (outcome !== 'type_not_subscribed' && outcome !== 'disabled') this.o.hooks?.onRuleOutcome?.(o.rule, outcome);
-      if (!o.matched && 'error' in o) this.o.log.warn({ ...ids, ruleId: o.rule, reason: o.reason, err: o.error }, 'rule failed for this event');
+      if (!o.matched && 'error' in o) {
+        this.o.log.warn({ ...ids, ruleId: o.rule, reason: o.reason, err: o.error }, 'rule failed for this event');
+        this.o.hooks?.onRuleFailed?.(event, o.rule, o.reason, o.error);
+      }
       else if (this.o.log.isLevelEnabled('debug')) this.o.log.debug({ ...ids, ruleId: o.rule, outcome }, o.matched ? 'rule matched' : 'rule did not match');
     }
     return {

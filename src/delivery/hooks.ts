@@ -1,9 +1,20 @@
-/** What delivery reports as it works; metrics and tests listen. Every hook is optional. */
+import type { NotionEvent } from '../model/event.js';
+import type { Job } from '../store/types.js';
+
+export type RuleFailureReason = 'condition_error' | 'render_error' | 'fetch_error';
+
+/** What delivery reports as it works; metrics, health, error reporting and tests listen. Every hook is optional. */
 export interface DeliveryHooks {
-  onRuleOutcome?(ruleId: string, outcome: 'matched' | 'condition_false' | 'condition_error' | 'fetch_error' | 'render_error'): void;
+  onRuleOutcome?(ruleId: string, outcome: 'matched' | 'condition_false' | RuleFailureReason): void;
+  /** A rule failed for this event (its condition threw, a template failed, a fetch gave up). */
+  onRuleFailed?(event: NotionEvent, ruleId: string, reason: RuleFailureReason, error: string): void;
   onConditionEvaluated?(ruleId: string): void;
   onAction?(type: string, outcome: 'ok' | 'retry' | 'dead', durationMs: number): void;
   onJobFinished?(jobId: number, status: 'done' | 'dead'): void;
+  /** A job went to dead letters at action `actionIndex`, with the error that put it there. */
+  onDeadLetter?(job: Job, actionIndex: number, error: Error): void;
+  /** A bug or an outage the loops survived (they retry); `where` names the loop. */
+  onUnexpectedError?(err: unknown, where: string, ids?: { eventId?: string; ruleId?: string; jobId?: number }): void;
 }
 
 /** Hooks that call each of `list` in turn (metrics, health, tests…). */
@@ -11,8 +22,11 @@ export function combineHooks(...list: Array<DeliveryHooks | undefined>): Deliver
   const all = list.filter((h): h is DeliveryHooks => h !== undefined);
   return {
     onRuleOutcome: (rule, outcome) => all.forEach((h) => h.onRuleOutcome?.(rule, outcome)),
+    onRuleFailed: (event, rule, reason, error) => all.forEach((h) => h.onRuleFailed?.(event, rule, reason, error)),
     onConditionEvaluated: (rule) => all.forEach((h) => h.onConditionEvaluated?.(rule)),
     onAction: (type, outcome, ms) => all.forEach((h) => h.onAction?.(type, outcome, ms)),
     onJobFinished: (id, status) => all.forEach((h) => h.onJobFinished?.(id, status)),
+    onDeadLetter: (job, index, error) => all.forEach((h) => h.onDeadLetter?.(job, index, error)),
+    onUnexpectedError: (err, where, ids) => all.forEach((h) => h.onUnexpectedError?.(err, where, ids)),
   };
 }

@@ -33,7 +33,10 @@ export class JobRunner {
   private stopping = false;
 
   constructor(private readonly o: RunnerOptions) {
-    this.pump = new Pump(() => this.fill(), POLL_MS, (err) => o.log.error({ err }, 'job runner failed; retrying'));
+    this.pump = new Pump(() => this.fill(), POLL_MS, (err) => {
+      o.log.error({ err }, 'job runner failed; retrying');
+      o.hooks?.onUnexpectedError?.(err, 'job runner');
+    });
   }
 
   start(): void {
@@ -73,7 +76,10 @@ export class JobRunner {
       for (const job of jobs) {
         this.running.add(job.id);
         const p: Promise<void> = this.run(job)
-          .catch((err: unknown) => this.o.log.error({ err, jobId: job.id, eventId: job.eventId, ruleId: job.ruleId }, 'job failed unexpectedly; it resumes after a restart'))
+          .catch((err: unknown) => {
+            this.o.log.error({ err, jobId: job.id, eventId: job.eventId, ruleId: job.ruleId }, 'job failed unexpectedly; it resumes after a restart');
+            this.o.hooks?.onUnexpectedError?.(err, 'job', { eventId: job.eventId, ruleId: job.ruleId, jobId: job.id });
+          })
           .finally(() => {
             this.running.delete(job.id);
             this.inFlight.delete(p);
@@ -116,6 +122,7 @@ export class JobRunner {
         } else {
           log.error({ action: action.type, actionIndex: i, attempt: attempts, err: error }, 'action failed; job is dead (replay it with `notion-rules replay`)');
           this.o.hooks?.onJobFinished?.(job.id, 'dead');
+          this.o.hooks?.onDeadLetter?.({ ...job, attempts, lastError: error }, i, e);
         }
         return;
       }

@@ -23,6 +23,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Admin API and console wiring; the routes exist only when security.adminToken is set. */
   admin?: Omit<AdminOptions, 'token' | 'store'>;
+  /** A request failed with a 5xx: error reporting. */
+  onRequestFailed?: (err: Error, route: string) => void;
   health?: ReturnType<typeof healthSections>;
 }
 
@@ -45,6 +47,13 @@ export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise
     trustProxy: true,
   });
   const startedAt = Date.now();
+  if (deps.onRequestFailed) {
+    const report = deps.onRequestFailed;
+    // Inherited by every route plugin below; 4xx answers are the client's doing, not ours.
+    app.addHook('onError', async (req, _reply, err: Error & { statusCode?: number }) => {
+      if ((err.statusCode ?? 500) >= 500) report(err, req.routeOptions.url ?? 'unknown');
+    });
+  }
 
   const ops = surface !== 'public';
   if (surface !== 'admin') await app.register(webhookRoute, {

@@ -17,6 +17,7 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { ActionHealth } from './action-health.js';
 import { buildApp, type AppDeps } from './app.js';
+import { startSentry, type ErrorReporter } from './error-reporting.js';
 import { createLogger } from './logger.js';
 
 export interface ServiceOptions {
@@ -58,6 +59,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
   if (!started.ok) throw new RulesInvalidError(started.problems);
   const rules = started.coordinator;
   const store = await openStore(config.store.url);
+  let reporter: ErrorReporter | undefined;
+  try {
+    if (config.sentry.dsn) reporter = await startSentry({ dsn: config.sentry.dsn, ...(config.sentry.environment ? { environment: config.sentry.environment } : {}), store, log });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const notion = createNotionClient(config, log);
   const metrics = new Metrics(store);
   const types = new EventTypes(config.rules.extraEventTypes);
@@ -74,6 +82,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       onAction: (_type, outcome) => actionHealth.record(outcome === 'ok'),
       onJobFinished: (_id, status) => (status === 'dead' ? actionHealth.deadLetter() : undefined),
     },
+    reporter?.hooks,
     options.hooks,
   );
   const delivery = { backoff: config.delivery.backoff, maxAttempts: config.delivery.maxAttempts, leaseMs: config.delivery.leaseMs, log, store, hooks };
@@ -103,6 +112,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       onRejected: (reason) => metrics.eventRejected(reason),
       metrics,
       admin: { rules, onReplay: () => runner.wake() },
+      ...(reporter ? { onRequestFailed: (err: Error, route: string) => reporter!.requestFailed(err, route) } : {}),
       health: healthSections(rules, store, actionHealth),
     };
     const split = config.server.adminPort !== undefined;
@@ -115,6 +125,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   } catch (err) {
     await adminApp?.close();
     await app?.close();
+    await reporter?.close(2000);
     await store.close();
     throw err;
   }
@@ -150,6 +161,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       // Events already stored are matched at the next start; running actions get the same budget.
       await dispatcher.stop(budget);
       await runner.stop(budget);
+      await reporter?.close(2000); // what is queued for Sentry is sent before the store goes
       await store.close();
       log.info('stopped');
     })());

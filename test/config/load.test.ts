@@ -28,6 +28,13 @@ describe('config', () => {
     expect(Object.isFrozen(c.server)).toBe(true);
   });
 
+  it('takes sentry.dsn and sentry.environment from SENTRY_DSN and SENTRY_ENVIRONMENT; a DSN must be a URL', () => {
+    const c = parseConfig('', 'config.yaml', { env: { SENTRY_DSN: 'https://abc@o1.ingest.sentry.io/42', SENTRY_ENVIRONMENT: 'prod' } });
+    expect(c.sentry).toEqual({ dsn: 'https://abc@o1.ingest.sentry.io/42', environment: 'prod' });
+    expect(parseConfig('', 'config.yaml', { env: {} }).sentry).toEqual({});
+    expect(problems('sentry:\n  dsn: not a url\n')).toEqual([expect.stringMatching(/^config\.yaml:2: sentry\.dsn: /)]);
+  });
+
   it('refuses a security.userAgent that is not a regular expression, naming the key', () => {
     expect(problems('security:\n  userAgent: "notion("\n')).toEqual([expect.stringMatching(/^config\.yaml:2: security\.userAgent: .*regex/)]);
     expect(problems('security:\n  userAgent: "^notion"\n')).toEqual([]);
