@@ -27,6 +27,8 @@ export interface DispatcherOptions {
 }
 
 const POLL_MS = 1000;
+/** Events handed over at insert and waiting in memory, at most; beyond it they wait in the store. */
+const HANDOFF_MAX = 1024;
 
 /**
  * Matches stored events against the active rule set, once each: for every event, in one
@@ -35,6 +37,8 @@ const POLL_MS = 1000;
  */
 export class Dispatcher {
   private readonly pump: Pump;
+  /** Events the webhook stored already leased to us: matched from memory, not read back. */
+  private readonly handed: NotionEvent[] = [];
 
   constructor(private readonly o: DispatcherOptions) {
     this.pump = new Pump(() => this.drain(), POLL_MS, (err) => {
@@ -51,6 +55,21 @@ export class Dispatcher {
     this.pump.wake();
   }
 
+  /**
+   * The lease to store a new event with, when there is room to match it from memory; undefined
+   * leaves it to the store's queue. A process that dies before matching it leaves a lease that
+   * expires (or, for SQLite, is released at the next start): the event is matched then.
+   */
+  leaseForNew(now = Date.now()): number | undefined {
+    return this.handed.length < HANDOFF_MAX ? now + this.o.leaseMs : undefined;
+  }
+
+  /** An event just stored with the lease of `leaseForNew`. */
+  handOver(event: NotionEvent): void {
+    this.handed.push(event);
+    this.pump.wake();
+  }
+
   stop(timeoutMs: number): Promise<void> {
     return this.pump.stop(timeoutMs);
   }
@@ -58,7 +77,7 @@ export class Dispatcher {
   /** Matches due events until none is left; each batch is committed in one transaction. */
   private async drain(): Promise<void> {
     for (;;) {
-      const events = await this.o.store.claimEvents(this.o.batch, Date.now(), this.o.leaseMs);
+      const events = this.handed.length > 0 ? this.handed.splice(0, this.o.batch).map(fresh) : await this.o.store.claimEvents(this.o.batch, Date.now(), this.o.leaseMs);
       if (events.length === 0) return;
       const results = (await Promise.all(events.map((stored) => this.match(stored)))).filter((r): r is DispatchResult => r !== undefined);
       if (results.length === 0) continue;
@@ -105,6 +124,11 @@ export class Dispatcher {
       jobs: outcomes.flatMap((o) => (o.matched && o.actions.length > 0 ? [{ ruleId: o.rule, actions: withDefaults(o.actions, event) }] : [])),
     };
   }
+}
+
+/** A just-stored event as the store would return it, without reading it back. */
+function fresh(event: NotionEvent): StoredEvent {
+  return { event, status: 'new', receivedAt: Date.now(), duplicates: 0, dispatchAttempts: 0, rulesVersion: null, report: null, error: null };
 }
 
 /** Fills what an action leaves to the event: the page of notion.* actions, the id of search.*. */

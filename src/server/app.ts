@@ -17,7 +17,8 @@ export interface AppDeps {
   log: Logger;
   /** Handshake-only mode: no verification token yet, only the handshake is accepted. */
   handshakeOnly?: boolean;
-  onStored?: (event: NotionEvent) => void;
+  onStored?: (event: NotionEvent, leased: boolean) => void;
+  leaseForNew?: () => number | undefined;
   onDuplicate?: (event: NotionEvent) => void;
   onRejected?: (reason: RejectReason) => void;
   metrics?: Metrics;
@@ -63,6 +64,7 @@ export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise
     secret: deps.handshakeOnly ? undefined : config.notion.verificationToken,
     allowUnsigned: !deps.handshakeOnly && config.security.allowUnsigned,
     ...(deps.onStored ? { onStored: deps.onStored } : {}),
+    ...(deps.leaseForNew ? { leaseForNew: deps.leaseForNew } : {}),
     ...(deps.onDuplicate ? { onDuplicate: deps.onDuplicate } : {}),
     ...(deps.onRejected ? { onRejected: deps.onRejected } : {}),
     ...(config.server.rateLimit ? { rateLimit: config.server.rateLimit } : {}),

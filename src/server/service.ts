@@ -104,10 +104,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
       store,
       log,
       handshakeOnly: options.handshakeOnly ?? false,
-      onStored: (event) => {
+      onStored: (event, leased) => {
         metrics.eventStored(types.isKnown(event.type) ? event.type : 'other');
-        dispatcher.wake();
+        if (leased) dispatcher.handOver(event);
+        else dispatcher.wake();
       },
+      // In handshake-only mode nothing is matched: events wait in the store, unleased.
+      ...(options.handshakeOnly ? {} : { leaseForNew: () => dispatcher.leaseForNew() }),
       onDuplicate: () => metrics.eventDuplicate(),
       onRejected: (reason) => metrics.eventRejected(reason),
       metrics,

@@ -119,8 +119,12 @@ export interface StoreHealth {
  */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
-  /** Stores an event once. Resolves only after the row is durably committed. */
-  insertEvent(event: NotionEvent, raw: string): Promise<InsertResult>;
+  /**
+   * Stores an event once. Resolves only after the row is durably committed. With `leaseUntil`, a
+   * new event is claimed for matching by this process at once (the caller matches it from memory);
+   * `claimEvents` passes it over until then, so a process that dies leaves it to the next.
+   */
+  insertEvent(event: NotionEvent, raw: string, options?: { leaseUntil?: number }): Promise<InsertResult>;
   getEvent(id: string): Promise<StoredEvent | undefined>;
   countEvents(): Promise<number>;
   getMeta(key: string): Promise<string | undefined>;

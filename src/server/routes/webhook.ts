@@ -16,8 +16,10 @@ export interface WebhookOptions {
   /** The HMAC key; undefined in handshake-only mode (every event is then 401). */
   secret: string | undefined;
   allowUnsigned: boolean;
-  /** Called once per newly stored event, after its commit. */
-  onStored?: (event: NotionEvent) => void;
+  /** Called once per newly stored event, after its commit; `leased` when stored with `leaseForNew`'s lease. */
+  onStored?: (event: NotionEvent, leased: boolean) => void;
+  /** A lease to store a new event with, so that this process matches it from memory. */
+  leaseForNew?: () => number | undefined;
   onDuplicate?: (event: NotionEvent) => void;
   onRejected?: (reason: RejectReason) => void;
   onHandshake?: (token: string) => void;
@@ -135,14 +137,15 @@ export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts
     }
 
     try {
-      const { duplicate } = await store.insertEvent(event, text);
+      const leaseUntil = opts.leaseForNew?.();
+      const { duplicate } = await store.insertEvent(event, text, leaseUntil === undefined ? {} : { leaseUntil });
       if (duplicate) {
         log.debug({ eventId: event.id, eventType: event.type }, 'duplicate event ignored');
         opts.onDuplicate?.(event);
         return { ok: true, id: event.id, duplicate: true };
       }
       log.debug({ eventId: event.id, eventType: event.type }, 'event stored');
-      opts.onStored?.(event);
+      opts.onStored?.(event, leaseUntil !== undefined);
       return { ok: true, id: event.id };
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;

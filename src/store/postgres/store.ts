@@ -93,14 +93,14 @@ export class PostgresStore implements Store {
     }
   }
 
-  async insertEvent(event: NotionEvent, raw: string): Promise<InsertResult> {
+  async insertEvent(event: NotionEvent, raw: string, options: { leaseUntil?: number } = {}): Promise<InsertResult> {
     const { raw: _raw, ...rest } = event;
     const rows = await this.q(
-      `INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      `INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw, lease_until, lease_owner)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (id) DO UPDATE SET duplicates = events.duplicates + 1
        RETURNING duplicates`,
-      [event.id, event.type, event.entity.id, event.entity.type, event.timestamp, Date.now(), JSON.stringify(rest), raw],
+      [event.id, event.type, event.entity.id, event.entity.type, event.timestamp, Date.now(), JSON.stringify(rest), raw, options.leaseUntil ?? 0, options.leaseUntil ? this.replica : null],
     );
     return { duplicate: Number(rows[0]?.duplicates ?? 0) > 0 };
   }

@@ -26,6 +26,8 @@ import { migrations } from './migrations.js';
 /** A write waiting for the next group commit. */
 interface PendingWrite {
   run: () => unknown;
+  /** Several statements: run in a savepoint, so a failure rolls back all of them and only them. */
+  several: boolean;
   resolve: (value: never) => void;
   reject: (e: Error) => void;
 }
@@ -77,9 +79,9 @@ export class SqliteStore implements Store {
     readonly path: string,
   ) {
     this.stmts = {
-      insert: db.prepare<[string, string, string, string, string, number, string, string], { duplicates: number }>(
-        `INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      insert: db.prepare<[string, string, string, string, string, number, string, string, number], { duplicates: number }>(
+        `INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw, lease_until)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET duplicates = duplicates + 1
          RETURNING duplicates`,
       ),
@@ -173,11 +175,11 @@ export class SqliteStore implements Store {
     return new SqliteStore(db, path);
   }
 
-  insertEvent(event: NotionEvent, raw: string): Promise<InsertResult> {
+  insertEvent(event: NotionEvent, raw: string, options: { leaseUntil?: number } = {}): Promise<InsertResult> {
     const receivedAt = Date.now();
     const { raw: _raw, ...rest } = event;
     return this.groupCommit(() => {
-      const row = this.stmts.insert.get(event.id, event.type, event.entity.id, event.entity.type, event.timestamp, receivedAt, JSON.stringify(rest), raw);
+      const row = this.stmts.insert.get(event.id, event.type, event.entity.id, event.entity.type, event.timestamp, receivedAt, JSON.stringify(rest), raw, options.leaseUntil ?? 0);
       return { duplicate: (row?.duplicates ?? 0) > 0 };
     });
   }
@@ -186,10 +188,10 @@ export class SqliteStore implements Store {
    * Runs `run` in the transaction shared by every write queued in this tick: one commit (one
    * fsync) for many events or action records, each promise settled only after that commit.
    */
-  private groupCommit<T>(run: () => T): Promise<T> {
+  private groupCommit<T>(run: () => T, several = false): Promise<T> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run, resolve: resolve as (v: never) => void, reject });
+      this.pending.push({ run, several, resolve: resolve as (v: never) => void, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -202,16 +204,32 @@ export class SqliteStore implements Store {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    let results: unknown[];
+    // A write that fails is rolled back alone (a statement is atomic; several share a savepoint)
+    // and only its caller hears of it; a failing commit (disk full, read-only) fails them all.
+    let outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
     try {
-      results = this.db.transaction(() => batch.map((p) => p.run()))();
+      outcomes = this.db.transaction(() =>
+        batch.map((p) => {
+          try {
+            return { ok: true as const, value: p.several ? this.db.transaction(p.run)() : p.run() };
+          } catch (error) {
+            // SQLite rolls the whole transaction back on some errors (disk full, I/O): fail the batch.
+            if (!this.db.inTransaction) throw error;
+            return { ok: false as const, error };
+          }
+        }),
+      )();
       this.lastWriteError = undefined;
     } catch (err) {
       const e = this.unavailable(err);
       for (const p of batch) p.reject(e);
       return;
     }
-    batch.forEach((p, i) => p.resolve(results[i] as never));
+    batch.forEach((p, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) p.resolve(o.value as never);
+      else p.reject(this.unavailable(o.error));
+    });
   }
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
@@ -235,22 +253,21 @@ export class SqliteStore implements Store {
     return this.write(() => this.stmts.claimEvents.all(now + leaseMs, now, now, limit)).map(toStored);
   }
 
-  async completeDispatch(results: DispatchResult[]): Promise<Job[]> {
-    return this.write(() =>
-      this.db.transaction(() => {
-        const now = Date.now();
-        const jobs: Job[] = [];
-        for (const r of results) {
-          for (const j of r.jobs) {
-            const row = this.stmts.insertJob.get(r.eventId, j.ruleId, JSON.stringify(j.actions), now, now, now);
-            if (row) jobs.push(toJob(row));
-          }
-          this.stmts.markDispatched.run(r.rulesVersion, JSON.stringify(r.report), r.eventId);
-          if (r.entityId) this.stmts.touchEntity.run(r.entityId, r.timestamp);
+  /** Shares the group commit with the inserts of the same tick: one fsync for both. */
+  completeDispatch(results: DispatchResult[]): Promise<Job[]> {
+    return this.groupCommit(() => {
+      const now = Date.now();
+      const jobs: Job[] = [];
+      for (const r of results) {
+        for (const j of r.jobs) {
+          const row = this.stmts.insertJob.get(r.eventId, j.ruleId, JSON.stringify(j.actions), now, now, now);
+          if (row) jobs.push(toJob(row));
         }
-        return jobs;
-      })(),
-    );
+        this.stmts.markDispatched.run(r.rulesVersion, JSON.stringify(r.report), r.eventId);
+        if (r.entityId) this.stmts.touchEntity.run(r.entityId, r.timestamp);
+      }
+      return jobs;
+    }, true);
   }
 
   async deferDispatch(eventId: string, error: string, nextAt: number): Promise<void> {
@@ -282,7 +299,7 @@ export class SqliteStore implements Store {
       );
       this.stmts.updateJob.run(u.nextAction, u.status, u.attempts, u.runAt, u.lastError, Date.now(), a.jobId);
       return true;
-    });
+    }, true);
   }
 
   async extendLeases(): Promise<void> {
