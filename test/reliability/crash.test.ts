@@ -18,6 +18,7 @@ beforeEach(async () => {
 });
 afterEach(() => slack.stop());
 
+const CONCURRENCY = 8;
 const TWO_ACTIONS = 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#first", text: "{{ event.id }}" }\n  - slack: { channel: "#second", text: "{{ event.id }}" }\n';
 
 function setup(): { dir: string; config: string; env: Record<string, string> } {
@@ -27,7 +28,7 @@ function setup(): { dir: string; config: string; env: Record<string, string> } {
     store: { url: `sqlite:${join(dir, 'store.db')}` },
     rules: { dir: rulesDir({ 'ship.yaml': TWO_ACTIONS }, join(dir, 'rules')), watch: false },
     slack: { apiUrl: slack.url, timeoutMs: 1000 },
-    delivery: { concurrency: 8, maxAttempts: 100, backoff: { baseMs: 20, maxMs: 200 } },
+    delivery: { concurrency: CONCURRENCY, maxAttempts: 100, backoff: { baseMs: 20, maxMs: 200 } },
     log: { level: 'info' },
   });
   return { dir, config, env: { NOTION_WEBHOOK_SECRET: SECRET, SLACK_BOT_TOKEN: slack.token } };
@@ -77,19 +78,24 @@ describe('crash safety under load (child processes, SIGKILL)', () => {
     expect(stored.map((r) => r.id).sort()).toEqual(events.map((e) => String(e.id)).sort());
     expect(jobs).toEqual([{ status: 'done', n: events.length }]);
 
-    const first = deliveries('#first');
-    const second = deliveries('#second');
-    const twice = [...first.values(), ...second.values()].filter((n) => n === 2).length;
-    // The documented window: a crash after Slack answered and before the record committed.
-    expect([...first.values(), ...second.values()].every((n) => n === 1 || n === 2)).toBe(true);
+    const counts = [...deliveries('#first').values(), ...deliveries('#second').values()];
+    // The documented window: a crash after Slack answered and before the record committed runs
+    // that action again. A crash catches at most `delivery.concurrency` actions in flight, each
+    // once; two crashes can catch the same action (the next kill may land while interrupted jobs
+    // re-run), so the bounds are per crash, not "at most twice".
+    const extra = counts.reduce((sum, n) => sum + (n - 1), 0);
+    expect(counts.every((n) => n >= 1 && n <= 1 + kills)).toBe(true);
+    expect(extra).toBeLessThanOrEqual(kills * CONCURRENCY);
     report('reliability-crash', {
       eventsSent: events.length,
       requestsSent: sender.attempts,
       acknowledged: sender.acked.size,
       stored: stored.length,
       actionsExpected: events.length * 2,
-      actionsDelivered: first.size + second.size,
-      deliveredTwiceInTheDocumentedWindow: twice,
+      actionsDelivered: counts.length,
+      deliveredMoreThanOnce: counts.filter((n) => n > 1).length,
+      extraDeliveries: extra,
+      mostDeliveriesOfOneAction: Math.max(...counts),
       crashesSurvived: kills,
     });
   });
