@@ -21,6 +21,7 @@ import type {
   StoreHealth,
 } from '../types.js';
 import { summaryStatus } from '../summary.js';
+import { Checkpointer } from './checkpointer.js';
 import { migrations } from './migrations.js';
 
 /** A write waiting for the next group commit. */
@@ -73,11 +74,14 @@ export class SqliteStore implements Store {
   private lastWriteError: string | undefined;
   private closed = false;
   private readonly stmts;
+  /** WAL checkpoints in a worker thread (file stores only). */
+  private readonly checkpointer: Checkpointer | undefined;
 
   private constructor(
     private readonly db: Database.Database,
     readonly path: string,
   ) {
+    this.checkpointer = path === ':memory:' ? undefined : Checkpointer.start(db, path);
     this.stmts = {
       insert: db.prepare<[string, string, string, string, string, number, string, string, number], { duplicates: number }>(
         `INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw, lease_until)
@@ -422,6 +426,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     if (this.pending.length > 0) this.flush();
     this.closed = true;
+    await this.checkpointer?.stop();
     this.db.close();
   }
 
