@@ -109,7 +109,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         if (leased) dispatcher.handOver(event);
         else dispatcher.wake();
       },
-      // In handshake-only mode nothing is matched: events wait in the store, unleased.
+      // Handshake-only mode stores no event and runs no matcher: nothing to lease.
       ...(options.handshakeOnly ? {} : { leaseForNew: () => dispatcher.leaseForNew() }),
       onDuplicate: () => metrics.eventDuplicate(),
       onRejected: (reason) => metrics.eventRejected(reason),
