@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { afterEach } from 'vitest';
 import { stringify } from 'yaml';
 import { repoRoot } from './fixtures.js';
 
@@ -26,6 +27,16 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+// Servers a test started and did not stop (it failed, or timed out) are killed after it, so no
+// `serve` process outlives its test with its temp folder gone.
+const started = new Set<ChildProcess>();
+const killLeftovers = () => {
+  for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  started.clear();
+};
+afterEach(killLeftovers);
+process.once('exit', killLeftovers);
+
 /** Writes `config` as YAML into `dir` and returns its path. */
 export function writeConfig(dir: string, config: Record<string, unknown>, name = 'config.yaml'): string {
   const file = join(dir, name);
@@ -44,6 +55,7 @@ export async function startServer(
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.add(proc);
   const logs: LogLine[] = [];
   const stderr: string[] = [];
   const waiters: Array<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
