@@ -1,5 +1,6 @@
 import type { NotionEvent } from '../model/event.js';
 import { buildContext, seedPage } from './context.js';
+import { boolean as truthy } from './fast-condition.js';
 import type { RuleSet } from './rule-set.js';
 import { renderTemplate } from './template.js';
 import type { ActionIntent, CompiledRule, Fact, FactSource, RuleOutcome } from './types.js';
@@ -95,13 +96,4 @@ function checkOrigin(url: string, origin: string): void {
     throw new Error(`url "${url}" is not a valid URL`);
   }
   if (rendered !== origin) throw new Error(`url renders to origin ${rendered}, but the rule fixes ${origin}; templates may only fill the path and query`);
-}
-
-/** JSONata's truthiness ($boolean): empty strings, arrays, objects, 0, null and false are false. */
-export function truthy(v: unknown): boolean {
-  if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
-  if (Array.isArray(v)) return v.some(truthy);
-  if (typeof v === 'object') return Object.keys(v).length > 0;
-  if (typeof v === 'number') return !Number.isNaN(v);
-  return true;
 }

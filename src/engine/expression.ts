@@ -1,4 +1,5 @@
 import jsonata from 'jsonata';
+import { compileFast, FALLBACK, type FastEvaluator } from './fast-condition.js';
 
 export interface ExpressionOptions {
   /** Evaluation time limit (rules.evalTimeoutMs). */
@@ -37,23 +38,36 @@ const SEQUENCE_LIMIT = 100_000;
 export function compileExpression(source: string, options: ExpressionOptions): Expression {
   const create = () => jsonata(source, { timeout: options.timeoutMs, stack: STACK_LIMIT, sequence: SEQUENCE_LIMIT });
   let paths: string[];
+  let fast: FastEvaluator | undefined;
   try {
-    paths = collectPaths(create().ast());
+    const ast = create().ast();
+    paths = collectPaths(ast);
+    fast = compileFast(ast);
   } catch (err) {
     const e = err as { message?: string; position?: number; token?: string };
     throw new ExpressionSyntaxError(e.message ?? String(err), Math.max(1, e.position ?? 1));
   }
   let expr: jsonata.Expression | undefined;
-  let readers: jsonata.Expression[] | undefined;
+  const slow = (input: unknown) => (expr ??= create()).evaluate(input).catch((err: unknown) => Promise.reject(evaluationError(err, options)));
+  // Each path is a plain dotted name: the fast evaluator reads it unless an array is in the way.
+  let readers: Array<{ fast: FastEvaluator | undefined; slow: () => jsonata.Expression }> | undefined;
   return {
     source,
-    evaluate: (input) => (expr ??= create()).evaluate(input).catch((err: unknown) => Promise.reject(evaluationError(err, options))),
+    evaluate: (input) => {
+      const v = fast ? fast(input) : FALLBACK;
+      return v === FALLBACK ? slow(input) : Promise.resolve(v);
+    },
     paths,
     explain: async (input) => {
-      readers ??= paths.map((p) => jsonata(p, { timeout: options.timeoutMs }));
+      readers ??= paths.map((p) => {
+        let reader: jsonata.Expression | undefined;
+        const make = () => (reader ??= jsonata(p, { timeout: options.timeoutMs }));
+        return { fast: compileFast(make().ast()), slow: make };
+      });
       const out: Record<string, unknown> = {};
       for (const [i, reader] of readers.entries()) {
-        const v: unknown = await reader.evaluate(input).catch(() => undefined);
+        let v = reader.fast ? reader.fast(input) : FALLBACK;
+        if (v === FALLBACK) v = await reader.slow().evaluate(input).catch(() => undefined);
         out[paths[i]!] = v === undefined ? null : (JSON.parse(JSON.stringify(v)) as unknown);
       }
       return out;
