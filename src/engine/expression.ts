@@ -66,9 +66,13 @@ export function compileExpression(source: string, options: ExpressionOptions): E
       });
       const out: Record<string, unknown> = {};
       for (const [i, reader] of readers.entries()) {
+        // A fast read is plain data from the context; JSONata's sequences carry extra properties.
         let v = reader.fast ? reader.fast(input) : FALLBACK;
-        if (v === FALLBACK) v = await reader.slow().evaluate(input).catch(() => undefined);
-        out[paths[i]!] = v === undefined ? null : (JSON.parse(JSON.stringify(v)) as unknown);
+        if (v === FALLBACK) {
+          v = await reader.slow().evaluate(input).catch(() => undefined);
+          if (v !== undefined) v = JSON.parse(JSON.stringify(v)) as unknown;
+        }
+        out[paths[i]!] = v === undefined ? null : v;
       }
       return out;
     },
