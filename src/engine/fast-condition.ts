@@ -135,42 +135,52 @@ function compileBinary(op: string, lhs: Eval, rhs: Eval): Eval {
       };
     case '=':
     case '!=':
-      return (input) => {
-        const l = lhs(input);
-        const r = rhs(input);
-        if (l === FALLBACK || r === FALLBACK) return FALLBACK;
+      return both(lhs, rhs, (l, r) => {
         if (l === undefined || r === undefined) return false;
         if (!primitive(l) || !primitive(r)) return FALLBACK; // deep equality: JSONata's
         return op === '=' ? l === r : l !== r;
-      };
+      });
     case '<':
     case '<=':
     case '>':
-    case '>=':
-      return (input) => {
-        const l = lhs(input);
-        const r = rhs(input);
-        if (l === FALLBACK || r === FALLBACK) return FALLBACK;
+    case '>=': {
+      const compare = COMPARE[op];
+      return both(lhs, rhs, (l, r) => {
         // JSONata checks the types of the operands it has before it looks for a missing one.
         if ((l !== undefined && !comparable(l)) || (r !== undefined && !comparable(r))) return FALLBACK; // its type error
         if (l === undefined || r === undefined) return undefined;
         if (typeof l !== typeof r) return FALLBACK; // its type error
-        return op === '<' ? (l as number) < (r as number) : op === '<=' ? (l as number) <= (r as number) : op === '>' ? (l as number) > (r as number) : (l as number) >= (r as number);
-      };
+        return compare(l as number, r as number);
+      });
+    }
     case 'in':
-      return (input) => {
-        const l = lhs(input);
-        const r = rhs(input);
-        if (l === FALLBACK || r === FALLBACK) return FALLBACK;
+      return both(lhs, rhs, (l, r) => {
         if (l === undefined || r === undefined) return false;
         if (!primitive(l)) return FALLBACK;
         if (!Array.isArray(r)) return primitive(r) ? l === r : FALLBACK;
         if (!r.every(primitive)) return FALLBACK;
         return r.includes(l);
-      };
+      });
     default:
       throw new Unsupported(op);
   }
+}
+
+const COMPARE: Record<'<' | '<=' | '>' | '>=', (l: number | string, r: number | string) => boolean> = {
+  '<': (l, r) => l < r,
+  '<=': (l, r) => l <= r,
+  '>': (l, r) => l > r,
+  '>=': (l, r) => l >= r,
+};
+
+/** Both operands evaluated (JSONata evaluates both); a FALLBACK from either is the answer. */
+function both(lhs: Eval, rhs: Eval, f: (l: unknown, r: unknown) => unknown): Eval {
+  return (input) => {
+    const l = lhs(input);
+    if (l === FALLBACK) return FALLBACK;
+    const r = rhs(input);
+    return r === FALLBACK ? FALLBACK : f(l, r);
+  };
 }
 
 function comparable(v: unknown): boolean {
