@@ -59,10 +59,11 @@ export function compileExpression(source: string, options: ExpressionOptions): E
     },
     paths,
     explain: async (input) => {
+      // The AST is read from a throwaway parse; a JSONata evaluator is kept only for a path the
+      // fast reader declines.
       readers ??= paths.map((p) => {
         let reader: jsonata.Expression | undefined;
-        const make = () => (reader ??= jsonata(p, { timeout: options.timeoutMs }));
-        return { fast: compileFast(make().ast()), slow: make };
+        return { fast: compileFast(jsonata(p).ast()), slow: () => (reader ??= jsonata(p, { timeout: options.timeoutMs })) };
       });
       const out: Record<string, unknown> = {};
       for (const [i, reader] of readers.entries()) {

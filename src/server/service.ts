@@ -58,7 +58,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   });
   if (!started.ok) throw new RulesInvalidError(started.problems);
   const rules = started.coordinator;
-  const store = await openStore(config.store.url);
+  const store = await openStore(config.store.url, { server: true });
   let reporter: ErrorReporter | undefined;
   try {
     if (config.sentry.dsn) reporter = await startSentry({ dsn: config.sentry.dsn, ...(config.sentry.environment ? { environment: config.sentry.environment } : {}), store, log });

@@ -80,8 +80,9 @@ export class SqliteStore implements Store {
   private constructor(
     private readonly db: Database.Database,
     readonly path: string,
+    checkpointWorker: boolean,
   ) {
-    this.checkpointer = path === ':memory:' ? undefined : Checkpointer.start(db, path);
+    this.checkpointer = checkpointWorker && path !== ':memory:' ? Checkpointer.start(db, path) : undefined;
     this.stmts = {
       insert: db.prepare<[string, string, string, string, string, number, string, string, number], { duplicates: number }>(
         `INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw, lease_until)
@@ -161,7 +162,11 @@ export class SqliteStore implements Store {
     };
   }
 
-  static open(location: string): SqliteStore {
+  /**
+   * With `checkpointWorker` (the server), WAL checkpoints run in a worker thread; without it (the
+   * CLI's short commands, tests), SQLite checkpoints inside commits as usual.
+   */
+  static open(location: string, options: { checkpointWorker?: boolean } = {}): SqliteStore {
     const path = location === ':memory:' ? location : resolve(location);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     let db: Database.Database;
@@ -176,7 +181,7 @@ export class SqliteStore implements Store {
       if (err instanceof StoreVersionError) throw err;
       throw new StoreUnavailableError(`cannot open SQLite store ${path}: ${(err as Error).message}`, (err as { code?: string }).code);
     }
-    return new SqliteStore(db, path);
+    return new SqliteStore(db, path, options.checkpointWorker ?? false);
   }
 
   insertEvent(event: NotionEvent, raw: string, options: { leaseUntil?: number } = {}): Promise<InsertResult> {
