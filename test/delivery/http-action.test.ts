@@ -8,7 +8,7 @@ import { postEvent } from '../support/http.js';
 import { rulesDir, ruleSetOf } from '../support/rules.js';
 import { JobWatch, SECRET, startTestService, testConfig } from '../support/server.js';
 import { evaluateEvent } from '../../src/engine/evaluate.js';
-import { normalize } from '../../src/receiver/normalize.js';
+import { normalize } from '../../src/model/normalize.js';
 import { tempDir } from '../support/tmp.js';
 
 let target: HttpFake;

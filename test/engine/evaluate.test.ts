@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateEvent } from '../../src/engine/evaluate.js';
 import type { CompiledRule, RuleOutcome } from '../../src/engine/types.js';
-import { normalize } from '../../src/receiver/normalize.js';
+import { normalize } from '../../src/model/normalize.js';
 import { notionFixture } from '../support/fixtures.js';
 import { ruleSetOf } from '../support/rules.js';
 

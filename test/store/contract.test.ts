@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { normalize } from '../../src/receiver/normalize.js';
+import { normalize } from '../../src/model/normalize.js';
 import { PostgresStore } from '../../src/store/postgres/store.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import type { Store } from '../../src/store/types.js';
@@ -30,6 +30,18 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
     expect(await store.countEvents()).toBe(2);
     expect((await store.getEvent(event.id))?.event).toEqual(event);
+    await store.close();
+  });
+
+  it.skipIf(!enabled)('gives back the event as the receiver normalized it, also one without a timestamp and a seed envelope', async () => {
+    const store = await open();
+    const { timestamp: _t, ...untimed } = eventFrom('page.created.json', {});
+    const seed = { object: 'event', id: 'seed-1', event_type: 'page.created', data: { object: 'page', id: 'p-1', properties: {} } };
+    for (const body of [untimed, seed]) {
+      const event = normalize(body, new Date('2026-11-24T08:00:00.123Z'));
+      await store.insertEvent(event, JSON.stringify(body));
+      expect((await store.getEvent(event.id))?.event).toEqual(event);
+    }
     await store.close();
   });
 

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { normalize } from '../../src/receiver/normalize.js';
+import { normalize } from '../../src/model/normalize.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import { eventFrom } from '../support/fixtures.js';
 import { tempDir } from '../support/tmp.js';

@@ -10,7 +10,7 @@ import type { Config } from '../../config/types.js';
 import { withDefaults } from '../../delivery/dispatcher.js';
 import { notionFacts } from '../../delivery/facts.js';
 import type { NotionEvent } from '../../model/event.js';
-import { InvalidEvent, normalize } from '../../receiver/normalize.js';
+import { InvalidEvent, normalize } from '../../model/normalize.js';
 import { createLogger } from '../../server/logger.js';
 import { openStore } from '../../store/open.js';
 import { authoringConfig } from '../authoring-config.js';

@@ -4,7 +4,7 @@ import { formatProblem } from '../../config/errors.js';
 import { TEST_FILE } from '../../engine/load.js';
 import { buildRuleSet } from '../../engine/rule-set.js';
 import { readTestFile, runTestCase } from '../../engine/rule-tests.js';
-import { normalize } from '../../receiver/normalize.js';
+import { normalize } from '../../model/normalize.js';
 import { authoringConfig } from '../authoring-config.js';
 import { CliError, EXIT_PROBLEMS, print } from '../output.js';
 import type { AuthoringOptions } from './validate.js';

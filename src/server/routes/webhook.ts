@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { NotionEvent } from '../../model/event.js';
-import { InvalidEvent, normalize, verificationToken } from '../../receiver/normalize.js';
+import { InvalidEvent, normalize, verificationToken } from '../../model/normalize.js';
 import { verifySignature } from '../../receiver/verify.js';
 import { StoreUnavailableError } from '../../store/errors.js';
 import type { Store } from '../../store/types.js';

@@ -20,6 +20,7 @@ import type {
   StoredEvent,
   StoreHealth,
 } from '../types.js';
+import { normalize } from '../../model/normalize.js';
 import { summaryStatus } from '../summary.js';
 import { Checkpointer } from './checkpointer.js';
 import { migrations } from './migrations.js';
@@ -35,7 +36,7 @@ interface PendingWrite {
 
 interface EventRow {
   id: string;
-  event: string;
+  timestamp: string;
   raw: string;
   status: EventStatus;
   received_at: number;
@@ -60,7 +61,7 @@ interface JobRow {
   updated_at: number;
 }
 
-const EVENT_COLS = 'id, event, raw, status, received_at, duplicates, dispatch_attempts, rules_version, report, error';
+const EVENT_COLS = 'id, timestamp, raw, status, received_at, duplicates, dispatch_attempts, rules_version, report, error';
 
 /**
  * The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a commit survives a
@@ -84,9 +85,9 @@ export class SqliteStore implements Store {
   ) {
     this.checkpointer = checkpointWorker && path !== ':memory:' ? Checkpointer.start(db, path) : undefined;
     this.stmts = {
-      insert: db.prepare<[string, string, string, string, string, number, string, string, number], { duplicates: number }>(
-        `INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw, lease_until)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      insert: db.prepare<[string, string, string, string, string, number, string, number], { duplicates: number }>(
+        `INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, raw, lease_until)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET duplicates = duplicates + 1
          RETURNING duplicates`,
       ),
@@ -186,9 +187,8 @@ export class SqliteStore implements Store {
 
   insertEvent(event: NotionEvent, raw: string, options: { leaseUntil?: number } = {}): Promise<InsertResult> {
     const receivedAt = Date.now();
-    const { raw: _raw, ...rest } = event;
     return this.groupCommit(() => {
-      const row = this.stmts.insert.get(event.id, event.type, event.entity.id, event.entity.type, event.timestamp, receivedAt, JSON.stringify(rest), raw, options.leaseUntil ?? 0);
+      const row = this.stmts.insert.get(event.id, event.type, event.entity.id, event.entity.type, event.timestamp, receivedAt, raw, options.leaseUntil ?? 0);
       return { duplicate: (row?.duplicates ?? 0) > 0 };
     });
   }
@@ -463,10 +463,13 @@ export class SqliteStore implements Store {
   }
 }
 
+/**
+ * Only the body is stored: the event is normalized from it again, as the receiver did (a body
+ * without a timestamp took the time it was received, which is the `timestamp` column).
+ */
 function toStored(row: EventRow): StoredEvent {
-  const event = { ...(JSON.parse(row.event) as Omit<NotionEvent, 'raw'>), raw: JSON.parse(row.raw) as Record<string, unknown> };
   return {
-    event,
+    event: normalize(JSON.parse(row.raw), new Date(row.timestamp)),
     status: row.status,
     receivedAt: row.received_at,
     duplicates: row.duplicates,

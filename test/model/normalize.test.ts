@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidEvent, normalize, verificationToken } from '../../src/receiver/normalize.js';
+import { InvalidEvent, normalize, verificationToken } from '../../src/model/normalize.js';
 import { notionFixture } from '../support/fixtures.js';
 
 describe('normalize', () => {
