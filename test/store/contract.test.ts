@@ -10,6 +10,8 @@ import { tempDir } from '../support/tmp.js';
 
 const factories: Array<[string, () => Promise<Store>, boolean]> = [
   ['sqlite', async () => SqliteStore.open(join(tempDir(), 'store.db')), true],
+  // As the server opens it: commits fsynced on the thread pool, checkpoints in a worker.
+  ['sqlite (server)', async () => SqliteStore.open(join(tempDir(), 'store.db'), { server: true }), true],
   ['postgres', async () => PostgresStore.open(await freshDatabase()), Boolean(PG_URL)],
 ];
 

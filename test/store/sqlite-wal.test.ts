@@ -9,7 +9,7 @@ import { tempDir } from '../support/tmp.js';
 describe('the SQLite store under constant writes', () => {
   it('keeps its WAL file small with the server\'s checkpoint worker: the writer starts the WAL over', async () => {
     const path = join(tempDir(), 'store.db');
-    const store = SqliteStore.open(path, { checkpointWorker: true });
+    const store = SqliteStore.open(path, { server: true });
     let largest = 0;
     for (let batch = 0; batch < 240; batch++) {
       const writes = Array.from({ length: 250 }, () => {

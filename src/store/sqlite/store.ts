@@ -24,6 +24,7 @@ import { normalize } from '../../model/normalize.js';
 import { summaryStatus } from '../summary.js';
 import { Checkpointer } from './checkpointer.js';
 import { migrations } from './migrations.js';
+import { WalSync } from './wal-sync.js';
 
 /** A write waiting for the next group commit. */
 interface PendingWrite {
@@ -75,15 +76,18 @@ export class SqliteStore implements Store {
   private lastWriteError: string | undefined;
   private closed = false;
   private readonly stmts;
-  /** WAL checkpoints in a worker thread (file stores only). */
+  /** WAL checkpoints in a worker thread (the server's file stores only). */
   private readonly checkpointer: Checkpointer | undefined;
+  /** The commit's fsync on the thread pool (the server's file stores only). */
+  private readonly walSync: WalSync | undefined;
 
   private constructor(
     private readonly db: Database.Database,
     readonly path: string,
-    checkpointWorker: boolean,
+    server: boolean,
   ) {
-    this.checkpointer = checkpointWorker && path !== ':memory:' ? Checkpointer.start(db, path) : undefined;
+    this.walSync = server && path !== ':memory:' ? offLoopSync(db, path) : undefined;
+    this.checkpointer = server && path !== ':memory:' ? Checkpointer.start(db, path) : undefined;
     this.stmts = {
       insert: db.prepare<[string, string, string, string, string, number, string, number], { duplicates: number }>(
         `INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, raw, lease_until)
@@ -164,10 +168,11 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * With `checkpointWorker` (the server), WAL checkpoints run in a worker thread; without it (the
-   * CLI's short commands, tests), SQLite checkpoints inside commits as usual.
+   * With `server` (the long-running server), disk flushes leave the event loop: commits are
+   * fsynced on the thread pool (WalSync) and WAL checkpoints run in a worker thread. Without it
+   * (the CLI's short commands), SQLite syncs and checkpoints inside commits as usual.
    */
-  static open(location: string, options: { checkpointWorker?: boolean } = {}): SqliteStore {
+  static open(location: string, options: { server?: boolean } = {}): SqliteStore {
     const path = location === ':memory:' ? location : resolve(location);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     let db: Database.Database;
@@ -182,7 +187,7 @@ export class SqliteStore implements Store {
       if (err instanceof StoreVersionError) throw err;
       throw new StoreUnavailableError(`cannot open SQLite store ${path}: ${(err as Error).message}`, (err as { code?: string }).code);
     }
-    return new SqliteStore(db, path, options.checkpointWorker ?? false);
+    return new SqliteStore(db, path, options.server ?? false);
   }
 
   insertEvent(event: NotionEvent, raw: string, options: { leaseUntil?: number } = {}): Promise<InsertResult> {
@@ -234,11 +239,23 @@ export class SqliteStore implements Store {
       for (const p of batch) p.reject(e);
       return;
     }
-    batch.forEach((p, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) p.resolve(o.value as never);
-      else p.reject(this.unavailable(o.error));
+    const settle = () =>
+      batch.forEach((p, i) => {
+        const o = outcomes[i]!;
+        if (o.ok) p.resolve(o.value as never);
+        else p.reject(this.unavailable(o.error));
+      });
+    if (!this.walSync) return settle();
+    // Committed, not yet on disk: nobody hears of it before the fsync.
+    this.walSync.sync().then(settle, (err: unknown) => {
+      const e = this.unavailable(err);
+      for (const p of batch) p.reject(e);
     });
+  }
+
+  /** Resolves when every write made so far is on disk (at once when commits sync themselves). */
+  private durable(): Promise<void> {
+    return this.walSync ? this.walSync.sync().catch((err: unknown) => Promise.reject(this.unavailable(err))) : Promise.resolve();
   }
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
@@ -255,7 +272,7 @@ export class SqliteStore implements Store {
   }
 
   async setMeta(key: string, value: string): Promise<void> {
-    this.write(() => this.stmts.setMeta.run(key, value));
+    await this.writeDurably(() => this.stmts.setMeta.run(key, value));
   }
 
   async claimEvents(limit: number, now: number, leaseMs: number): Promise<StoredEvent[]> {
@@ -379,15 +396,15 @@ export class SqliteStore implements Store {
   }
 
   async replayEvent(eventId: string, now: number): Promise<number> {
-    return this.write(() => this.stmts.replayEvent.run(now, now, eventId).changes);
+    return this.writeDurably(() => this.stmts.replayEvent.run(now, now, eventId).changes);
   }
 
   async replayJob(jobId: number, now: number): Promise<boolean> {
-    return this.write(() => this.stmts.replayJob.run(now, now, jobId).changes === 1);
+    return this.writeDurably(() => this.stmts.replayJob.run(now, now, jobId).changes === 1);
   }
 
   async replayDead(now: number): Promise<number> {
-    return this.write(() => this.stmts.replayDead.run(now, now).changes);
+    return this.writeDurably(() => this.stmts.replayDead.run(now, now).changes);
   }
 
   async counts(): Promise<QueueCounts> {
@@ -403,7 +420,7 @@ export class SqliteStore implements Store {
   }
 
   async indexDocument(doc: SearchDocument): Promise<void> {
-    this.write(() =>
+    await this.writeDurably(() =>
       this.db.transaction(() => {
         this.stmts.searchDelete.run(doc.id);
         this.stmts.searchInsert.run(doc.id, doc.title, doc.text, doc.url, JSON.stringify(doc.fields));
@@ -412,7 +429,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteDocument(id: string): Promise<boolean> {
-    return this.write(() => this.stmts.searchDelete.run(id).changes > 0);
+    return this.writeDurably(() => this.stmts.searchDelete.run(id).changes > 0);
   }
 
   async search(query: string, limit: number): Promise<SearchHit[]> {
@@ -431,6 +448,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     if (this.pending.length > 0) this.flush();
     this.closed = true;
+    await this.walSync?.close();
     await this.checkpointer?.stop();
     this.db.close();
   }
@@ -455,6 +473,13 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** A write someone is told about (an operator's replay, the handshake's token): on disk first. */
+  private async writeDurably<T>(fn: () => T): Promise<T> {
+    const out = this.write(fn);
+    await this.durable();
+    return out;
+  }
+
   private unavailable(err: unknown): StoreUnavailableError {
     const code = (err as { code?: string }).code;
     const message = `${code ? `${code}: ` : ''}${(err as Error).message}`;
@@ -467,6 +492,20 @@ export class SqliteStore implements Store {
  * Only the body is stored: the event is normalized from it again, as the receiver did (a body
  * without a timestamp took the time it was received, which is the `timestamp` column).
  */
+/**
+ * Commits fsynced by WalSync instead of inside SQLite; synchronous=FULL stays if the WAL file
+ * cannot be opened (then nothing is lost, only the flush stays on the event loop).
+ */
+function offLoopSync(db: Database.Database, path: string): WalSync | undefined {
+  try {
+    const sync = WalSync.open(path);
+    db.pragma('synchronous = NORMAL');
+    return sync;
+  } catch {
+    return undefined;
+  }
+}
+
 function toStored(row: EventRow): StoredEvent {
   return {
     event: normalize(JSON.parse(row.raw), new Date(row.timestamp)),
