@@ -12,7 +12,7 @@ export interface Expression {
   evaluate(input: unknown): Promise<unknown>;
   /** Simple paths the expression reads (`page.props.Status`), for "why did it not match". */
   paths: string[];
-  /** The value of each of `paths` in `input`: what the condition saw. */
+  /** The value of each of `paths` in `input`: what the condition saw (a large value is described, not kept). */
   explain(input: unknown): Promise<Record<string, unknown>>;
 }
 
@@ -73,7 +73,7 @@ export function compileExpression(source: string, options: ExpressionOptions): E
           v = await reader.slow().evaluate(input).catch(() => undefined);
           if (v !== undefined) v = JSON.parse(JSON.stringify(v)) as unknown;
         }
-        out[paths[i]!] = v === undefined ? null : v;
+        out[paths[i]!] = v === undefined ? null : kept(v);
       }
       return out;
     },
@@ -95,7 +95,12 @@ interface AstNode {
   [key: string]: unknown;
 }
 
-/** Every dotted path of plain names in the AST (`page.props.Status`, `event.type`). */
+/**
+ * Every path of plain names in the AST (`page.props.Status`, `event.type`), with constant
+ * indexes (`event.authors[0].type`). A path stops at the first step it cannot name: at a filter
+ * (`event.authors[type="bot"]` is read as `event.authors`, the array it filters), a wildcard or
+ * a function. Paths inside a filter are relative to the items filtered, so they are not listed.
+ */
 function collectPaths(ast: unknown): string[] {
   const out = new Set<string>();
   const walk = (node: unknown): void => {
@@ -103,18 +108,40 @@ function collectPaths(ast: unknown): string[] {
     if (Array.isArray(node)) return node.forEach(walk);
     const n = node as AstNode;
     if (n.type === 'path' && Array.isArray(n.steps)) {
-      const names = n.steps.map((s) => (s.type === 'name' && typeof s.value === 'string' && !s.predicate && !s.stages ? s.value : undefined));
-      const prefix: string[] = [];
-      for (const name of names) {
-        if (name === undefined) break;
-        prefix.push(name);
-      }
-      if (prefix.length > 0) out.add(prefix.map(quoteName).join('.'));
+      const path = namedPrefix(n.steps);
+      if (path) out.add(path);
     }
-    for (const [k, v] of Object.entries(n)) if (k !== 'position') walk(v);
+    for (const [k, v] of Object.entries(n)) if (k !== 'position' && k !== 'stages' && k !== 'predicate') walk(v);
   };
   walk(ast);
   return [...out];
+}
+
+function namedPrefix(steps: AstNode[]): string | undefined {
+  let path = '';
+  for (const step of steps) {
+    if (step.type !== 'name' || typeof step.value !== 'string' || step.predicate) break;
+    path += (path ? '.' : '') + quoteName(step.value);
+    const indexes = ((step.stages ?? []) as AstNode[]).map((st) => {
+      const e = st.expr as AstNode | undefined;
+      return st.type === 'filter' && e?.type === 'number' && Number.isInteger(e.value) && (e.value as number) >= 0 ? (e.value as number) : undefined;
+    });
+    if (indexes.includes(undefined)) break;
+    path += indexes.map((i) => `[${i}]`).join('');
+  }
+  return path || undefined;
+}
+
+/** A value kept in a report at most this long (as JSON); a larger one is described, not kept. */
+const EXPLAIN_MAX = 500;
+
+/** What a report keeps of a value a condition read: itself, or a note of what it was. */
+function kept(v: unknown): unknown {
+  if (typeof v === 'string') return v.length <= EXPLAIN_MAX ? v : `${v.slice(0, 200)}… (${v.length} characters, not kept)`;
+  if (v === null || typeof v !== 'object') return v;
+  const json = JSON.stringify(v);
+  if (json.length <= EXPLAIN_MAX) return v;
+  return `(${Array.isArray(v) ? `array of ${v.length}` : 'object'}, ${json.length} bytes as JSON, not kept)`;
 }
 
 function quoteName(name: string): string {

@@ -84,6 +84,14 @@ describe('the fast condition evaluator', () => {
       'event.type': 'x',
       'event.stale': null,
     });
+    // An index is part of the path; a filter shows the array it filtered; a large value is described.
+    const indexed = compileExpression('event.authors[0].type = "bot" and event.authors[type = "person"].id = "u" and $exists(page)', { timeoutMs: 100 });
+    const authors = [{ id: 'u', type: 'person' }];
+    expect(await indexed.explain({ event: { authors }, page: { title: 'x'.repeat(600) } })).toEqual({
+      'event.authors[0].type': 'person',
+      'event.authors': authors,
+      page: '(object, 612 bytes as JSON, not kept)',
+    });
     // Mismatched types still fail the way JSONata fails them.
     await expect(compileExpression('page.props.Priority > "2"', { timeoutMs: 100 }).evaluate({ page: { props: { Priority: 3 } } })).rejects.toThrow(/T2009|type|same type/i);
   });

@@ -23,6 +23,10 @@ describe('an existing SQLite store', () => {
     const { raw: _raw, ...rest } = event;
     old.prepare('INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(event.id, event.type, event.entity.id, event.entity.type, event.timestamp, Date.now(), JSON.stringify(rest), JSON.stringify(body));
+    const dispatched = normalize(eventFrom('page.created.json', {}));
+    const report = [{ rule: 'r', matched: false, reason: 'condition_false', values: { 'event.type': 'page.created' } }];
+    old.prepare("INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw, status, rules_version, report) VALUES (?, ?, ?, ?, ?, ?, '{}', ?, 'dispatched', 'v1', ?)")
+      .run(dispatched.id, dispatched.type, dispatched.entity.id, dispatched.entity.type, dispatched.timestamp, Date.now(), JSON.stringify(dispatched.raw), JSON.stringify(report));
     old.close();
 
     const store = SqliteStore.open(path);
@@ -30,6 +34,10 @@ describe('an existing SQLite store', () => {
     expect((await store.getEvent(event.id))?.event).toEqual(event);
     const [claimed] = await store.claimEvents(10, Date.now(), 60_000);
     expect(claimed?.event).toEqual(event);
+    // A report written by the old release still reads; a new one goes to its own table.
+    expect(await store.getEvent(dispatched.id)).toMatchObject({ status: 'dispatched', rulesVersion: 'v1', report });
+    await store.completeDispatch([{ eventId: event.id, entityId: event.entity.id, timestamp: event.timestamp, rulesVersion: 'v2', report: [], jobs: [] }]);
+    expect(await store.getEvent(event.id)).toMatchObject({ status: 'dispatched', rulesVersion: 'v2', report: [] });
     await store.close();
   });
 });
