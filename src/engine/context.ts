@@ -10,6 +10,19 @@ export interface ContextInput {
   /** A later event for the same entity was already processed. */
   stale?: boolean;
   now?: Date;
+  /** The parts every rule of one event sees alike (`sharedContext`), built once per event. */
+  shared?: SharedContext;
+}
+
+export interface SharedContext {
+  event: Record<string, unknown>;
+  now: string;
+}
+
+/** `event` and `now` of the context: the same for every rule evaluated for one event. */
+export function sharedContext(event: NotionEvent, stale: boolean | undefined, now: Date = new Date()): SharedContext {
+  const { raw: _raw, ...eventView } = event;
+  return { event: { ...eventView, stale: stale === true }, now: now.toISOString() };
 }
 
 /**
@@ -19,12 +32,8 @@ export interface ContextInput {
 export function buildContext(input: ContextInput): Record<string, unknown> {
   const { event } = input;
   const pageObject = input.page ?? seedPage(event);
-  const { raw: _raw, ...eventView } = event;
-  const ctx: Record<string, unknown> = {
-    event: { ...eventView, stale: input.stale === true },
-    rule: { id: input.ruleId },
-    now: (input.now ?? new Date()).toISOString(),
-  };
+  const shared = input.shared ?? sharedContext(event, input.stale, input.now);
+  const ctx: Record<string, unknown> = { event: shared.event, rule: { id: input.ruleId }, now: shared.now };
   if (pageObject) {
     const view = pageView(pageObject);
     ctx.page = { ...pageObject, title: view.title, url: view.url, props: view.props };

@@ -1,5 +1,5 @@
 import type { NotionEvent } from '../model/event.js';
-import { buildContext, seedPage } from './context.js';
+import { buildContext, seedPage, sharedContext, type SharedContext } from './context.js';
 import { boolean as truthy } from './fast-condition.js';
 import type { RuleSet } from './rule-set.js';
 import { renderTemplate } from './template.js';
@@ -22,7 +22,9 @@ export interface EvaluateOptions {
 export async function evaluateEvent(ruleSet: RuleSet, event: NotionEvent, options: EvaluateOptions = {}): Promise<RuleOutcome[]> {
   const candidates = ruleSet.index.candidates(event.type);
   const outcomes: RuleOutcome[] = [];
-  for (const rule of candidates) outcomes.push(await evaluateRule(rule, event, options));
+  // Every rule of this event sees the same `event` and `now`: built once.
+  const shared = candidates.length > 0 ? sharedContext(event, options.stale, options.now) : undefined;
+  for (const rule of candidates) outcomes.push(await evaluateRule(rule, event, options, shared));
   if (options.explainAll) {
     const listening = new Set(candidates);
     for (const rule of ruleSet.all) {
@@ -33,7 +35,7 @@ export async function evaluateEvent(ruleSet: RuleSet, event: NotionEvent, option
   return outcomes;
 }
 
-export async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: EvaluateOptions): Promise<RuleOutcome> {
+export async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: EvaluateOptions, shared?: SharedContext): Promise<RuleOutcome> {
   const loaded: { page?: Record<string, unknown>; content?: string; database?: Record<string, unknown> } = {};
   for (const fact of rule.fetch) {
     try {
@@ -51,6 +53,7 @@ export async function evaluateRule(rule: CompiledRule, event: NotionEvent, optio
     ...loaded,
     ...(options.stale !== undefined ? { stale: options.stale } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(shared ? { shared } : {}),
   });
 
   if (rule.when) {
