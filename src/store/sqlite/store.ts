@@ -440,7 +440,8 @@ export class SqliteStore implements Store {
 
   async health(): Promise<StoreHealth> {
     const schemaVersion = this.closed ? 0 : currentVersion(this.db);
-    const error = this.closed ? 'store is closed' : this.lastWriteError;
+    // A failed fsync stays an error until restart (see WalSync), whatever commits came after.
+    const error = this.closed ? 'store is closed' : (this.walSync?.failure?.message ?? this.lastWriteError);
     return { ok: !error, kind: 'sqlite', schemaVersion, ...(error ? { error } : {}) };
   }
 

@@ -41,6 +41,11 @@ export class WalSync {
     return new WalSync(fd, path);
   }
 
+  /** The fsync failure that stopped acknowledgements, if one did. */
+  get failure(): Error | undefined {
+    return this.failed;
+  }
+
   /** Resolves once everything committed before this call is on disk. */
   sync(): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
