@@ -4,14 +4,11 @@ import { changedNames, pageView } from './props.js';
 export interface ContextInput {
   event: NotionEvent;
   ruleId: string;
+  /** `event` and `now`, the same for every rule of one event (`sharedContext`). */
+  shared: SharedContext;
   page?: Record<string, unknown>;
   content?: string;
   database?: Record<string, unknown>;
-  /** A later event for the same entity was already processed. */
-  stale?: boolean;
-  now?: Date;
-  /** The parts every rule of one event sees alike (`sharedContext`), built once per event. */
-  shared?: SharedContext;
 }
 
 export interface SharedContext {
@@ -19,7 +16,10 @@ export interface SharedContext {
   now: string;
 }
 
-/** `event` and `now` of the context: the same for every rule evaluated for one event. */
+/**
+ * `event` and `now` of the context, built once per event: `stale` is true when a later event for
+ * the same entity was already processed.
+ */
 export function sharedContext(event: NotionEvent, stale: boolean | undefined, now: Date = new Date()): SharedContext {
   const { raw: _raw, ...eventView } = event;
   return { event: { ...eventView, stale: stale === true }, now: now.toISOString() };
@@ -32,8 +32,7 @@ export function sharedContext(event: NotionEvent, stale: boolean | undefined, no
 export function buildContext(input: ContextInput): Record<string, unknown> {
   const { event } = input;
   const pageObject = input.page ?? seedPage(event);
-  const shared = input.shared ?? sharedContext(event, input.stale, input.now);
-  const ctx: Record<string, unknown> = { event: shared.event, rule: { id: input.ruleId }, now: shared.now };
+  const ctx: Record<string, unknown> = { event: input.shared.event, rule: { id: input.ruleId }, now: input.shared.now };
   if (pageObject) {
     const view = pageView(pageObject);
     ctx.page = { ...pageObject, title: view.title, url: view.url, props: view.props };

@@ -22,9 +22,11 @@ export interface EvaluateOptions {
 export async function evaluateEvent(ruleSet: RuleSet, event: NotionEvent, options: EvaluateOptions = {}): Promise<RuleOutcome[]> {
   const candidates = ruleSet.index.candidates(event.type);
   const outcomes: RuleOutcome[] = [];
-  // Every rule of this event sees the same `event` and `now`: built once.
-  const shared = candidates.length > 0 ? sharedContext(event, options.stale, options.now) : undefined;
-  for (const rule of candidates) outcomes.push(await evaluateRule(rule, event, options, shared));
+  if (candidates.length > 0) {
+    // Every rule of this event sees the same `event` and `now`: built once.
+    const shared = sharedContext(event, options.stale, options.now);
+    for (const rule of candidates) outcomes.push(await evaluateRule(rule, event, options, shared));
+  }
   if (options.explainAll) {
     const listening = new Set(candidates);
     for (const rule of ruleSet.all) {
@@ -35,7 +37,7 @@ export async function evaluateEvent(ruleSet: RuleSet, event: NotionEvent, option
   return outcomes;
 }
 
-export async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: EvaluateOptions, shared?: SharedContext): Promise<RuleOutcome> {
+async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: EvaluateOptions, shared: SharedContext): Promise<RuleOutcome> {
   const loaded: { page?: Record<string, unknown>; content?: string; database?: Record<string, unknown> } = {};
   for (const fact of rule.fetch) {
     try {
@@ -50,10 +52,8 @@ export async function evaluateRule(rule: CompiledRule, event: NotionEvent, optio
   const ctx = buildContext({
     event,
     ruleId: rule.id,
+    shared,
     ...loaded,
-    ...(options.stale !== undefined ? { stale: options.stale } : {}),
-    ...(options.now ? { now: options.now } : {}),
-    ...(shared ? { shared } : {}),
   });
 
   if (rule.when) {

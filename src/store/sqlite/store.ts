@@ -65,9 +65,10 @@ interface JobRow {
 const EVENT_COLS = 'id, timestamp, raw, status, received_at, duplicates, dispatch_attempts, rules_version, report, error';
 
 /**
- * The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a commit survives a
- * crash of the process and of the machine. Inserts that arrive in the same tick share one
- * transaction (group commit): one fsync for many events, each answered only after it.
+ * The embedded store: one SQLite file in WAL mode, every commit on disk before its caller hears
+ * of it, so it survives a crash of the process and of the machine (synchronous=FULL; in the
+ * server, the same fsync done on the thread pool by WalSync). Writes that arrive in the same tick
+ * share one transaction (group commit): one fsync for many events, each answered only after it.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
