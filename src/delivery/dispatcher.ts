@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { RuleCoordinator } from '../engine/coordinator.js';
 import { evaluateEvent } from '../engine/evaluate.js';
+import type { RuleSet } from '../engine/rule-set.js';
 import type { FactSource, RuleOutcome } from '../engine/types.js';
 import type { ActionIntent, NotionEvent } from '../model/event.js';
 import type { DispatchResult, Store, StoredEvent } from '../store/types.js';
@@ -21,6 +22,12 @@ export interface DispatcherOptions {
   leaseMs: number;
   /** Events matched at once. */
   batch: number;
+  /**
+   * `event.stale` needs a write per event (the entity's latest time). 'when-read': only while an
+   * enabled rule may read it (one process owns the store). 'always': replicas may run different
+   * rule versions for a moment, so every event is recorded.
+   */
+  staleTracking: 'always' | 'when-read';
   hooks?: DeliveryHooks;
   /** Called when new jobs exist. */
   onJobs: () => void;
@@ -39,6 +46,8 @@ export class Dispatcher {
   private readonly pump: Pump;
   /** Events the webhook stored already leased to us: matched from memory, not read back. */
   private readonly handed: NotionEvent[] = [];
+  /** Whether the store's per-entity record is kept (undefined until the first pass settles it). */
+  private tracking: boolean | undefined;
 
   constructor(private readonly o: DispatcherOptions) {
     this.pump = new Pump(() => this.drain(), POLL_MS, (err) => {
@@ -77,9 +86,16 @@ export class Dispatcher {
   /** Matches due events until none is left; each batch is committed in one transaction. */
   private async drain(): Promise<void> {
     for (;;) {
+      const ruleSet = this.o.rules.current; // a batch finishes with the rules it started with
+      const track = this.o.staleTracking === 'always' || ruleSet.readsStale;
+      if (track !== this.tracking) {
+        // Before any event is matched with these rules: a rule that reads `stale` sees it exact.
+        await this.o.store.trackEntities(track);
+        this.tracking = track;
+      }
       const events = this.handed.length > 0 ? this.handed.splice(0, this.o.batch).map(fresh) : await this.o.store.claimEvents(this.o.batch, Date.now(), this.o.leaseMs);
       if (events.length === 0) return;
-      const results = (await Promise.all(events.map((stored) => this.match(stored)))).filter((r): r is DispatchResult => r !== undefined);
+      const results = (await Promise.all(events.map((stored) => this.match(stored, ruleSet, track)))).filter((r): r is DispatchResult => r !== undefined);
       if (results.length === 0) continue;
       const jobs = await this.o.store.completeDispatch(results);
       if (jobs.length > 0) this.o.onJobs();
@@ -87,11 +103,11 @@ export class Dispatcher {
   }
 
   /** Evaluates one event; undefined when it must wait (Notion unreachable) and was deferred. */
-  private async match(stored: StoredEvent): Promise<DispatchResult | undefined> {
+  private async match(stored: StoredEvent, ruleSet: RuleSet, track: boolean): Promise<DispatchResult | undefined> {
     const { event } = stored;
-    const ruleSet = this.o.rules.current; // this event finishes with the rules it started with
     const ids = { eventId: event.id, eventType: event.type }; // on every line about this event
-    const stale = await this.o.store.isStale(event.entity.id, event.timestamp);
+    // Untracked, no rule reads it: false is never seen.
+    const stale = track && (await this.o.store.isStale(event.entity.id, event.timestamp));
     const outcomes = await evaluateEvent(ruleSet, event, {
       facts: this.o.facts(),
       stale,
@@ -117,7 +133,7 @@ export class Dispatcher {
     }
     return {
       eventId: event.id,
-      entityId: event.entity.id,
+      ...(track ? { entityId: event.entity.id } : {}),
       timestamp: event.timestamp,
       rulesVersion: ruleSet.version,
       report: outcomes.map((o) => (o.matched ? { rule: o.rule, matched: true, actions: o.actions.length } : o)),

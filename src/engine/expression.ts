@@ -14,6 +14,8 @@ export interface Expression {
   paths: string[];
   /** The value of each of `paths` in `input`: what the condition saw (a large value is described, not kept). */
   explain(input: unknown): Promise<Record<string, unknown>>;
+  /** Whether it may read `event.stale` (see `mayReadStale`). */
+  readsStale: boolean;
 }
 
 /** A JSONata syntax error, with the 1-based column within the expression. */
@@ -39,10 +41,12 @@ export function compileExpression(source: string, options: ExpressionOptions): E
   const create = () => jsonata(source, { timeout: options.timeoutMs, stack: STACK_LIMIT, sequence: SEQUENCE_LIMIT });
   let paths: string[];
   let fast: FastEvaluator | undefined;
+  let readsStale: boolean;
   try {
     const ast = create().ast();
     paths = collectPaths(ast);
     fast = compileFast(ast);
+    readsStale = mayReadStale(ast);
   } catch (err) {
     const e = err as { message?: string; position?: number; token?: string };
     throw new ExpressionSyntaxError(e.message ?? String(err), Math.max(1, e.position ?? 1));
@@ -58,6 +62,7 @@ export function compileExpression(source: string, options: ExpressionOptions): E
       return v === FALLBACK ? slow(input) : Promise.resolve(v);
     },
     paths,
+    readsStale,
     explain: async (input) => {
       // The AST is read from a throwaway parse; a JSONata evaluator is kept only for a path the
       // fast reader declines.
@@ -130,6 +135,35 @@ function namedPrefix(steps: AstNode[]): string | undefined {
     path += indexes.map((i) => `[${i}]`).join('');
   }
   return path || undefined;
+}
+
+/**
+ * Whether an expression may read `event.stale`: it names `stale` (`event.stale`, `"stale"`), or
+ * it takes the whole event or the whole input as a value, from which `stale` could be read
+ * however it is spelled (`$string(event)`, `event.$keys()`, `event.(…)`, `$`, `$$`, `*`, `**`,
+ * `%`). It errs towards yes: a no lets the store skip what `stale` costs on every event.
+ */
+export function mayReadStale(ast: unknown): boolean {
+  const walk = (node: unknown): boolean => {
+    if (!node || typeof node !== 'object') return false;
+    if (Array.isArray(node)) return node.some(walk);
+    const n = node as AstNode;
+    if (n.type === 'wildcard' || n.type === 'descendant' || n.type === 'parent') return true;
+    if (n.type === 'variable' && (n.value === '' || n.value === '$')) return true;
+    if ((n.type === 'name' || n.type === 'string') && n.value === 'stale') return true;
+    if (n.type === 'path' && Array.isArray(n.steps) && takesWholeEvent(n.steps)) return true;
+    return Object.entries(n).some(([k, v]) => k !== 'position' && walk(v));
+  };
+  return walk(ast);
+}
+
+/** A step `event` that is not just the way to one named field (`event.type`, `event.data.id`). */
+function takesWholeEvent(steps: AstNode[]): boolean {
+  return steps.some((step, i) => {
+    if (step.type !== 'name' || step.value !== 'event') return false;
+    const plain = Object.keys(step).every((k) => k === 'type' || k === 'value' || k === 'position');
+    return !plain || steps[i + 1]?.type !== 'name';
+  });
 }
 
 /** A value kept in a report at most this long (as JSON); a larger one is described, not kept. */

@@ -10,7 +10,7 @@ import { dotted, lineOf } from '../util/yaml-position.js';
 import { EventTypes } from './event-types.js';
 import { compileExpression, ExpressionSyntaxError } from './expression.js';
 import { ruleSchemaMessages } from './schema-messages.js';
-import { compileTemplate, TemplateSyntaxError } from './template.js';
+import { compileTemplate, TemplateSyntaxError, templateReadsStale } from './template.js';
 import type { CompiledAction, CompiledRule, Fact } from './types.js';
 
 export interface LoadOptions {
@@ -171,6 +171,7 @@ function compileDocument(
     ...(when ? { when } : {}),
     actions,
     order,
+    readsStale: (when?.readsStale ?? false) || actions.some((a) => templateReadsStale(a.params)),
   };
 }
 

@@ -12,6 +12,8 @@ export interface RuleSet {
   index: TypeIndex;
   files: readonly string[];
   loadedAt: Date;
+  /** Some enabled rule may read `event.stale`: processed events must then be recorded per entity. */
+  readsStale: boolean;
 }
 
 export type BuildResult = { ok: true; ruleSet: RuleSet } | { ok: false; problems: Problem[]; version: string };
@@ -29,6 +31,7 @@ export function buildRuleSet(dir: string, options: LoadOptions): BuildResult {
       index: new TypeIndex(loaded.rules),
       files: loaded.files,
       loadedAt: new Date(),
+      readsStale: loaded.rules.some((r) => r.readsStale),
     },
   };
 }

@@ -25,6 +25,22 @@ export class TemplateSyntaxError extends Error {
   }
 }
 
+/** Whether rendering may read `event.stale` (see `mayReadStale`). */
+export function templateReadsStale(t: Template): boolean {
+  switch (t.kind) {
+    case 'literal':
+      return false;
+    case 'typed':
+      return t.expr.readsStale;
+    case 'text':
+      return t.parts.some((p) => typeof p !== 'string' && p.readsStale);
+    case 'list':
+      return t.items.some(templateReadsStale);
+    case 'map':
+      return t.entries.some(([, v]) => templateReadsStale(v));
+  }
+}
+
 export function compileTemplate(value: unknown, options: ExpressionOptions, path: (string | number)[] = []): Template {
   if (typeof value === 'string') return compileString(value, options, path);
   if (Array.isArray(value)) return { kind: 'list', items: value.map((v, i) => compileTemplate(v, options, [...path, i])) };

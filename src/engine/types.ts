@@ -27,6 +27,8 @@ export interface CompiledRule {
   actions: CompiledAction[];
   /** Position in the folder (file path order, then document order): rules run in this order. */
   order: number;
+  /** Its condition or an action may read `event.stale`. */
+  readsStale: boolean;
 }
 
 

@@ -92,6 +92,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     rules,
     facts: () => notionFacts(notion),
     batch: 128,
+    // One process owns a SQLite store; PostgreSQL replicas may briefly run different rules.
+    staleTracking: store.kind === 'sqlite' ? 'when-read' : 'always',
     onJobs: () => runner.wake(),
   });
   let app: FastifyInstance | undefined;

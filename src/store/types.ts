@@ -58,8 +58,11 @@ export interface JobUpdate {
 
 export interface DispatchResult {
   eventId: string;
-  /** The event's entity and time, for staleness of later events. */
-  entityId: string;
+  /**
+   * The event's entity and time, recorded for `event.stale` of later events; omitted (or '')
+   * while entity tracking is off (see `trackEntities`).
+   */
+  entityId?: string;
   timestamp: string;
   rulesVersion: string;
   report: unknown;
@@ -138,6 +141,13 @@ export interface Store {
   deferDispatch(eventId: string, error: string, nextAt: number): Promise<void>;
   /** Whether an event with a later timestamp for this entity was already dispatched. */
   isStale(entityId: string, timestamp: string): Promise<boolean>;
+  /**
+   * The per-entity record `isStale` reads costs a write per event, so it can be off while no rule
+   * reads `event.stale`. Off: the record is marked incomplete, and `completeDispatch` may get
+   * results without `entityId`. On: an incomplete record is first rebuilt from the dispatched
+   * events (once, after a time off), so `isStale` is exact again when this resolves.
+   */
+  trackEntities(on: boolean): Promise<void>;
 
   // --- jobs: one per (event, rule)
   /** Leases up to `limit` due jobs (and jobs whose lease expired: their replica died). */

@@ -53,6 +53,22 @@ const admin = (svc: TestService, path: string, init: RequestInit = {}) =>
   fetch(`${svc.url}${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN}`, ...(init.headers ?? {}) } });
 
 describe('hot reload under a running server', () => {
+  it('a rule added by a reload that reads event.stale sees the events processed before it', async () => {
+    // No rule reads `stale` at first, so the store does not record entity times; the reload
+    // that brings one rebuilds the record before that rule sees an event.
+    const { svc, rulesPath } = await service({ 'a.yaml': rule('a') });
+    const entity = { id: 'page-out-of-order', type: 'page' };
+    expect(await firedBy(svc, { timestamp: '2026-11-20T12:00:00.000Z', entity })).toEqual(['a']);
+
+    const reload = nextReload(svc);
+    writeFileSync(join(rulesPath, 'late.yaml'), 'id: late\non: page.created\nwhen: event.stale\nactions:\n  - log: { message: "superseded" }\n');
+    expect((await reload).ok).toBe(true);
+    expect(await firedBy(svc, { timestamp: '2026-11-20T11:00:00.000Z', entity })).toEqual(['a', 'late']);
+    expect(await firedBy(svc, { timestamp: '2026-11-20T13:00:00.000Z', entity })).toEqual(['a']);
+    expect(await firedBy(svc, { timestamp: '2026-11-20T12:30:00.000Z', entity })).toEqual(['a', 'late']);
+    await svc.stop();
+  });
+
   it('picks up edited, added, deleted and renamed files on the next event', async () => {
     const { svc, rulesPath } = await service({ 'a.yaml': rule('a') });
     expect(await firedBy(svc)).toEqual(['a']);

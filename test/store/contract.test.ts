@@ -63,6 +63,32 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     await store.close();
   });
 
+  it.skipIf(!enabled)('rebuilds the latest time per entity from the events dispatched while tracking was off', async () => {
+    const store = await open();
+    const dispatch = async (timestamp: string, entity: string, tracked: boolean) => {
+      const e = ev({ timestamp, entity: { id: entity, type: 'page' } });
+      await store.insertEvent(e.event, e.raw);
+      await store.claimEvents(10, Date.now(), 60_000);
+      await store.completeDispatch([{ eventId: e.event.id, ...(tracked ? { entityId: entity } : {}), timestamp, rulesVersion: 'v', report: [], jobs: [] }]);
+    };
+    await store.trackEntities(true); // a new store's record is complete: nothing to rebuild
+    await dispatch('2026-11-20T10:00:00.000Z', 'page-a', true);
+    await store.trackEntities(false);
+    await dispatch('2026-11-20T12:00:00.000Z', 'page-a', false);
+    await dispatch('2026-11-20T12:00:00.000Z', 'page-b', false);
+    const waiting = ev({ timestamp: '2026-11-20T13:00:00.000Z', entity: { id: 'page-c', type: 'page' } });
+    await store.insertEvent(waiting.event, waiting.raw); // stored, not dispatched: not "already processed"
+    expect(await store.isStale('page-a', '2026-11-20T11:00:00.000Z')).toBe(false); // not recorded yet
+
+    await store.trackEntities(true);
+    expect(await store.isStale('page-a', '2026-11-20T11:00:00.000Z')).toBe(true);
+    expect(await store.isStale('page-a', '2026-11-20T12:30:00.000Z')).toBe(false);
+    expect(await store.isStale('page-b', '2026-11-20T11:00:00.000Z')).toBe(true);
+    expect(await store.isStale('page-c', '2026-11-20T12:00:00.000Z')).toBe(false);
+    expect(await store.getMeta('entity_latest')).toBe('complete');
+    await store.close();
+  });
+
   it.skipIf(!enabled)('runs jobs through attempts: resume point, dead letters, replay, counts and listings', async () => {
     const store = await open();
     const a = ev();

@@ -24,6 +24,9 @@ import { summaryStatus } from '../summary.js';
 import { migrations } from './migrations.js';
 
 type Row = Record<string, unknown>;
+/** Meta key: 'partial' while `entity_latest` misses events dispatched with tracking off. */
+const ENTITY_RECORD = 'entity_latest';
+
 const EVENT_COLS = 'id, event, raw, status, received_at, duplicates, dispatch_attempts, rules_version, report, error';
 
 /** Codes that mean "the database is there but cannot take this now": answer 503, retry later. */
@@ -175,6 +178,25 @@ export class PostgresStore implements Store {
     if (!entityId) return false;
     const [row] = await this.q('SELECT timestamp FROM entity_latest WHERE entity_id = $1', [entityId]);
     return row !== undefined && String(row.timestamp) > timestamp;
+  }
+
+  async trackEntities(on: boolean): Promise<void> {
+    const complete = (await this.getMeta(ENTITY_RECORD)) !== 'partial';
+    if (!on) {
+      if (complete) await this.setMeta(ENTITY_RECORD, 'partial');
+      return;
+    }
+    if (complete) return;
+    await this.guard(() =>
+      this.tx(async (c) => {
+        await c.query(
+          `INSERT INTO entity_latest (entity_id, timestamp)
+             SELECT entity_id, max(timestamp) FROM events WHERE status = 'dispatched' AND entity_id <> '' GROUP BY entity_id
+           ON CONFLICT (entity_id) DO UPDATE SET timestamp = greatest(entity_latest.timestamp, excluded.timestamp)`,
+        );
+        await c.query(`UPDATE meta SET value = 'complete' WHERE key = $1`, [ENTITY_RECORD]);
+      }),
+    );
   }
 
   async claimJobs(limit: number, now: number, leaseMs: number): Promise<Job[]> {

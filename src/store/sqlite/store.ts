@@ -62,6 +62,11 @@ interface JobRow {
   updated_at: number;
 }
 
+/** Meta key: 'partial' while `entity_latest` misses events dispatched with tracking off. */
+const ENTITY_RECORD = 'entity_latest';
+/** Events read per slice when `entity_latest` is rebuilt. */
+const REBUILD_ROWS = 20_000;
+
 const EVENT_COLS = 'id, timestamp, raw, status, received_at, duplicates, dispatch_attempts, rules_version, report, error';
 
 /**
@@ -116,6 +121,13 @@ export class SqliteStore implements Store {
          ON CONFLICT (entity_id) DO UPDATE SET timestamp = max(timestamp, excluded.timestamp)`,
       ),
       entityLatest: db.prepare<[string], { timestamp: string }>('SELECT timestamp FROM entity_latest WHERE entity_id = ?'),
+      rebuildEntities: db.prepare<[number, number]>(
+        `INSERT INTO entity_latest (entity_id, timestamp)
+           SELECT entity_id, max(timestamp) FROM events
+           WHERE rowid > ? AND rowid <= ? AND status = 'dispatched' AND entity_id <> '' GROUP BY entity_id
+         ON CONFLICT (entity_id) DO UPDATE SET timestamp = max(timestamp, excluded.timestamp)`,
+      ),
+      lastEventRow: db.prepare<[], { n: number | null }>('SELECT max(rowid) AS n FROM events'),
       deferDispatch: db.prepare<[string, number, string]>(
         'UPDATE events SET error = ?, next_dispatch_at = ?, lease_until = 0, dispatch_attempts = dispatch_attempts + 1 WHERE id = ?',
       ),
@@ -305,6 +317,21 @@ export class SqliteStore implements Store {
     if (!entityId) return false;
     const row = this.read(() => this.stmts.entityLatest.get(entityId));
     return row !== undefined && row.timestamp > timestamp;
+  }
+
+  async trackEntities(on: boolean): Promise<void> {
+    const complete = (await this.getMeta(ENTITY_RECORD)) !== 'partial';
+    if (!on) {
+      if (complete) await this.writeDurably(() => this.stmts.setMeta.run(ENTITY_RECORD, 'partial'));
+      return;
+    }
+    if (complete) return;
+    // In slices, each in the group commit: ingestion goes on between them.
+    const last = this.read(() => this.stmts.lastEventRow.get()?.n ?? 0);
+    for (let from = 0; from < last; from += REBUILD_ROWS) {
+      await this.groupCommit(() => this.stmts.rebuildEntities.run(from, Math.min(from + REBUILD_ROWS, last)));
+    }
+    await this.writeDurably(() => this.stmts.setMeta.run(ENTITY_RECORD, 'complete'));
   }
 
   async claimJobs(limit: number, now: number, leaseMs: number): Promise<Job[]> {
