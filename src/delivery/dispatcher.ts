@@ -4,7 +4,7 @@ import { evaluateEvent } from '../engine/evaluate.js';
 import type { RuleSet } from '../engine/rule-set.js';
 import type { FactSource, RuleOutcome } from '../engine/types.js';
 import type { ActionIntent, NotionEvent } from '../model/event.js';
-import type { DispatchResult, Store, StoredEvent } from '../store/types.js';
+import type { DispatchResult, Job, Store, StoredEvent } from '../store/types.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { pageIdOf } from './facts.js';
 import type { DeliveryHooks } from './hooks.js';
@@ -29,8 +29,16 @@ export interface DispatcherOptions {
    */
   staleTracking: 'always' | 'when-read';
   hooks?: DeliveryHooks;
-  /** Called when new jobs exist. */
-  onJobs: () => void;
+  /** Where new jobs go (the job runner). */
+  jobs: JobSink;
+}
+
+/** Takes new jobs: those it has room for are stored already claimed and started without a claim. */
+export interface JobSink {
+  /** Holds up to `max` slots for jobs about to be stored claimed by this process. */
+  reserve(max: number): number;
+  /** Starts the claimed ones among `jobs`, releases the `reserved` slots, wakes for the rest. */
+  adopt(jobs: Job[], reserved: number): void;
 }
 
 const POLL_MS = 1000;
@@ -97,8 +105,16 @@ export class Dispatcher {
       if (events.length === 0) return;
       const results = (await Promise.all(events.map((stored) => this.match(stored, ruleSet, track)))).filter((r): r is DispatchResult => r !== undefined);
       if (results.length === 0) continue;
-      const jobs = await this.o.store.completeDispatch(results);
-      if (jobs.length > 0) this.o.onJobs();
+      const wanted = results.reduce((n, r) => n + r.jobs.length, 0);
+      const slots = wanted > 0 ? this.o.jobs.reserve(wanted) : 0;
+      let jobs: Job[];
+      try {
+        jobs = await this.o.store.completeDispatch(results, slots > 0 ? { until: Date.now() + this.o.leaseMs, max: slots } : undefined);
+      } catch (err) {
+        this.o.jobs.adopt([], slots);
+        throw err;
+      }
+      this.o.jobs.adopt(jobs, slots);
     }
   }
 

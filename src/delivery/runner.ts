@@ -31,6 +31,14 @@ export class JobRunner {
   private readonly running = new Set<number>();
   private heartbeat: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** Slots promised to jobs being stored already claimed (`reserve` → `adopt`). */
+  private reserved = 0;
+  /**
+   * Before this time the store holds no due job we did not claim, as far as this process knows:
+   * no claim is tried. Set to now by `wake` (new or replayed jobs), to a retry's time when one is
+   * scheduled, and never later than the next poll (other replicas add jobs too).
+   */
+  private dueAt = 0;
 
   constructor(private readonly o: RunnerOptions) {
     this.pump = new Pump(() => this.fill(), POLL_MS, (err) => {
@@ -49,8 +57,33 @@ export class JobRunner {
     this.heartbeat.unref();
   }
 
+  /** New jobs may be due now (stored, replayed): claim at the next pass. */
   wake(): void {
+    this.dueAt = 0;
     this.pump.wake();
+  }
+
+  /**
+   * Holds up to `max` free slots for jobs the caller is about to store already claimed
+   * (`Store.completeDispatch` with a lease); `adopt` starts them without a claim.
+   */
+  reserve(max: number): number {
+    if (this.stopping) return 0;
+    const n = Math.max(0, Math.min(max, this.o.concurrency - this.inFlight.size - this.reserved));
+    this.reserved += n;
+    return n;
+  }
+
+  /** Starts the claimed jobs among `jobs`, releases the `reserved` slots, wakes for pending ones. */
+  adopt(jobs: Job[], reserved: number): void {
+    this.reserved -= reserved;
+    let pending = false;
+    for (const job of jobs) {
+      if (job.status === 'running' && !this.stopping) this.launch(job);
+      else pending = true;
+    }
+    // A claimed job not started (stopping) is released at the next start or when its lease ends.
+    if (pending) this.wake();
   }
 
   get active(): number {
@@ -68,29 +101,38 @@ export class JobRunner {
   }
 
   private async fill(): Promise<void> {
+    if (Date.now() < this.dueAt) {
+      // A finished job's pass: nothing new to claim yet.
+      this.pump.schedule(this.dueAt - Date.now());
+      return;
+    }
     while (!this.stopping) {
-      const free = this.o.concurrency - this.inFlight.size;
+      const free = this.o.concurrency - this.inFlight.size - this.reserved;
       if (free <= 0) return;
       const jobs = await this.o.store.claimJobs(free, Date.now(), this.o.leaseMs);
-      if (jobs.length === 0) break;
-      for (const job of jobs) {
-        this.running.add(job.id);
-        const p: Promise<void> = this.run(job)
-          .catch((err: unknown) => {
-            this.o.log.error({ err, jobId: job.id, eventId: job.eventId, ruleId: job.ruleId }, 'job failed unexpectedly; it resumes after a restart');
-            this.o.hooks?.onUnexpectedError?.(err, 'job', { eventId: job.eventId, ruleId: job.ruleId, jobId: job.id });
-          })
-          .finally(() => {
-            this.running.delete(job.id);
-            this.inFlight.delete(p);
-            this.pump.wake();
-          });
-        this.inFlight.add(p);
-      }
+      for (const job of jobs) this.launch(job);
+      if (jobs.length < free) break;
     }
-    // Nothing due now: come back when the next retry is.
+    // Nothing more due now: come back when the next retry is, or at the next poll.
     const next = await this.o.store.nextRunAt();
-    if (next !== undefined) this.pump.schedule(Math.min(POLL_MS, next - Date.now()));
+    const at = Math.min(Date.now() + POLL_MS, next ?? Infinity);
+    this.dueAt = at;
+    this.pump.schedule(at - Date.now());
+  }
+
+  private launch(job: Job): void {
+    this.running.add(job.id);
+    const p: Promise<void> = this.run(job)
+      .catch((err: unknown) => {
+        this.o.log.error({ err, jobId: job.id, eventId: job.eventId, ruleId: job.ruleId }, 'job failed unexpectedly; it resumes after a restart');
+        this.o.hooks?.onUnexpectedError?.(err, 'job', { eventId: job.eventId, ruleId: job.ruleId, jobId: job.id });
+      })
+      .finally(() => {
+        this.running.delete(job.id);
+        this.inFlight.delete(p);
+        this.pump.wake();
+      });
+    this.inFlight.add(p);
   }
 
   private async run(job: Job): Promise<void> {
@@ -118,6 +160,7 @@ export class JobRunner {
         this.o.hooks?.onAction?.(action.type, retry ? 'retry' : 'dead', durationMs);
         if (retry) {
           log.warn({ action: action.type, actionIndex: i, attempt: attempts, retryInMs: delay, err: e.message }, 'action failed; will retry');
+          this.dueAt = Math.min(this.dueAt, Date.now() + delay);
           this.pump.schedule(delay);
         } else {
           log.error({ action: action.type, actionIndex: i, attempt: attempts, err: error }, 'action failed; job is dead (replay it with `notion-rules replay`)');

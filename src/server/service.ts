@@ -94,7 +94,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     batch: 128,
     // One process owns a SQLite store; PostgreSQL replicas may briefly run different rules.
     staleTracking: store.kind === 'sqlite' ? 'when-read' : 'always',
-    onJobs: () => runner.wake(),
+    jobs: runner,
   });
   let app: FastifyInstance | undefined;
   let adminApp: FastifyInstance | undefined;

@@ -135,8 +135,13 @@ export interface Store {
   // --- dispatch: events to match against the rules
   /** Leases up to `limit` new events that are due, oldest first. */
   claimEvents(limit: number, now: number, leaseMs: number): Promise<StoredEvent[]>;
-  /** In one transaction, for a batch of events: their jobs and reports, each event marked dispatched. */
-  completeDispatch(results: DispatchResult[]): Promise<Job[]>;
+  /**
+   * In one transaction, for a batch of events: their jobs and reports, each event marked
+   * dispatched. Returns the jobs created. With `lease`, up to `lease.max` of them are stored
+   * already claimed by this process until `lease.until` (status running, as `claimJobs` leaves
+   * them), for the caller to run at once; the rest are pending.
+   */
+  completeDispatch(results: DispatchResult[], lease?: { until: number; max: number }): Promise<Job[]>;
   /** Matching could not finish (e.g. Notion unreachable): try again at `nextAt`. */
   deferDispatch(eventId: string, error: string, nextAt: number): Promise<void>;
   /** Whether an event with a later timestamp for this entity was already dispatched. */

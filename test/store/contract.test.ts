@@ -89,6 +89,21 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     await store.close();
   });
 
+  it.skipIf(!enabled)('stores up to lease.max new jobs already claimed, the rest pending for claimJobs', async () => {
+    const store = await open();
+    const a = ev();
+    await store.insertEvent(a.event, a.raw);
+    await store.claimEvents(10, Date.now(), 60_000);
+    const rules = ['r1', 'r2', 'r3'].map((ruleId) => ({ ruleId, actions: intent(ruleId) }));
+    const jobs = await store.completeDispatch([{ eventId: a.event.id, timestamp: a.event.timestamp, rulesVersion: 'v', report: [], jobs: rules }], { until: Date.now() + 60_000, max: 2 });
+    expect(jobs.map((j) => [j.ruleId, j.status])).toEqual([['r1', 'running'], ['r2', 'running'], ['r3', 'pending']]);
+    expect((await store.claimJobs(10, Date.now(), 60_000)).map((j) => j.ruleId)).toEqual(['r3']); // the leased two are ours already
+    // A claimed job records its attempts like one from claimJobs.
+    expect(await store.recordAttempt({ jobId: jobs[0]!.id, actionIndex: 0, actionType: 'log', startedAt: Date.now(), durationMs: 1, outcome: 'ok' }, { nextAction: 1, status: 'done', attempts: 0, runAt: jobs[0]!.runAt, lastError: null })).toBe(true);
+    expect((await store.getJobs(a.event.id)).map((j) => j.status)).toEqual(['done', 'running', 'running']);
+    await store.close();
+  });
+
   it.skipIf(!enabled)('runs jobs through attempts: resume point, dead letters, replay, counts and listings', async () => {
     const store = await open();
     const a = ev();

@@ -136,11 +136,12 @@ export class PostgresStore implements Store {
     return rows.map(toStored);
   }
 
-  async completeDispatch(results: DispatchResult[]): Promise<Job[]> {
+  async completeDispatch(results: DispatchResult[], lease?: { until: number; max: number }): Promise<Job[]> {
     return this.guard(() =>
       this.tx(async (c) => {
         const now = Date.now();
         const jobs: Job[] = [];
+        let leased = 0;
         for (const r of results) {
           // Only while still new: a replica whose lease expired must not overwrite another's result.
           const updated = await c.query(
@@ -150,12 +151,16 @@ export class PostgresStore implements Store {
           );
           if (updated.rowCount === 0) continue;
           for (const j of r.jobs) {
+            const claim = lease !== undefined && leased < lease.max;
             const res = await c.query(
-              `INSERT INTO jobs (event_id, rule_id, actions, run_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $4, $4)
+              `INSERT INTO jobs (event_id, rule_id, actions, status, lease_until, lease_owner, run_at, created_at, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7)
                ON CONFLICT (event_id, rule_id) DO NOTHING RETURNING *`,
-              [r.eventId, j.ruleId, JSON.stringify(j.actions), now],
+              [r.eventId, j.ruleId, JSON.stringify(j.actions), claim ? 'running' : 'pending', claim ? lease.until : 0, claim ? this.replica : null, now],
             );
-            if (res.rows[0]) jobs.push(toJob(res.rows[0] as Row));
+            if (!res.rows[0]) continue;
+            if (claim) leased++;
+            jobs.push(toJob(res.rows[0] as Row));
           }
           if (r.entityId) {
             await c.query(

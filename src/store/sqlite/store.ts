@@ -108,8 +108,8 @@ export class SqliteStore implements Store {
            ORDER BY received_at, rowid LIMIT ?)
          RETURNING ${EVENT_COLS}`,
       ),
-      insertJob: db.prepare<[string, string, string, number, number, number], JobRow>(
-        `INSERT INTO jobs (event_id, rule_id, actions, run_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      insertJob: db.prepare<[string, string, string, string, number, number, number, number], JobRow>(
+        `INSERT INTO jobs (event_id, rule_id, actions, status, lease_until, run_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (event_id, rule_id) DO NOTHING RETURNING *`,
       ),
       markDispatched: db.prepare<[string, string, string]>(
@@ -194,6 +194,10 @@ export class SqliteStore implements Store {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
+      // Statement journals (a savepoint's undo copies, written for every page a group-commit
+      // write changes) and sort space stay in memory: in temp files they were 3/4 of the bytes
+      // written per event. Crash safety is the WAL's, not theirs.
+      db.pragma('temp_store = MEMORY');
       db.pragma('foreign_keys = ON');
       migrate(db);
     } catch (err) {
@@ -293,14 +297,18 @@ export class SqliteStore implements Store {
   }
 
   /** Shares the group commit with the inserts of the same tick: one fsync for both. */
-  completeDispatch(results: DispatchResult[]): Promise<Job[]> {
+  completeDispatch(results: DispatchResult[], lease?: { until: number; max: number }): Promise<Job[]> {
     return this.groupCommit(() => {
       const now = Date.now();
       const jobs: Job[] = [];
+      let leased = 0;
       for (const r of results) {
         for (const j of r.jobs) {
-          const row = this.stmts.insertJob.get(r.eventId, j.ruleId, JSON.stringify(j.actions), now, now, now);
-          if (row) jobs.push(toJob(row));
+          const claim = lease !== undefined && leased < lease.max;
+          const row = this.stmts.insertJob.get(r.eventId, j.ruleId, JSON.stringify(j.actions), claim ? 'running' : 'pending', claim ? lease.until : 0, now, now, now);
+          if (!row) continue;
+          if (claim) leased++;
+          jobs.push(toJob(row));
         }
         this.stmts.markDispatched.run(r.rulesVersion, JSON.stringify(r.report), r.eventId);
         if (r.entityId) this.stmts.touchEntity.run(r.entityId, r.timestamp);
