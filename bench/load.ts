@@ -11,13 +11,14 @@ export interface LoadResult {
   durationS: number;
 }
 
-/** Drives `url` with signed events from `stream` on 127.0.0.1, bounded by time or count. */
-export async function load(url: string, stream: EventStream, opts: { connections: number; durationS?: number; amount?: number }): Promise<LoadResult> {
-
+/** Drives `url` with signed events from `stream` on 127.0.0.1, bounded by time or count, after an optional warm-up. */
+export async function load(url: string, stream: EventStream, opts: { connections: number; durationS?: number; amount?: number; warmupS?: number }): Promise<LoadResult> {
   const result = await autocannon({
     url,
     connections: opts.connections,
     ...(opts.amount ? { amount: opts.amount } : { duration: opts.durationS ?? 10 }),
+    // Unmeasured load first: both servers reach the same JIT-compiled state before the clock starts.
+    ...(opts.warmupS ? { warmup: { connections: opts.connections, duration: opts.warmupS } } : {}),
     timeout: 10,
     requests: [
       {

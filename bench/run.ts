@@ -18,6 +18,10 @@ const quick = process.argv.includes('--quick');
 const DURATION = quick ? 2 : 10;
 const CONNECTIONS = 50;
 const E2E_EVENTS = quick ? 1000 : 5000;
+/** Events delivered before the end-to-end clock starts (JIT warm-up), not counted. */
+const E2E_WARMUP = quick ? 200 : 1000;
+/** Seconds of unmeasured load before each throughput run (autocannon's warm-up). */
+const WARMUP_S = quick ? 1 : 2;
 const RELOADS = quick ? 5 : 20;
 const SECRET = 'bench-secret';
 const ADMIN = 'bench-admin-token-0123456789';
@@ -107,54 +111,76 @@ const fmt = (r: LoadResult, bare?: LoadResult) => ({
 
 async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
-  process.stderr.write(`notion-rules bench${quick ? ' (quick)' : ''}: ${DURATION} s per run, ${CONNECTIONS} connections, 10 % duplicates\n`);
+  process.stderr.write(`notion-rules bench${quick ? ' (quick)' : ''}: ${DURATION} s per run after ${WARMUP_S} s of warm-up, ${CONNECTIONS} connections, 10 % duplicates\n`);
 
   // Reference and scenario 1: ingest.
   const bare = await start([join(root, 'dist-bench/bench/bare-server.js')]);
-  const bareRes = await load(`${bare.url}/webhook`, stream(), { connections: CONNECTIONS, durationS: DURATION });
+  const bareRes = await load(`${bare.url}/webhook`, stream(), { connections: CONNECTIONS, durationS: DURATION, warmupS: WARMUP_S });
   await bare.stop();
   rows.push({ scenario: 'bare Fastify route', ...fmt(bareRes) });
 
   const none = rulesFolder('ingest', { 'quiet.yaml': 'id: quiet\non: database.deleted\nactions:\n  - log: { message: x }\n' });
   const nr1 = await notionRules('ingest', none);
-  const ingest = await load(`${nr1.url}/webhook`, stream(), { connections: CONNECTIONS, durationS: DURATION });
+  const ingest = await load(`${nr1.url}/webhook`, stream(), { connections: CONNECTIONS, durationS: DURATION, warmupS: WARMUP_S });
   await nr1.stop();
   rows.push({ scenario: '1 ingest (verify, dedupe, commit)', ...fmt(ingest, bareRes) });
 
   // Scenario 2: rule scale.
   const nr10 = await notionRules('rules10', rulesFolder('rules10', tenCandidates()));
-  const r10 = await load(`${nr10.url}/webhook`, stream(), { connections: CONNECTIONS, durationS: DURATION });
+  const r10 = await load(`${nr10.url}/webhook`, stream(), { connections: CONNECTIONS, durationS: DURATION, warmupS: WARMUP_S });
   const rss10 = nr10.peakRssMb();
   await nr10.stop();
   rows.push({ scenario: '2a 10 rules, all candidates', ...fmt(r10, bareRes), 'peak RSS MB': rss10 });
   const thousand = rulesFolder('rules1000', thousandRules());
   const nr1000 = await notionRules('rules1000', thousand);
-  const r1000 = await load(`${nr1000.url}/webhook`, stream(), { connections: CONNECTIONS, durationS: DURATION });
+  const r1000 = await load(`${nr1000.url}/webhook`, stream(), { connections: CONNECTIONS, durationS: DURATION, warmupS: WARMUP_S });
   const rss1000 = nr1000.peakRssMb();
   await nr1000.stop();
   rows.push({ scenario: '2b 1,000 rules, 10 candidates', ...fmt(r1000, bareRes), 'peak RSS MB': rss1000 });
 
   // Scenario 3: end to end into a fake Slack (in its own process).
-  const slackProc = await start([join(root, 'dist-bench/bench/slack-server.js'), String(E2E_EVENTS)]);
+  const slackProc = await start([join(root, 'dist-bench/bench/slack-server.js'), String(E2E_WARMUP), String(E2E_WARMUP + E2E_EVENTS)]);
   const [slackUrl, slackToken] = slackProc.url.split(' ') as [string, string];
-  const deliveredLine = new Promise<string>((resolve) => {
-    createInterface({ input: slackProc.proc.stdout! }).on('line', (l) => l.startsWith('delivered ') && resolve(l));
+  const reports: number[][] = []; // [count, distinct, at ms] as the fake reports them
+  let onReport: (() => void) | undefined;
+  createInterface({ input: slackProc.proc.stdout! }).on('line', (l) => {
+    if (!l.startsWith('delivered ')) return;
+    reports.push(l.split(' ').slice(1).map(Number));
+    onReport?.();
   });
+  /** The fake's first report of at least `n` messages (zeros after 120 s). */
+  const deliveredAtLeast = (n: number) =>
+    new Promise<number[]>((resolve) => {
+      const timer = setTimeout(() => resolve([0, 0, 0]), 120_000);
+      const check = () => {
+        const hit = reports.find((r) => r[0]! >= n);
+        if (hit) {
+          clearTimeout(timer);
+          resolve(hit);
+        }
+      };
+      onReport = check;
+      check();
+    });
   const nrE2e = await notionRules('e2e', rulesFolder('e2e', { 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' }), {
     slack: { token: slackToken, apiUrl: slackUrl },
     delivery: { concurrency: 64 },
   });
   const e2eStream = eventStream(SECRET, { duplicateShare: 0, types: ['page.created'] });
+  // Warm-up: a running server has compiled its paths; a cold one spends its first seconds in the JIT.
+  await loadTimed(`${nrE2e.url}/webhook`, e2eStream, { connections: CONNECTIONS, amount: E2E_WARMUP });
+  await deliveredAtLeast(E2E_WARMUP);
   const e2e = await loadTimed(`${nrE2e.url}/webhook`, e2eStream, { connections: CONNECTIONS, amount: E2E_EVENTS });
   const sent = e2e.result;
-  const [, count, distinct, lastMs] = (await Promise.race([deliveredLine, new Promise<string>((r) => setTimeout(() => r('delivered 0 0 0'), 120_000))])).split(' ');
-  await new Promise((r) => setTimeout(r, 500)); // a late duplicate would still be counted by the fake
+  const lastMs = (await deliveredAtLeast(E2E_WARMUP + E2E_EVENTS))[2]!;
+  await new Promise((r) => setTimeout(r, 500)); // a late duplicate is still counted by the fake
+  const [count, distinct] = reports.at(-1) ?? [0, 0];
   const rssE2e = nrE2e.peakRssMb();
   await nrE2e.stop();
   await slackProc.stop();
-  const delivered = Number(count);
-  const unique = Number(distinct);
-  const e2eSeconds = (Number(lastMs) - e2e.startedAt) / 1000;
+  const delivered = count! - E2E_WARMUP;
+  const unique = distinct! - E2E_WARMUP;
+  const e2eSeconds = (lastMs - e2e.startedAt) / 1000;
   rows.push({
     scenario: `3 end to end: ${E2E_EVENTS} events → Slack`,
     'req/s': Math.round(sent.rps),
@@ -193,7 +219,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < 2; i++) {
         replicas.push(await start([cli, 'serve', '--config', configFor(`pg${i}`, none, { store: { url: database.url } })], { NOTION_WEBHOOK_SECRET: SECRET, NOTION_RULES_REPLICA_ID: `bench-${i}` }));
       }
-      const halves = await Promise.all(replicas.map((r) => load(`${r.url}/webhook`, stream(), { connections: CONNECTIONS / 2, durationS: DURATION })));
+      const halves = await Promise.all(replicas.map((r) => load(`${r.url}/webhook`, stream(), { connections: CONNECTIONS / 2, durationS: DURATION, warmupS: WARMUP_S })));
       for (const r of replicas) await r.stop();
       pgIngest = {
         requests: halves.reduce((a, h) => a + h.requests, 0),
@@ -239,7 +265,7 @@ async function main(): Promise<void> {
   for (const [name, ok, got] of targets) console.log(`  ${ok ? 'met   ' : 'MISSED'} ${name}: ${got}`);
 
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${process.platform} ${process.arch}` };
-  Object.assign(results, { date: new Date().toISOString(), quick, machine, settings: { durationS: DURATION, connections: CONNECTIONS, duplicateShare: 0.1, e2eEvents: E2E_EVENTS, reloads: RELOADS }, rows, summary, targets: targets.map(([name, ok, got]) => ({ name, met: ok, got })) });
+  Object.assign(results, { date: new Date().toISOString(), quick, machine, settings: { durationS: DURATION, warmupS: WARMUP_S, connections: CONNECTIONS, duplicateShare: 0.1, e2eEvents: E2E_EVENTS, e2eWarmupEvents: E2E_WARMUP, reloads: RELOADS }, rows, summary, targets: targets.map(([name, ok, got]) => ({ name, met: ok, got })) });
   const out = join(root, 'bench/results', `${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}${quick ? '-quick' : ''}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
