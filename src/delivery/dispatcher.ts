@@ -4,7 +4,7 @@ import { evaluateEvent } from '../engine/evaluate.js';
 import type { RuleSet } from '../engine/rule-set.js';
 import type { FactSource, RuleOutcome } from '../engine/types.js';
 import type { ActionIntent, NotionEvent } from '../model/event.js';
-import type { DispatchResult, Job, Store, StoredEvent } from '../store/types.js';
+import type { DispatchResult, InsertOptions, Job, Store, StoredEvent } from '../store/types.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { pageIdOf } from './facts.js';
 import type { DeliveryHooks } from './hooks.js';
@@ -73,15 +73,22 @@ export class Dispatcher {
   }
 
   /**
-   * The lease to store a new event with, when there is room to match it from memory; undefined
-   * leaves it to the store's queue. A process that dies before matching it leaves a lease that
-   * expires (or, for SQLite, is released at the next start): the event is matched then.
+   * How to store a new event. No rule listens to its type: stored as matched at once (the report
+   * the matcher would write: empty), unless stale tracking is changing, which the matcher settles
+   * first. Otherwise with a lease, when there is room to match it from memory; a process that dies
+   * before matching it leaves a lease that expires (or, for SQLite, is released at the next
+   * start): the event is matched then. Neither: it waits in the store's queue.
    */
-  leaseForNew(now = Date.now()): number | undefined {
-    return this.handed.length < HANDOFF_MAX ? now + this.o.leaseMs : undefined;
+  intake(event: NotionEvent, now = Date.now()): InsertOptions {
+    const ruleSet = this.o.rules.current;
+    const track = this.o.staleTracking === 'always' || ruleSet.readsStale;
+    if (track === this.tracking && ruleSet.index.candidates(event.type).length === 0) {
+      return { matched: { rulesVersion: ruleSet.version, ...(track ? { entityId: event.entity.id } : {}) } };
+    }
+    return this.handed.length < HANDOFF_MAX ? { leaseUntil: now + this.o.leaseMs } : {};
   }
 
-  /** An event just stored with the lease of `leaseForNew`. */
+  /** An event just stored with the lease of `intake`. */
   handOver(event: NotionEvent): void {
     this.handed.push(event);
     this.pump.wake();

@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import type { NotionEvent } from '../model/event.js';
-import type { Store } from '../store/types.js';
+import type { InsertOptions, Store } from '../store/types.js';
 import type { Metrics } from './metrics.js';
 import type { healthSections } from './health-sections.js';
 import { adminRoutes, type AdminOptions } from './routes/admin.js';
@@ -17,8 +17,8 @@ export interface AppDeps {
   log: Logger;
   /** Handshake-only mode: no verification token yet, only the handshake is accepted. */
   handshakeOnly?: boolean;
-  onStored?: (event: NotionEvent, leased: boolean) => void;
-  leaseForNew?: () => number | undefined;
+  onStored?: (event: NotionEvent, how: InsertOptions) => void;
+  intake?: (event: NotionEvent) => InsertOptions;
   onDuplicate?: (event: NotionEvent) => void;
   onRejected?: (reason: RejectReason) => void;
   metrics?: Metrics;
@@ -64,7 +64,7 @@ export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise
     secret: deps.handshakeOnly ? undefined : config.notion.verificationToken,
     allowUnsigned: !deps.handshakeOnly && config.security.allowUnsigned,
     ...(deps.onStored ? { onStored: deps.onStored } : {}),
-    ...(deps.leaseForNew ? { leaseForNew: deps.leaseForNew } : {}),
+    ...(deps.intake ? { intake: deps.intake } : {}),
     ...(deps.onDuplicate ? { onDuplicate: deps.onDuplicate } : {}),
     ...(deps.onRejected ? { onRejected: deps.onRejected } : {}),
     ...(config.server.rateLimit ? { rateLimit: config.server.rateLimit } : {}),

@@ -14,6 +14,7 @@ import { RulesWatcher } from '../engine/watch.js';
 import { Metrics } from './metrics.js';
 import { healthSections } from './health-sections.js';
 import { openStore } from '../store/open.js';
+import type { NotionEvent } from '../model/event.js';
 import type { Store } from '../store/types.js';
 import { ActionHealth } from './action-health.js';
 import { buildApp, type AppDeps } from './app.js';
@@ -106,13 +107,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
       store,
       log,
       handshakeOnly: options.handshakeOnly ?? false,
-      onStored: (event, leased) => {
+      onStored: (event, how) => {
         metrics.eventStored(types.isKnown(event.type) ? event.type : 'other');
-        if (leased) dispatcher.handOver(event);
+        if (how.matched) return;
+        if (how.leaseUntil !== undefined) dispatcher.handOver(event);
         else dispatcher.wake();
       },
       // Handshake-only mode stores no event and runs no matcher: nothing to lease.
-      ...(options.handshakeOnly ? {} : { leaseForNew: () => dispatcher.leaseForNew() }),
+      ...(options.handshakeOnly ? {} : { intake: (event: NotionEvent) => dispatcher.intake(event) }),
       onDuplicate: () => metrics.eventDuplicate(),
       onRejected: (reason) => metrics.eventRejected(reason),
       metrics,

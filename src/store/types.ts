@@ -7,6 +7,17 @@ export interface InsertResult {
   duplicate: boolean;
 }
 
+/** How `insertEvent` stores a new event. */
+export interface InsertOptions {
+  /** Claimed for matching by this process until then; `claimEvents` passes it over. */
+  leaseUntil?: number;
+  /**
+   * No rule of `rulesVersion` listens to its type: stored as already matched (status dispatched,
+   * an empty report, no jobs), its entity recorded for `event.stale` when `entityId` is given.
+   */
+  matched?: { rulesVersion: string; entityId?: string };
+}
+
 export interface StoredEvent {
   event: NotionEvent;
   status: EventStatus;
@@ -125,9 +136,10 @@ export interface Store {
   /**
    * Stores an event once. Resolves only after the row is durably committed. With `leaseUntil`, a
    * new event is claimed for matching by this process at once (the caller matches it from memory);
-   * `claimEvents` passes it over until then, so a process that dies leaves it to the next.
+   * `claimEvents` passes it over until then, so a process that dies leaves it to the next. With
+   * `matched`, it is stored as matched already. A duplicate only counts, whatever the options.
    */
-  insertEvent(event: NotionEvent, raw: string, options?: { leaseUntil?: number }): Promise<InsertResult>;
+  insertEvent(event: NotionEvent, raw: string, options?: InsertOptions): Promise<InsertResult>;
   getEvent(id: string): Promise<StoredEvent | undefined>;
   countEvents(): Promise<number>;
   getMeta(key: string): Promise<string | undefined>;

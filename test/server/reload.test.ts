@@ -59,13 +59,16 @@ describe('hot reload under a running server', () => {
     const { svc, rulesPath } = await service({ 'a.yaml': rule('a') });
     const entity = { id: 'page-out-of-order', type: 'page' };
     expect(await firedBy(svc, { timestamp: '2026-11-20T12:00:00.000Z', entity })).toEqual(['a']);
+    // No rule listens to page.moved: stored as processed at once, and counted like any other.
+    expect(await firedBy(svc, { type: 'page.moved', timestamp: '2026-11-20T12:45:00.000Z', entity })).toEqual([]);
 
     const reload = nextReload(svc);
     writeFileSync(join(rulesPath, 'late.yaml'), 'id: late\non: page.created\nwhen: event.stale\nactions:\n  - log: { message: "superseded" }\n');
     expect((await reload).ok).toBe(true);
     expect(await firedBy(svc, { timestamp: '2026-11-20T11:00:00.000Z', entity })).toEqual(['a', 'late']);
-    expect(await firedBy(svc, { timestamp: '2026-11-20T13:00:00.000Z', entity })).toEqual(['a']);
     expect(await firedBy(svc, { timestamp: '2026-11-20T12:30:00.000Z', entity })).toEqual(['a', 'late']);
+    expect(await firedBy(svc, { timestamp: '2026-11-20T13:00:00.000Z', entity })).toEqual(['a']);
+    expect(await firedBy(svc, { timestamp: '2026-11-20T12:50:00.000Z', entity })).toEqual(['a', 'late']);
     await svc.stop();
   });
 

@@ -89,6 +89,22 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     await store.close();
   });
 
+  it.skipIf(!enabled)('stores an event no rule listens to as matched already, its entity recorded when given', async () => {
+    const store = await open();
+    const a = ev({ timestamp: '2026-11-20T10:00:00.000Z', entity: { id: 'page-m', type: 'page' } });
+    expect(await store.insertEvent(a.event, a.raw, { matched: { rulesVersion: 'v7', entityId: 'page-m' } })).toEqual({ duplicate: false });
+    expect(await store.getEvent(a.event.id)).toMatchObject({ status: 'dispatched', rulesVersion: 'v7', report: [], dispatchAttempts: 1, duplicates: 0 });
+    expect(await store.claimEvents(10, Date.now(), 60_000)).toEqual([]);
+    expect(await store.getJobs(a.event.id)).toEqual([]);
+    expect(await store.isStale('page-m', '2026-11-20T09:00:00.000Z')).toBe(true);
+    expect(await store.insertEvent(a.event, a.raw, { matched: { rulesVersion: 'v8', entityId: 'page-m' } })).toEqual({ duplicate: true });
+    expect(await store.getEvent(a.event.id)).toMatchObject({ rulesVersion: 'v7', duplicates: 1 });
+    const b = ev({ timestamp: '2026-11-20T11:00:00.000Z', entity: { id: 'page-n', type: 'page' } });
+    await store.insertEvent(b.event, b.raw, { matched: { rulesVersion: 'v7' } }); // tracking off: not recorded
+    expect(await store.isStale('page-n', '2026-11-20T09:00:00.000Z')).toBe(false);
+    await store.close();
+  });
+
   it.skipIf(!enabled)('stores up to lease.max new jobs already claimed, the rest pending for claimJobs', async () => {
     const store = await open();
     const a = ev();

@@ -5,7 +5,7 @@ import type { NotionEvent } from '../../model/event.js';
 import { InvalidEvent, normalize, verificationToken } from '../../model/normalize.js';
 import { verifySignature } from '../../receiver/verify.js';
 import { StoreUnavailableError } from '../../store/errors.js';
-import type { Store } from '../../store/types.js';
+import type { InsertOptions, Store } from '../../store/types.js';
 
 export type RejectReason = 'invalid_signature' | 'invalid_event' | 'too_large' | 'unsupported_media_type' | 'store_unavailable' | 'rate_limited' | 'user_agent';
 
@@ -16,10 +16,10 @@ export interface WebhookOptions {
   /** The HMAC key; undefined in handshake-only mode (every event is then 401). */
   secret: string | undefined;
   allowUnsigned: boolean;
-  /** Called once per newly stored event, after its commit; `leased` when stored with `leaseForNew`'s lease. */
-  onStored?: (event: NotionEvent, leased: boolean) => void;
-  /** A lease to store a new event with, so that this process matches it from memory. */
-  leaseForNew?: () => number | undefined;
+  /** Called once per newly stored event, after its commit, with how it was stored. */
+  onStored?: (event: NotionEvent, how: InsertOptions) => void;
+  /** How to store a new event (a lease to match it from memory, or matched already). */
+  intake?: (event: NotionEvent) => InsertOptions;
   onDuplicate?: (event: NotionEvent) => void;
   onRejected?: (reason: RejectReason) => void;
   onHandshake?: (token: string) => void;
@@ -137,15 +137,15 @@ export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts
     }
 
     try {
-      const leaseUntil = opts.leaseForNew?.();
-      const { duplicate } = await store.insertEvent(event, text, leaseUntil === undefined ? {} : { leaseUntil });
+      const how = opts.intake?.(event) ?? {};
+      const { duplicate } = await store.insertEvent(event, text, how);
       if (duplicate) {
         log.debug({ eventId: event.id, eventType: event.type }, 'duplicate event ignored');
         opts.onDuplicate?.(event);
         return { ok: true, id: event.id, duplicate: true };
       }
       log.debug({ eventId: event.id, eventType: event.type }, 'event stored');
-      opts.onStored?.(event, leaseUntil !== undefined);
+      opts.onStored?.(event, how);
       return { ok: true, id: event.id };
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;

@@ -9,6 +9,7 @@ import type {
   EventListStatus,
   EventStatus,
   EventSummary,
+  InsertOptions,
   InsertResult,
   Job,
   JobStatus,
@@ -96,14 +97,33 @@ export class PostgresStore implements Store {
     }
   }
 
-  async insertEvent(event: NotionEvent, raw: string, options: { leaseUntil?: number } = {}): Promise<InsertResult> {
+  async insertEvent(event: NotionEvent, raw: string, options: InsertOptions = {}): Promise<InsertResult> {
     const { raw: _raw, ...rest } = event;
+    const { matched } = options;
+    const values = [event.id, event.type, event.entity.id, event.entity.type, event.timestamp, Date.now(), JSON.stringify(rest), raw];
+    if (!matched) {
+      const rows = await this.q(
+        `INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw, lease_until, lease_owner)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (id) DO UPDATE SET duplicates = events.duplicates + 1
+         RETURNING duplicates`,
+        [...values, options.leaseUntil ?? 0, options.leaseUntil ? this.replica : null],
+      );
+      return { duplicate: Number(rows[0]?.duplicates ?? 0) > 0 };
+    }
+    // One statement: the event as matched, and its entity's latest time when it is new.
     const rows = await this.q(
-      `INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw, lease_until, lease_owner)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (id) DO UPDATE SET duplicates = events.duplicates + 1
-       RETURNING duplicates`,
-      [event.id, event.type, event.entity.id, event.entity.type, event.timestamp, Date.now(), JSON.stringify(rest), raw, options.leaseUntil ?? 0, options.leaseUntil ? this.replica : null],
+      `WITH ins AS (
+         INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw, status, rules_version, report, dispatch_attempts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'dispatched', $9, '[]', 1)
+         ON CONFLICT (id) DO UPDATE SET duplicates = events.duplicates + 1
+         RETURNING duplicates),
+       ent AS (
+         INSERT INTO entity_latest (entity_id, timestamp)
+         SELECT $10, $5 FROM ins WHERE ins.duplicates = 0 AND $10 <> ''
+         ON CONFLICT (entity_id) DO UPDATE SET timestamp = greatest(entity_latest.timestamp, excluded.timestamp))
+       SELECT duplicates FROM ins`,
+      [...values, matched.rulesVersion, matched.entityId ?? ''],
     );
     return { duplicate: Number(rows[0]?.duplicates ?? 0) > 0 };
   }

@@ -9,6 +9,7 @@ import type {
   EventListStatus,
   EventStatus,
   EventSummary,
+  InsertOptions,
   InsertResult,
   Job,
   JobStatus,
@@ -102,6 +103,11 @@ export class SqliteStore implements Store {
          ON CONFLICT (id) DO NOTHING`,
       ),
       countDuplicate: db.prepare<[string]>('UPDATE events SET duplicates = duplicates + 1 WHERE id = ?'),
+      insertMatched: db.prepare<[string, string, string, string, string, number, string, string]>(
+        `INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, raw, status, rules_version, report, dispatch_attempts)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'dispatched', ?, '[]', 1)
+         ON CONFLICT (id) DO NOTHING`,
+      ),
       get: db.prepare<[string], EventRow>(`SELECT ${EVENT_COLS} FROM events WHERE id = ?`),
       claimEvents: db.prepare<[number, number, number, number], EventRow>(
         `UPDATE events SET lease_until = ? WHERE id IN (
@@ -208,14 +214,23 @@ export class SqliteStore implements Store {
     return new SqliteStore(db, path, options.server ?? false);
   }
 
-  insertEvent(event: NotionEvent, raw: string, options: { leaseUntil?: number } = {}): Promise<InsertResult> {
+  insertEvent(event: NotionEvent, raw: string, options: InsertOptions = {}): Promise<InsertResult> {
     const receivedAt = Date.now();
-    return this.groupCommit(() => {
-      const { changes } = this.stmts.insert.run(event.id, event.type, event.entity.id, event.entity.type, event.timestamp, receivedAt, raw, options.leaseUntil ?? 0);
-      if (changes === 1) return { duplicate: false };
-      this.stmts.countDuplicate.run(event.id);
-      return { duplicate: true };
-    });
+    const { matched } = options;
+    return this.groupCommit(
+      () => {
+        const { changes } = matched
+          ? this.stmts.insertMatched.run(event.id, event.type, event.entity.id, event.entity.type, event.timestamp, receivedAt, raw, matched.rulesVersion)
+          : this.stmts.insert.run(event.id, event.type, event.entity.id, event.entity.type, event.timestamp, receivedAt, raw, options.leaseUntil ?? 0);
+        if (changes === 0) {
+          this.stmts.countDuplicate.run(event.id);
+          return { duplicate: true };
+        }
+        if (matched?.entityId) this.stmts.touchEntity.run(matched.entityId, event.timestamp);
+        return { duplicate: false };
+      },
+      matched?.entityId !== undefined, // two writes: one savepoint
+    );
   }
 
   /**
@@ -337,10 +352,18 @@ export class SqliteStore implements Store {
       return;
     }
     if (complete) return;
-    // In slices, each in the group commit: ingestion goes on between them.
-    const last = this.read(() => this.stmts.lastEventRow.get()?.n ?? 0);
-    for (let from = 0; from < last; from += REBUILD_ROWS) {
-      await this.groupCommit(() => this.stmts.rebuildEntities.run(from, Math.min(from + REBUILD_ROWS, last)));
+    // In slices, each in the group commit: ingestion goes on between them. The end is read in
+    // each slice, after the writes queued before it: an event stored as matched while tracking
+    // was still off is covered however late its commit.
+    let from = 0;
+    for (let done = false; !done; ) {
+      done = await this.groupCommit(() => {
+        const last = this.stmts.lastEventRow.get()?.n ?? 0;
+        const to = Math.min(from + REBUILD_ROWS, last);
+        this.stmts.rebuildEntities.run(from, to);
+        from = to;
+        return to >= last;
+      });
     }
     await this.writeDurably(() => this.stmts.setMeta.run(ENTITY_RECORD, 'complete'));
   }
