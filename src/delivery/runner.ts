@@ -39,6 +39,8 @@ export class JobRunner {
    * scheduled, and never later than the next poll (other replicas add jobs too).
    */
   private dueAt = 0;
+  /** Counts `wake` calls, so a pass that ends after one does not push `dueAt` past it. */
+  private wakes = 0;
 
   constructor(private readonly o: RunnerOptions) {
     this.pump = new Pump(() => this.fill(), POLL_MS, (err) => {
@@ -60,6 +62,7 @@ export class JobRunner {
   /** New jobs may be due now (stored, replayed): claim at the next pass. */
   wake(): void {
     this.dueAt = 0;
+    this.wakes++;
     this.pump.wake();
   }
 
@@ -106,6 +109,7 @@ export class JobRunner {
       this.pump.schedule(this.dueAt - Date.now());
       return;
     }
+    const wakes = this.wakes;
     while (!this.stopping) {
       const free = this.o.concurrency - this.inFlight.size - this.reserved;
       if (free <= 0) return;
@@ -116,7 +120,7 @@ export class JobRunner {
     // Nothing more due now: come back when the next retry is, or at the next poll.
     const next = await this.o.store.nextRunAt();
     const at = Math.min(Date.now() + POLL_MS, next ?? Infinity);
-    this.dueAt = at;
+    if (this.wakes === wakes) this.dueAt = at; // else a wake came meanwhile: the next pass claims
     this.pump.schedule(at - Date.now());
   }
 
