@@ -81,7 +81,7 @@ export class Dispatcher {
    */
   intake(event: NotionEvent, now = Date.now()): InsertOptions {
     const ruleSet = this.o.rules.current;
-    const track = this.o.staleTracking === 'always' || ruleSet.readsStale;
+    const track = this.tracks(ruleSet);
     if (track === this.tracking && ruleSet.index.candidates(event.type).length === 0) {
       return { matched: { rulesVersion: ruleSet.version, ...(track ? { entityId: event.entity.id } : {}) } };
     }
@@ -102,7 +102,7 @@ export class Dispatcher {
   private async drain(): Promise<void> {
     for (;;) {
       const ruleSet = this.o.rules.current; // a batch finishes with the rules it started with
-      const track = this.o.staleTracking === 'always' || ruleSet.readsStale;
+      const track = this.tracks(ruleSet);
       if (track !== this.tracking) {
         // Before any event is matched with these rules: a rule that reads `stale` sees it exact.
         await this.o.store.trackEntities(track);
@@ -123,6 +123,11 @@ export class Dispatcher {
       }
       this.o.jobs.adopt(jobs, slots);
     }
+  }
+
+  /** Whether events matched with `ruleSet` must record their entity's time. */
+  private tracks(ruleSet: RuleSet): boolean {
+    return this.o.staleTracking === 'always' || ruleSet.readsStale;
   }
 
   /** Evaluates one event; undefined when it must wait (Notion unreachable) and was deferred. */

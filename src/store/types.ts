@@ -7,6 +7,9 @@ export interface InsertResult {
   duplicate: boolean;
 }
 
+/** Meta key of the per-entity record's state: 'partial' while it misses events (see `trackEntities`). */
+export const ENTITY_RECORD_KEY = 'entity_latest';
+
 /** How `insertEvent` stores a new event. */
 export interface InsertOptions {
   /** Claimed for matching by this process until then; `claimEvents` passes it over. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { normalize } from '../../src/model/normalize.js';
 import { PostgresStore } from '../../src/store/postgres/store.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
-import type { Store } from '../../src/store/types.js';
+import { ENTITY_RECORD_KEY, type Store } from '../../src/store/types.js';
 import { eventFrom } from '../support/fixtures.js';
 import { freshDatabase, PG_URL } from '../support/pg.js';
 import { tempDir } from '../support/tmp.js';
@@ -85,7 +85,7 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     expect(await store.isStale('page-a', '2026-11-20T12:30:00.000Z')).toBe(false);
     expect(await store.isStale('page-b', '2026-11-20T11:00:00.000Z')).toBe(true);
     expect(await store.isStale('page-c', '2026-11-20T12:00:00.000Z')).toBe(false);
-    expect(await store.getMeta('entity_latest')).toBe('complete');
+    expect(await store.getMeta(ENTITY_RECORD_KEY)).toBe('complete');
     await store.close();
   });
 

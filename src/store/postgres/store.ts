@@ -21,12 +21,13 @@ import type {
   StoredEvent,
   StoreHealth,
 } from '../types.js';
+import { ENTITY_RECORD_KEY } from '../types.js';
 import { summaryStatus } from '../summary.js';
 import { migrations } from './migrations.js';
 
 type Row = Record<string, unknown>;
-/** Meta key: 'partial' while `entity_latest` misses events dispatched with tracking off. */
-const ENTITY_RECORD = 'entity_latest';
+/** How a time recorded for an entity meets the one already there: the later stays. */
+const KEEP_LATEST = 'ON CONFLICT (entity_id) DO UPDATE SET timestamp = greatest(entity_latest.timestamp, excluded.timestamp)';
 
 const EVENT_COLS = 'id, event, raw, status, received_at, duplicates, dispatch_attempts, rules_version, report, error';
 
@@ -121,7 +122,7 @@ export class PostgresStore implements Store {
        ent AS (
          INSERT INTO entity_latest (entity_id, timestamp)
          SELECT $10, $5 FROM ins WHERE ins.duplicates = 0 AND $10 <> ''
-         ON CONFLICT (entity_id) DO UPDATE SET timestamp = greatest(entity_latest.timestamp, excluded.timestamp))
+         ${KEEP_LATEST})
        SELECT duplicates FROM ins`,
       [...values, matched.rulesVersion, matched.entityId ?? ''],
     );
@@ -184,8 +185,7 @@ export class PostgresStore implements Store {
           }
           if (r.entityId) {
             await c.query(
-              `INSERT INTO entity_latest (entity_id, timestamp) VALUES ($1, $2)
-               ON CONFLICT (entity_id) DO UPDATE SET timestamp = greatest(entity_latest.timestamp, excluded.timestamp)`,
+              `INSERT INTO entity_latest (entity_id, timestamp) VALUES ($1, $2) ${KEEP_LATEST}`,
               [r.entityId, r.timestamp],
             );
           }
@@ -206,9 +206,9 @@ export class PostgresStore implements Store {
   }
 
   async trackEntities(on: boolean): Promise<void> {
-    const complete = (await this.getMeta(ENTITY_RECORD)) !== 'partial';
+    const complete = (await this.getMeta(ENTITY_RECORD_KEY)) !== 'partial';
     if (!on) {
-      if (complete) await this.setMeta(ENTITY_RECORD, 'partial');
+      if (complete) await this.setMeta(ENTITY_RECORD_KEY, 'partial');
       return;
     }
     if (complete) return;
@@ -217,9 +217,9 @@ export class PostgresStore implements Store {
         await c.query(
           `INSERT INTO entity_latest (entity_id, timestamp)
              SELECT entity_id, max(timestamp) FROM events WHERE status = 'dispatched' AND entity_id <> '' GROUP BY entity_id
-           ON CONFLICT (entity_id) DO UPDATE SET timestamp = greatest(entity_latest.timestamp, excluded.timestamp)`,
+           ${KEEP_LATEST}`,
         );
-        await c.query(`UPDATE meta SET value = 'complete' WHERE key = $1`, [ENTITY_RECORD]);
+        await c.query(`UPDATE meta SET value = 'complete' WHERE key = $1`, [ENTITY_RECORD_KEY]);
       }),
     );
   }

@@ -21,6 +21,7 @@ import type {
   StoredEvent,
   StoreHealth,
 } from '../types.js';
+import { ENTITY_RECORD_KEY } from '../types.js';
 import { normalize } from '../../model/normalize.js';
 import { summaryStatus } from '../summary.js';
 import { Checkpointer } from './checkpointer.js';
@@ -63,8 +64,6 @@ interface JobRow {
   updated_at: number;
 }
 
-/** Meta key: 'partial' while `entity_latest` misses events dispatched with tracking off. */
-const ENTITY_RECORD = 'entity_latest';
 /** Events read per slice when `entity_latest` is rebuilt. */
 const REBUILD_ROWS = 20_000;
 
@@ -346,9 +345,9 @@ export class SqliteStore implements Store {
   }
 
   async trackEntities(on: boolean): Promise<void> {
-    const complete = (await this.getMeta(ENTITY_RECORD)) !== 'partial';
+    const complete = (await this.getMeta(ENTITY_RECORD_KEY)) !== 'partial';
     if (!on) {
-      if (complete) await this.writeDurably(() => this.stmts.setMeta.run(ENTITY_RECORD, 'partial'));
+      if (complete) await this.setMeta(ENTITY_RECORD_KEY, 'partial');
       return;
     }
     if (complete) return;
@@ -365,7 +364,7 @@ export class SqliteStore implements Store {
         return to >= last;
       });
     }
-    await this.writeDurably(() => this.stmts.setMeta.run(ENTITY_RECORD, 'complete'));
+    await this.setMeta(ENTITY_RECORD_KEY, 'complete');
   }
 
   async claimJobs(limit: number, now: number, leaseMs: number): Promise<Job[]> {
