@@ -1,7 +1,7 @@
 import type { NotionEvent } from '../model/event.js';
 import type { Job } from '../store/types.js';
 
-export type RuleFailureReason = 'condition_error' | 'render_error' | 'fetch_error';
+export type RuleFailureReason = 'condition_error' | 'condition_timeout' | 'render_error' | 'fetch_error';
 
 /** What delivery reports as it works; metrics, health, error reporting and tests listen. Every hook is optional. */
 export interface DeliveryHooks {

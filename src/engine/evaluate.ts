@@ -1,5 +1,6 @@
 import type { NotionEvent } from '../model/event.js';
 import { buildContext, seedPage, sharedContext, type SharedContext } from './context.js';
+import { EvaluationTimeout } from './expression.js';
 import { boolean as truthy } from './fast-condition.js';
 import type { RuleSet } from './rule-set.js';
 import { renderTemplate } from './template.js';
@@ -62,7 +63,7 @@ async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: Eva
     try {
       value = await rule.when.evaluate(ctx);
     } catch (err) {
-      return { rule: rule.id, matched: false, reason: 'condition_error', error: (err as Error).message };
+      return { rule: rule.id, matched: false, reason: err instanceof EvaluationTimeout ? 'condition_timeout' : 'condition_error', error: (err as Error).message };
     }
     if (!truthy(value)) return { rule: rule.id, matched: false, reason: 'condition_false', values: await rule.when.explain(ctx) };
   }

@@ -1,8 +1,9 @@
 import jsonata from 'jsonata';
 import { compileFast, FALLBACK, type FastEvaluator } from './fast-condition.js';
+import { BudgetExceeded, guardedJsonata, STACK_LIMIT, UnsafeRegex } from './guardrails.js';
 
 export interface ExpressionOptions {
-  /** Evaluation time limit (rules.evalTimeoutMs). */
+  /** The evaluation's budget of work (rules.evalTimeoutMs), counted in steps, not timed. */
   timeoutMs: number;
 }
 
@@ -23,14 +24,15 @@ export class ExpressionSyntaxError extends Error {
   constructor(
     message: string,
     readonly column: number,
+    /** What kind of problem, for messages: a syntax error, or a regex RE2 cannot run. */
+    readonly label = 'JSONata syntax error',
   ) {
     super(message);
   }
 }
 
-/** Expressions reach at most this deep and build sequences at most this long. */
-const STACK_LIMIT = 300;
-const SEQUENCE_LIMIT = 100_000;
+/** The evaluation used up rules.evalTimeoutMs of work (see guardrails.ts): a timeout, not a bug. */
+export class EvaluationTimeout extends Error {}
 
 /**
  * Parses `source` now (so syntax errors surface at load time) and builds the evaluator on first
@@ -38,7 +40,7 @@ const SEQUENCE_LIMIT = 100_000;
  * stream, and an evaluator holds its own environment (~16 KB).
  */
 export function compileExpression(source: string, options: ExpressionOptions): Expression {
-  const create = () => jsonata(source, { timeout: options.timeoutMs, stack: STACK_LIMIT, sequence: SEQUENCE_LIMIT });
+  const create = () => guardedJsonata(source, options.timeoutMs);
   let paths: string[];
   let fast: FastEvaluator | undefined;
   let readsStale: boolean;
@@ -49,7 +51,7 @@ export function compileExpression(source: string, options: ExpressionOptions): E
     readsStale = mayReadStale(ast);
   } catch (err) {
     const e = err as { message?: string; position?: number; token?: string };
-    throw new ExpressionSyntaxError(e.message ?? String(err), Math.max(1, e.position ?? 1));
+    throw new ExpressionSyntaxError(e.message ?? String(err), Math.max(1, e.position ?? 1), err instanceof UnsafeRegex ? 'unsafe regular expression' : undefined);
   }
   let expr: jsonata.Expression | undefined;
   const slow = (input: unknown) => (expr ??= create()).evaluate(input).catch((err: unknown) => Promise.reject(evaluationError(err, options)));
@@ -68,7 +70,7 @@ export function compileExpression(source: string, options: ExpressionOptions): E
       // fast reader declines.
       readers ??= paths.map((p) => {
         let reader: jsonata.Expression | undefined;
-        return { fast: compileFast(jsonata(p).ast()), slow: () => (reader ??= jsonata(p, { timeout: options.timeoutMs })) };
+        return { fast: compileFast(jsonata(p).ast()), slow: () => (reader ??= guardedJsonata(p, options.timeoutMs)) };
       });
       const out: Record<string, unknown> = {};
       for (const [i, reader] of readers.entries()) {
@@ -85,9 +87,10 @@ export function compileExpression(source: string, options: ExpressionOptions): E
   };
 }
 
-function evaluationError(err: unknown, options: ExpressionOptions): Error {
+function evaluationError(err: unknown, _options: ExpressionOptions): Error {
+  if (err instanceof BudgetExceeded) return new EvaluationTimeout(err.message);
   const e = err as { code?: string; message?: string; position?: number };
-  if (e.code === 'D1012') return new Error(`condition ran longer than rules.evalTimeoutMs (${options.timeoutMs} ms)`);
+  if (err instanceof RangeError && /string length/i.test(String(e.message))) return new EvaluationTimeout('a value grew past the longest string JavaScript can hold');
   if (e.code === 'D1011') return new Error(`expression nested deeper than ${STACK_LIMIT} levels (infinite recursion?)`);
   const where = e.position ? ` (at column ${e.position})` : '';
   return new Error(`${e.message ?? String(err)}${where}`);

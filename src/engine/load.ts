@@ -135,7 +135,7 @@ function compileDocument(
       when = compileExpression(raw.when, exprOptions);
     } catch (err) {
       if (!(err instanceof ExpressionSyntaxError)) throw err;
-      add(['when'], `JSONata syntax error at column ${err.column}: ${err.message}`);
+      add(['when'], `${err.label} at column ${err.column}: ${err.message}`);
     }
   }
   const actions: CompiledAction[] = [];

@@ -49,6 +49,6 @@ export interface FactSource {
 export type RuleOutcome =
   | { rule: string; matched: true; actions: ActionIntent[] }
   | { rule: string; matched: false; reason: 'condition_false'; values: Record<string, unknown> }
-  | { rule: string; matched: false; reason: 'condition_error' | 'render_error'; error: string }
+  | { rule: string; matched: false; reason: 'condition_error' | 'condition_timeout' | 'render_error'; error: string }
   | { rule: string; matched: false; reason: 'fetch_error'; error: string; retriable: boolean }
   | { rule: string; matched: false; reason: 'type_not_subscribed' | 'disabled' };

@@ -14,7 +14,7 @@ export class Metrics {
   private readonly received = new Counter({ name: 'notion_rules_events_received_total', help: 'Events stored (first delivery), by event type.', labelNames: ['type'], registers: [this.registry] });
   private readonly duplicates = new Counter({ name: 'notion_rules_events_duplicate_total', help: 'Deliveries of an event id already stored.', registers: [this.registry] });
   private readonly rejected = new Counter({ name: 'notion_rules_events_rejected_total', help: 'Webhook requests refused, by reason.', labelNames: ['reason'], registers: [this.registry] });
-  private readonly ruleOutcomes = new Counter({ name: 'notion_rules_rule_evaluations_total', help: 'Rules evaluated for an event, by rule id and outcome (matched, condition_false, condition_error, fetch_error, render_error).', labelNames: ['rule', 'outcome'], registers: [this.registry] });
+  private readonly ruleOutcomes = new Counter({ name: 'notion_rules_rule_evaluations_total', help: 'Rules evaluated for an event, by rule id and outcome (matched, condition_false, condition_error, condition_timeout, fetch_error, render_error).', labelNames: ['rule', 'outcome'], registers: [this.registry] });
   private readonly matches = new Counter({ name: 'notion_rules_rule_matches_total', help: 'Events a rule matched, by rule id.', labelNames: ['rule'], registers: [this.registry] });
   private readonly conditionErrors = new Counter({ name: 'notion_rules_condition_errors_total', help: 'Conditions that threw or timed out, by rule id.', labelNames: ['rule'], registers: [this.registry] });
   private readonly actions = new Counter({ name: 'notion_rules_actions_total', help: 'Action attempts, by action type and outcome (ok, retry, dead).', labelNames: ['type', 'outcome'], registers: [this.registry] });
@@ -76,7 +76,7 @@ export class Metrics {
       onRuleOutcome: (rule, outcome) => {
         this.ruleOutcomes.inc({ rule, outcome });
         if (outcome === 'matched') this.matches.inc({ rule });
-        if (outcome === 'condition_error') this.conditionErrors.inc({ rule });
+        if (outcome === 'condition_error' || outcome === 'condition_timeout') this.conditionErrors.inc({ rule });
       },
       onAction: (type, outcome, ms) => {
         this.actions.inc({ type, outcome });

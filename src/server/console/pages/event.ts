@@ -14,6 +14,7 @@ type ReportEntry = { rule: string; matched: boolean; actions?: number; reason?: 
 const REASONS: Record<string, string> = {
   condition_false: 'condition false',
   condition_error: 'condition error',
+  condition_timeout: 'condition timed out',
   render_error: 'template error',
   fetch_error: 'Notion fetch failed',
 };
