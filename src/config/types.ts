@@ -15,7 +15,7 @@ export interface Config {
   slack: { token?: string; apiUrl: string; timeoutMs: number };
   http: { signingSecret?: string; timeoutMs: number };
   security: { allowUnsigned: boolean; adminToken?: string; userAgent?: string };
-  rules: { dir: string; watch: boolean; evalTimeoutMs: number; pollIntervalMs: number; extraEventTypes: string[] };
+  rules: { dir: string; watch: boolean; evalTimeoutMs: number; pollIntervalMs: number; extraEventTypes: string[]; maxFileBytes: number; maxFiles: number };
   store: { url: string };
   delivery: { concurrency: number; maxAttempts: number; leaseMs: number; backoff: { baseMs: number; maxMs: number } };
   search: { url: 'store' };

@@ -1,6 +1,7 @@
 import type { Problem } from '../config/errors.js';
 import type { LoadOptions } from './load.js';
-import { buildRuleSet, type RuleSet } from './rule-set.js';
+import { OffThreadParser } from './parse-off-thread.js';
+import { buildRuleSet, buildRuleSetAsync, type RuleSet } from './rule-set.js';
 
 export interface ReloadStatus {
   at: Date;
@@ -15,11 +16,14 @@ export interface ReloadStatus {
 /**
  * Owns the active rule set. `reload()` loads, validates and compiles the whole folder and swaps
  * only when every step succeeded; a failed reload keeps the running rules and records why.
- * The watcher, SIGHUP and POST /admin/reload all call the same `reload()`.
+ * The watcher, SIGHUP and POST /admin/reload all call the same `reload()`; reloads run one at a
+ * time, parsing off the event loop, so requests are answered while a large folder loads.
  */
 export class RuleCoordinator {
   private active: RuleSet;
   private last: ReloadStatus;
+  private readonly parser = new OffThreadParser();
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners: Array<(status: ReloadStatus, ruleSet: RuleSet) => void> = [];
 
   private constructor(
@@ -50,9 +54,29 @@ export class RuleCoordinator {
     return this.last;
   }
 
-  reload(trigger: string): ReloadStatus {
+  /** The limits the folder is read with (for the content-hash poll). */
+  get loadOptions(): LoadOptions {
+    return this.options;
+  }
+
+  reload(trigger: string): Promise<ReloadStatus> {
+    const run = this.queue.then(() => this.reloadNow(trigger));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Ends the parser's worker thread. */
+  close(): Promise<void> {
+    return this.parser.close();
+  }
+
+  private async reloadNow(trigger: string): Promise<ReloadStatus> {
     const started = Date.now();
-    const built = buildRuleSet(this.dir, this.options);
+    const built = await buildRuleSetAsync(this.dir, this.options, this.parser).catch((err: unknown) => ({
+      ok: false as const,
+      version: this.active.version,
+      problems: [{ file: this.dir, message: `internal error while reloading: ${(err as Error).message}` }],
+    }));
     if (built.ok) this.active = built.ruleSet;
     this.last = {
       at: new Date(),

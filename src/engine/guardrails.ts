@@ -1,5 +1,6 @@
 import jsonata from 'jsonata';
 import { RE2JS } from 're2js';
+import { turnIfDue } from '../util/turn.js';
 
 /**
  * Guardrails for JSONata from rules, so that neither a rule nor the event it reads can stop the
@@ -23,8 +24,6 @@ export const MAX_STRING = 1_000_000;
 export const SEQUENCE_LIMIT = 100_000;
 /** Deepest an expression may recurse (JSONata's own guard). */
 export const STACK_LIMIT = 300;
-/** How long an evaluation runs before it lets the event loop take a turn. */
-const YIELD_EVERY_MS = 5;
 
 const ENTRY = Symbol.for('jsonata.__evaluate_entry');
 const EXIT = Symbol.for('jsonata.__evaluate_exit');
@@ -52,7 +51,7 @@ export function guardedJsonata(source: string, budgetMs: number): jsonata.Expres
     const spent = (base[SPENT] = (base[SPENT] ?? 0) + 1);
     if (spent > budget) throw new BudgetExceeded(`evaluation used up its budget (rules.evalTimeoutMs: ${budgetMs} ms of work)`);
     const steps = (base[STEPS] = (base[STEPS] ?? 0) + 1);
-    return (steps & 255) === 0 ? turn() : undefined;
+    return (steps & 255) === 0 ? turnIfDue() : undefined;
   });
   expr.assign(EXIT as unknown as string, (_expr: unknown, _input: unknown, env: { base: Record<symbol, number> }, result: unknown) => {
     let size = 0;
@@ -70,20 +69,6 @@ export function guardedJsonata(source: string, budgetMs: number): jsonata.Expres
   expr.registerFunction('pad', boundedPad, '<s-ns?:s>');
   expr.registerFunction('distinct', linearDistinct, '<x:x>');
   return expr;
-}
-
-let lastTurn = performance.now();
-
-/** A promise that lets timers and I/O run, when the loop has not had a turn for a while. */
-function turn(): Promise<void> | undefined {
-  const now = performance.now();
-  if (now - lastTurn < YIELD_EVERY_MS) return undefined;
-  return new Promise((resolve) =>
-    setImmediate(() => {
-      lastTurn = performance.now();
-      resolve();
-    }),
-  );
 }
 
 /**

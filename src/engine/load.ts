@@ -1,22 +1,38 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import type { Problem } from '../config/errors.js';
+import type { Config } from '../config/types.js';
 import { createAjv } from '../util/ajv.js';
 import { readSchema } from '../util/paths.js';
 import { orList } from '../util/suggest.js';
-import { dotted, lineOf } from '../util/yaml-position.js';
+import { turnIfDue } from '../util/turn.js';
+import { dotted } from '../util/yaml-position.js';
 import { EventTypes } from './event-types.js';
 import { compileExpression, ExpressionSyntaxError } from './expression.js';
 import { ruleSchemaMessages } from './schema-messages.js';
+import type { OffThreadParser } from './parse-off-thread.js';
+import { lineIn, parseRuleFile, type ParsedDoc, type ParsedFile } from './rule-file.js';
 import { compileTemplate, TemplateSyntaxError, templateReadsStale } from './template.js';
 import type { CompiledAction, CompiledRule, Fact } from './types.js';
 
 export interface LoadOptions {
   evalTimeoutMs: number;
   extraEventTypes?: readonly string[];
+  /** rules.maxFileBytes: a larger file is refused, not read. */
+  maxFileBytes?: number;
+  /** rules.maxFiles: a folder with more rule files is refused. */
+  maxFiles?: number;
 }
+
+export const DEFAULT_MAX_FILE_BYTES = 256 * 1024;
+
+/** The load options of a configuration's `rules` section. */
+export function loadOptionsOf(rules: Config['rules']): LoadOptions {
+  return { evalTimeoutMs: rules.evalTimeoutMs, extraEventTypes: rules.extraEventTypes, maxFileBytes: rules.maxFileBytes, maxFiles: rules.maxFiles };
+}
+export const DEFAULT_MAX_FILES = 1000;
 
 export interface LoadResult {
   /** Enabled rules, compiled, in folder order. Empty when there are problems. */
@@ -43,70 +59,147 @@ const schema = readSchema<Record<string, unknown>>('rule.schema.json');
 const validateRule = createAjv({ useDefaults: true, strictRequired: false }).compile<RawRule>(schema);
 
 /**
- * Reads every visible `*.yaml`/`*.yml` under `dir` (recursively, following symlinks, skipping
- * names that start with "." such as Kubernetes' `..data`), validates each rule against
- * schemas/rule.schema.json and compiles its condition and templates. Reports every problem with
- * file, line and rule id. The server, `validate`, `test` and `run` all load rules through here.
+ * Reads every visible `*.yaml`/`*.yml` under `dir` (recursively, following symlinks that stay
+ * inside it, skipping names that start with "." such as Kubernetes' `..data`), validates each rule
+ * against schemas/rule.schema.json and compiles its condition and templates. Reports every
+ * problem with file, line and rule id; never throws for anything in the folder. `validate`,
+ * `test`, `run` and the server's start load rules through here.
  */
 export function loadRules(dir: string, options: LoadOptions): LoadResult {
-  const problems: Problem[] = [];
-  const files = listRuleFiles(dir, problems);
-  const types = new EventTypes(options.extraEventTypes);
-  const all: CompiledRule[] = [];
-  const seen = new Map<string, { file: string; line: number }>();
-  const hash = createHash('sha256');
-
-  for (const file of files) {
+  const load = new FolderLoad(dir, options);
+  for (const file of load.files) {
     let text: string;
     try {
+      const size = statSync(file).size;
+      if (load.tooLarge(file, size)) continue;
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      problems.push({ file, message: `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+      load.unreadable(file, err);
       continue;
     }
-    hashFile(hash, dir, file, text);
-    const lc = new LineCounter();
-    const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-    const list = Array.isArray(docs) ? docs : [];
-    if (!Array.isArray(docs)) continue; // an empty stream
-    for (const doc of list) {
-      if (doc.errors.length > 0) {
-        for (const e of doc.errors) problems.push({ file, line: lc.linePos(e.pos[0]).line, message: `YAML: ${e.message.split('\n')[0]}` });
-        continue;
-      }
-      if (doc.contents === null) continue; // an empty document, e.g. a trailing ---
-      const rule = compileDocument(doc, lc, file, types, options, problems, all.length);
-      if (!rule) continue;
-      const first = seen.get(rule.id);
-      if (first) {
-        problems.push({ file, line: rule.line, where: rule.id, message: `duplicate rule id (first defined at ${first.file}:${first.line})` });
-        continue;
-      }
-      seen.set(rule.id, { file, line: rule.line });
-      all.push(rule);
+    load.hashFile(file, text);
+    for (const doc of parseRuleFile(text).docs) load.addDocument(file, doc);
+  }
+  return load.result();
+}
+
+/**
+ * The same as `loadRules`, for a running server: files are read asynchronously and parsed in a
+ * worker thread, and the event loop gets a turn between documents, so requests are answered
+ * while a large folder loads.
+ */
+export async function loadRulesAsync(dir: string, options: LoadOptions, parser: OffThreadParser): Promise<LoadResult> {
+  const load = new FolderLoad(dir, options);
+  for (const file of load.files) {
+    let text: string;
+    try {
+      const size = (await stat(file)).size;
+      if (load.tooLarge(file, size)) continue;
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      load.unreadable(file, err);
+      continue;
+    }
+    load.hashFile(file, text);
+    let parsed: ParsedFile;
+    try {
+      parsed = await parser.parse(text);
+    } catch (err) {
+      load.problems.push({ file, message: `cannot be parsed: ${(err as Error).message}` });
+      continue;
+    }
+    for (const doc of parsed.docs) {
+      await turnIfDue();
+      load.addDocument(file, doc);
     }
   }
-  const version = hash.digest('hex').slice(0, 12);
-  const ok = problems.length === 0;
-  return { rules: ok ? all.filter((r) => r.enabled) : [], all, problems, files, version };
+  return load.result();
+}
+
+/** One load of a folder, file by file and document by document. */
+class FolderLoad {
+  readonly problems: Problem[] = [];
+  readonly files: string[];
+  private readonly types: EventTypes;
+  private readonly all: CompiledRule[] = [];
+  private readonly seen = new Map<string, { file: string; line: number }>();
+  private readonly hash = createHash('sha256');
+  private readonly maxFileBytes: number;
+
+  constructor(
+    private readonly dir: string,
+    private readonly options: LoadOptions,
+  ) {
+    this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    this.files = listRuleFiles(dir, this.problems, options.maxFiles ?? DEFAULT_MAX_FILES);
+    this.types = new EventTypes(options.extraEventTypes);
+  }
+
+  tooLarge(file: string, size: number): boolean {
+    if (size <= this.maxFileBytes) return false;
+    this.problems.push({ file, message: `is ${formatBytes(size)}, over rules.maxFileBytes (${formatBytes(this.maxFileBytes)}): split it into several files, or raise the limit` });
+    this.hash.update(relative(this.dir, file)).update(`\0size:${size}\0`);
+    return true;
+  }
+
+  unreadable(file: string, err: unknown): void {
+    this.problems.push({ file, message: `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+  }
+
+  hashFile(file: string, text: string): void {
+    hashFile(this.hash, this.dir, file, text);
+  }
+
+  addDocument(file: string, doc: ParsedDoc): void {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) this.problems.push({ file, line: e.line, message: e.message });
+      return;
+    }
+    if (doc.empty) return; // an empty document, e.g. a trailing ---
+    let rule: CompiledRule | undefined;
+    try {
+      rule = compileDocument(doc, file, this.types, this.options, this.problems, this.all.length);
+    } catch (err) {
+      // A bug, not the user's: still a problem of this file, never a crash of the server.
+      this.problems.push({ file, line: doc.line, message: `internal error while loading this rule: ${(err as Error).message}` });
+      return;
+    }
+    if (!rule) return;
+    const first = this.seen.get(rule.id);
+    if (first) {
+      this.problems.push({ file, line: rule.line, where: rule.id, message: `duplicate rule id (first defined at ${first.file}:${first.line})` });
+      return;
+    }
+    this.seen.set(rule.id, { file, line: rule.line });
+    this.all.push(rule);
+  }
+
+  result(): LoadResult {
+    const version = this.hash.digest('hex').slice(0, 12);
+    const ok = this.problems.length === 0;
+    return { rules: ok ? this.all.filter((r) => r.enabled) : [], all: this.all, problems: this.problems, files: this.files, version };
+  }
+}
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`;
 }
 
 function compileDocument(
-  doc: Document,
-  lc: LineCounter,
+  doc: ParsedDoc,
   file: string,
   types: EventTypes,
   options: LoadOptions,
   problems: Problem[],
   order: number,
 ): CompiledRule | undefined {
-  const data: unknown = doc.toJS();
-  const docLine = lineOf(doc, lc, []);
+  const data: unknown = doc.data;
+  const docLine = doc.line;
   const idGuess = data && typeof data === 'object' && typeof (data as { id?: unknown }).id === 'string' ? (data as { id: string }).id : undefined;
   const where = idGuess ?? `(rule at line ${docLine})`;
   const before = problems.length;
   const add = (path: (string | number)[], message: string, key?: string) =>
-    problems.push({ file, line: lineOf(doc, lc, path, key), where, message: path.length || key ? `${dotted(key ? [...path, key] : path)}: ${message}` : message });
+    problems.push({ file, line: lineIn(doc, path, key), where, message: path.length || key ? `${dotted(key ? [...path, key] : path)}: ${message}` : message });
 
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
     problems.push({ file, line: docLine, message: 'a rule must be a YAML mapping with id, on and actions' });
@@ -142,7 +235,7 @@ function compileDocument(
   raw.actions.forEach((item, i) => {
     const [type, params] = Object.entries(item)[0]!;
     try {
-      const compiled: CompiledAction = { type, params: compileTemplate(params ?? {}, exprOptions), line: lineOf(doc, lc, ['actions', i]) };
+      const compiled: CompiledAction = { type, params: compileTemplate(params ?? {}, exprOptions), line: lineIn(doc, ['actions', i]) };
       if (type === 'http') {
         const origin = fixedOrigin(String((params as { url?: unknown }).url ?? ''));
         if (!origin) {
@@ -180,11 +273,14 @@ function hashFile(hash: ReturnType<typeof createHash>, dir: string, file: string
 }
 
 /** The folder's version (content hash) as loadRules computes it, without parsing anything. */
-export function rulesVersion(dir: string): string {
+export async function rulesVersion(dir: string, options: Pick<LoadOptions, 'maxFileBytes' | 'maxFiles'> = {}): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of listRuleFiles(dir)) {
+  const max = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  for (const file of listRuleFiles(dir, [], options.maxFiles ?? DEFAULT_MAX_FILES)) {
     try {
-      hashFile(hash, dir, file, readFileSync(file, 'utf8'));
+      const size = (await stat(file)).size;
+      if (size > max) hash.update(relative(dir, file)).update(`\0size:${size}\0`);
+      else hashFile(hash, dir, file, await readFile(file, 'utf8'));
     } catch {
       hash.update(`unreadable:${file}`);
     }
@@ -207,39 +303,65 @@ function fixedOrigin(url: string): string | undefined {
 /** Rule unit tests (`notion-rules test`) live beside rules as `*.test.yaml`; they are not rules. */
 export const TEST_FILE = /\.test\.ya?ml$/i;
 
-/** Visible YAML files under `dir`, sorted, each once (symlinked folders are followed once). */
-export function listRuleFiles(dir: string, problems: Problem[] = []): string[] {
+/**
+ * Visible YAML files under `dir`, sorted, each once (symlinked folders are followed once). A
+ * symlink that leads outside the folder is a problem and is not followed; so is a folder with
+ * more than `maxFiles` rule files (the list then stops there).
+ */
+export function listRuleFiles(dir: string, problems: Problem[] = [], maxFiles = DEFAULT_MAX_FILES): string[] {
   const out: string[] = [];
   const visited = new Set<string>();
-  const walk = (d: string) => {
-    let real: string;
+  let root: string;
+  try {
+    root = realpathSync(dir);
+  } catch (err) {
+    problems.push({ file: dir, message: `cannot read rules folder (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+    return out;
+  }
+  const inside = (real: string) => real === root || real.startsWith(root + sep);
+  let full = false;
+  const walk = (d: string, real: string) => {
+    if (visited.has(real)) return;
+    visited.add(real);
+    let entries: Dirent[];
     try {
-      real = realpathSync(d);
+      entries = readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     } catch (err) {
       problems.push({ file: d, message: `cannot read rules folder (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
       return;
     }
-    if (visited.has(real)) return;
-    visited.add(real);
-    const entries = readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
+      if (full) return;
       if (entry.name.startsWith('.')) continue;
-      const full = join(d, entry.name);
+      const path = join(d, entry.name);
       let isDir = entry.isDirectory();
       let isFile = entry.isFile();
+      let target = join(real, entry.name);
       if (entry.isSymbolicLink()) {
         try {
-          const st = statSync(full);
+          target = realpathSync(path);
+          const st = statSync(target);
           isDir = st.isDirectory();
           isFile = st.isFile();
         } catch {
           continue; // a dangling link, e.g. mid-swap of a ConfigMap
         }
+        if (!inside(target) && (isDir || /\.ya?ml$/i.test(entry.name))) {
+          problems.push({ file: path, message: `is a symlink to ${target}, outside the rules folder: not read (copy the file in, or mount the folder itself)` });
+          continue;
+        }
       }
-      if (isDir) walk(full);
-      else if (isFile && /\.ya?ml$/i.test(entry.name) && !TEST_FILE.test(entry.name)) out.push(full);
+      if (isDir) walk(path, target);
+      else if (isFile && /\.ya?ml$/i.test(entry.name) && !TEST_FILE.test(entry.name)) {
+        if (out.length >= maxFiles) {
+          problems.push({ file: dir, message: `holds more than ${maxFiles} rule files (rules.maxFiles): not loaded; merge rules into fewer files, or raise the limit` });
+          full = true;
+          return;
+        }
+        out.push(path);
+      }
     }
   };
-  walk(dir);
+  walk(dir, root);
   return out;
 }

@@ -1,5 +1,6 @@
 import type { Problem } from '../config/errors.js';
-import { loadRules, type LoadOptions } from './load.js';
+import { loadRules, loadRulesAsync, type LoadOptions, type LoadResult } from './load.js';
+import type { OffThreadParser } from './parse-off-thread.js';
 import { TypeIndex } from './type-index.js';
 import type { CompiledRule } from './types.js';
 
@@ -20,7 +21,15 @@ export type BuildResult = { ok: true; ruleSet: RuleSet } | { ok: false; problems
 
 /** Loads, validates and compiles a folder; never a partial rule set. */
 export function buildRuleSet(dir: string, options: LoadOptions): BuildResult {
-  const loaded = loadRules(dir, options);
+  return fromLoad(loadRules(dir, options));
+}
+
+/** `buildRuleSet` for a running server: parsing off the event loop (see loadRulesAsync). */
+export async function buildRuleSetAsync(dir: string, options: LoadOptions, parser: OffThreadParser): Promise<BuildResult> {
+  return fromLoad(await loadRulesAsync(dir, options, parser));
+}
+
+function fromLoad(loaded: LoadResult): BuildResult {
   if (loaded.problems.length > 0) return { ok: false, problems: loaded.problems, version: loaded.version };
   return {
     ok: true,

@@ -19,6 +19,7 @@ export class RulesWatcher {
   private watcher: FSWatcher | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private poll: NodeJS.Timeout | undefined;
+  private checking = false;
 
   constructor(
     private readonly rules: RuleCoordinator,
@@ -31,7 +32,7 @@ export class RulesWatcher {
     this.watcher.on('error', (err) => this.o.log.warn({ err: String(err) }, 'rules watcher error; the content-hash poll still runs'));
     await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
     if (this.o.pollIntervalMs > 0) {
-      this.poll = setInterval(() => this.check(), this.o.pollIntervalMs);
+      this.poll = setInterval(() => void this.check().catch((err: unknown) => this.o.log.warn({ err: String(err) }, 'rules poll failed')), this.o.pollIntervalMs);
       this.poll.unref();
     }
   }
@@ -46,16 +47,21 @@ export class RulesWatcher {
     if (this.debounce) clearTimeout(this.debounce);
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
-      this.rules.reload('watch');
+      void this.rules.reload('watch');
     }, this.o.debounceMs);
     this.debounce.unref();
   }
 
   /** Reloads when the folder's content differs from both the active rules and the last failed try. */
-  private check(): void {
-    if (this.debounce) return;
-    const version = rulesVersion(this.rules.dir);
-    const last = this.rules.lastReload;
-    if (version !== this.rules.current.version && !(last.version === version && !last.ok)) this.rules.reload('poll');
+  private async check(): Promise<void> {
+    if (this.debounce || this.checking) return;
+    this.checking = true;
+    try {
+      const version = await rulesVersion(this.rules.dir, this.rules.loadOptions);
+      const last = this.rules.lastReload;
+      if (version !== this.rules.current.version && !(last.version === version && !last.ok)) await this.rules.reload('poll');
+    } finally {
+      this.checking = false;
+    }
   }
 }

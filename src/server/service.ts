@@ -10,6 +10,7 @@ import { combineHooks, type DeliveryHooks } from '../delivery/hooks.js';
 import { JobRunner } from '../delivery/runner.js';
 import { RuleCoordinator } from '../engine/coordinator.js';
 import { EventTypes } from '../engine/event-types.js';
+import { loadOptionsOf } from '../engine/load.js';
 import { RulesWatcher } from '../engine/watch.js';
 import { Metrics } from './metrics.js';
 import { healthSections } from './health-sections.js';
@@ -53,10 +54,7 @@ export interface Service {
 /** Opens the store, builds the HTTP app and listens. */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   const log = options.log ?? createLogger(config.log.level);
-  const started = RuleCoordinator.start(config.rules.dir, {
-    evalTimeoutMs: config.rules.evalTimeoutMs,
-    extraEventTypes: config.rules.extraEventTypes,
-  });
+  const started = RuleCoordinator.start(config.rules.dir, loadOptionsOf(config.rules));
   if (!started.ok) throw new RulesInvalidError(started.problems);
   const rules = started.coordinator;
   const store = await openStore(config.store.url, { server: true });
@@ -165,6 +163,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, budget).unref());
       await Promise.race([Promise.all([app.close(), adminApp?.close()]), timeout]);
       await watcher?.stop();
+      await rules.close();
       // Events already stored are matched at the next start; running actions get the same budget.
       await dispatcher.stop(budget);
       await runner.stop(budget);

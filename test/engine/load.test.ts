@@ -153,3 +153,57 @@ describe('rule loading and validation: every problem with file, line and rule id
     mkdirSync(dir);
   });
 });
+
+describe('rule loading is bounded: a hostile folder is a problem, never a crash', () => {
+  const load = (dir: string, options: Partial<Parameters<typeof loadRules>[1]> = {}) => loadRules(dir, { evalTimeoutMs: 100, ...options });
+
+  it('an anchor reused past the alias limit (a 600-byte file) is a problem with file and line', () => {
+    const list = Array.from({ length: 120 }, () => '*a').join(', ');
+    const dir = rulesDir({ 'a.yaml': ok, 'bomb.yaml': `id: bomb\non: page.created\nx: &a [1, 2, 3]\ny: [${list}]\nactions:\n  - log: { message: hi }\n` });
+    expect(problemsOf({ 'bomb.yaml': `id: bomb\non: page.created\nx: &a [1, 2, 3]\ny: [${list}]\nactions:\n  - log: { message: hi }\n` })).toEqual([
+      { file: 'bomb.yaml', line: 1, message: expect.stringMatching(/^YAML: aliases expand to more than 100 nodes/) },
+    ]);
+    expect(load(dir).rules).toEqual([]);
+  });
+
+  it('a billion-laughs file is a problem, not a hang', () => {
+    let text = 'l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
+    for (let i = 1; i < 10; i++) text += `l${i}: &l${i} [${Array.from({ length: 9 }, () => `*l${i - 1}`).join(', ')}]\n`;
+    const [p] = problemsOf({ 'laughs.yaml': text });
+    expect(p).toMatchObject({ file: 'laughs.yaml', message: expect.stringMatching(/^YAML: aliases expand/) });
+  });
+
+  it('a file over rules.maxFileBytes is refused by name, without being read', () => {
+    const big = `id: big\non: page.created\nactions:\n  - log: { message: "${'x'.repeat(300 * 1024)}" }\n`;
+    expect(problemsOf({ 'big.yaml': big, 'a.yaml': ok })).toEqual([
+      { file: 'big.yaml', message: 'is 301 KiB, over rules.maxFileBytes (256 KiB): split it into several files, or raise the limit' },
+    ]);
+    expect(load(rulesDir({ 'big.yaml': big }), { maxFileBytes: 400 * 1024 }).problems).toEqual([]);
+  });
+
+  it('a folder with more than rules.maxFiles rule files is refused', () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 6; i++) files[`r${i}.yaml`] = ok.replace('ok-rule', `r${i}`);
+    const dir = rulesDir(files);
+    expect(load(dir, { maxFiles: 5 }).problems).toEqual([{ file: dir, message: 'holds more than 5 rule files (rules.maxFiles): not loaded; merge rules into fewer files, or raise the limit' }]);
+    expect(load(dir, { maxFiles: 6 }).problems).toEqual([]);
+  });
+
+  it('a symlink that leads out of the rules folder is not followed', () => {
+    const outside = rulesDir({ 'secret.yaml': ok.replace('ok-rule', 'outside'), 'deep/x.yaml': ok.replace('ok-rule', 'deep') });
+    const dir = rulesDir({ 'a.yaml': ok });
+    symlinkSync(join(outside, 'secret.yaml'), join(dir, 'link.yaml'));
+    symlinkSync(join(outside, 'deep'), join(dir, 'linked-dir'));
+    const result = load(dir);
+    expect(result.problems.map((p) => p.file.slice(dir.length + 1)).sort()).toEqual(['link.yaml', 'linked-dir']);
+    expect(result.problems[0]!.message).toMatch(/is a symlink to .*, outside the rules folder: not read/);
+    expect(result.all.map((r) => r.id)).toEqual(['ok-rule']);
+  });
+
+  it('a rule with more than 50 actions is a schema problem', () => {
+    const actions = Array.from({ length: 51 }, () => '  - log: { message: x }').join('\n');
+    expect(problemsOf({ 'a.yaml': `id: many\non: page.created\nactions:\n${actions}\n` })).toEqual([
+      { file: 'a.yaml', line: 4, where: 'many', message: expect.stringMatching(/^actions: /) },
+    ]);
+  });
+});

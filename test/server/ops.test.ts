@@ -55,7 +55,7 @@ describe('GET /metrics', () => {
     await postEvent(svc.webhook, JSON.stringify(eventFrom('page.created.json')), null, { 'x-notion-signature': sign('wrong', 'x') });
     await postEvent(svc.webhook, '{"id":', SECRET);
     await watch.until(() => watch.count('done') === 3 && watch.count('dead') === 1);
-    svc.rules.reload('test');
+    await svc.rules.reload('test');
 
     const res = await fetch(`${svc.url}/metrics`);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { formatProblem } from '../../config/errors.js';
 import { evaluateEvent } from '../../engine/evaluate.js';
+import { loadOptionsOf } from '../../engine/load.js';
 import { buildRuleSet } from '../../engine/rule-set.js';
 import type { Fact, FactSource, RuleOutcome } from '../../engine/types.js';
 import type { Logger } from 'pino';
@@ -35,7 +36,7 @@ export interface RunOptions extends AuthoringOptions {
 export async function runCommand(opts: RunOptions, explicitConfig: boolean): Promise<void> {
   const config = authoringConfig(opts.config, explicitConfig);
   const rulesDir = opts.rules ?? config.rules.dir;
-  const built = buildRuleSet(rulesDir, { evalTimeoutMs: config.rules.evalTimeoutMs, extraEventTypes: config.rules.extraEventTypes });
+  const built = buildRuleSet(rulesDir, loadOptionsOf(config.rules));
   if (!built.ok) {
     for (const p of built.problems) print(formatProblem(p));
     throw new CliError(`the rules in ${rulesDir} are invalid (notion-rules validate)`, EXIT_PROBLEMS);

@@ -24,7 +24,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     service.log.warn('handshake-only mode: waiting for Notion\'s verification token; events are refused until you restart with NOTION_WEBHOOK_SECRET set');
   }
   // Logged (and counted) by the service, like every other reload trigger.
-  process.on('SIGHUP', () => service.rules.reload('SIGHUP'));
+  process.on('SIGHUP', () => void service.rules.reload('SIGHUP'));
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       service.log.info({ signal }, 'signal received');

@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatProblem } from '../../config/errors.js';
-import { TEST_FILE } from '../../engine/load.js';
+import { loadOptionsOf, TEST_FILE } from '../../engine/load.js';
 import { buildRuleSet } from '../../engine/rule-set.js';
 import { readTestFile, runTestCase } from '../../engine/rule-tests.js';
 import { normalize } from '../../model/normalize.js';
@@ -13,7 +13,7 @@ import type { AuthoringOptions } from './validate.js';
 export async function testCommand(dirArg: string | undefined, opts: AuthoringOptions, explicitConfig: boolean): Promise<void> {
   const config = authoringConfig(opts.config, explicitConfig);
   const rulesDir = opts.rules ?? config.rules.dir;
-  const built = buildRuleSet(rulesDir, { evalTimeoutMs: config.rules.evalTimeoutMs, extraEventTypes: config.rules.extraEventTypes });
+  const built = buildRuleSet(rulesDir, loadOptionsOf(config.rules));
   if (!built.ok) {
     for (const p of built.problems) print(formatProblem(p));
     throw new CliError(`the rules in ${rulesDir} are invalid; fix them first (notion-rules validate)`, EXIT_PROBLEMS);

@@ -1,5 +1,5 @@
 import { formatProblem } from '../../config/errors.js';
-import { loadRules } from '../../engine/load.js';
+import { loadOptionsOf, loadRules } from '../../engine/load.js';
 import { authoringConfig } from '../authoring-config.js';
 import { CliError, EXIT_PROBLEMS, print } from '../output.js';
 
@@ -12,7 +12,7 @@ export interface AuthoringOptions {
 export function validateCommand(opts: AuthoringOptions, explicitConfig: boolean): void {
   const config = authoringConfig(opts.config, explicitConfig);
   const dir = opts.rules ?? config.rules.dir;
-  const result = loadRules(dir, { evalTimeoutMs: config.rules.evalTimeoutMs, extraEventTypes: config.rules.extraEventTypes });
+  const result = loadRules(dir, loadOptionsOf(config.rules));
   for (const p of result.problems) print(formatProblem(p));
   const files = `${result.files.length} file${result.files.length === 1 ? '' : 's'}`;
   if (result.problems.length > 0) {

@@ -45,7 +45,7 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
   });
 
   app.post('/admin/reload', async (_req, reply) => {
-    const status = opts.rules.reload('admin');
+    const status = await opts.rules.reload('admin');
     return reply.code(status.ok ? 200 : 422).send({ activeVersion: opts.rules.current.version, ...reloadView(opts.rules) });
   });
 

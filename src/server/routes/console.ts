@@ -149,7 +149,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
     });
 
     auth.post('/console/rules/reload', async (_req, reply) => {
-      const status = rules.reload('console');
+      const status = await rules.reload('console');
       return reply.redirect(status.ok ? '/console/rules?reloaded=ok' : '/console/rules', 303);
     });
 

@@ -1,0 +1,19 @@
+/** How long synchronous work may hold the event loop before it lets timers and I/O run. */
+const TURN_EVERY_MS = 5;
+
+let lastTurn = performance.now();
+
+/**
+ * A promise that gives the event loop a turn (timers, I/O: requests keep being answered), when
+ * the loop has not had one for a few milliseconds; otherwise undefined, so that callers can skip
+ * the `await`. Long loops call it between their units of work.
+ */
+export function turnIfDue(): Promise<void> | undefined {
+  if (performance.now() - lastTurn < TURN_EVERY_MS) return undefined;
+  return new Promise((resolve) =>
+    setImmediate(() => {
+      lastTurn = performance.now();
+      resolve();
+    }),
+  );
+}
