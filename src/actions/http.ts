@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Config } from '../config/types.js';
 import { ActionError, networkError, parseRetryAfter, retriableStatus } from './errors.js';
+import { maskSecrets } from '../util/mask.js';
 import type { ActionExecutor } from './types.js';
 
 export const HTTP_SIGNATURE_HEADER = 'x-notion-rules-signature';
@@ -15,7 +16,12 @@ export function httpAction(config: Config): ActionExecutor {
     const url = String(params.url);
     const method = String(params.method ?? 'POST').toUpperCase();
     const headers: Record<string, string> = { 'user-agent': 'notion-rules', 'x-notion-rules-event': ctx.eventId };
-    for (const [k, v] of Object.entries((params.headers as Record<string, unknown>) ?? {})) headers[k.toLowerCase()] = String(v);
+    for (const [k, v] of Object.entries((params.headers as Record<string, unknown>) ?? {})) {
+      const value = String(v);
+      // The engine refuses these at render time; a replayed job from before gets the same answer.
+      if (/[\r\n\0]/.test(value)) throw new ActionError(`http: header "${k}" has a line break; refused`, { retriable: false, code: 'invalid_header' });
+      headers[k.toLowerCase()] = value;
+    }
     let body: string | undefined;
     if (params.body !== undefined && method !== 'GET') {
       body = typeof params.body === 'string' ? params.body : JSON.stringify(params.body);
@@ -25,16 +31,20 @@ export function httpAction(config: Config): ActionExecutor {
       if (!config.http.signingSecret) throw new ActionError('http: sign: true needs http.signingSecret (env NOTION_RULES_HTTP_SECRET)', { retriable: false, code: 'not_configured' });
       headers[HTTP_SIGNATURE_HEADER] = `sha256=${createHmac('sha256', config.http.signingSecret).update(body ?? '').digest('hex')}`;
     }
+    // Errors name the origin and path only: a query may carry a secret, and they reach logs,
+    // the console and Sentry.
+    const where = `http ${method} ${withoutQuery(url)}`;
     let res: Response;
     try {
       res = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(config.http.timeoutMs), redirect: 'manual' });
     } catch (err) {
-      throw networkError(err, `http ${method} ${new URL(url).origin}`);
+      throw networkError(err, where);
     }
-    const snippet = (await res.text().catch(() => '')).slice(0, 300);
+    const text = await res.text().catch(() => '');
     if (res.status >= 300) {
       const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
-      throw new ActionError(`http ${method} ${url}: ${res.status}${snippet ? ` ${snippet}` : ''}`, {
+      const excerpt = excerptOf(text);
+      throw new ActionError(`${where}: ${res.status}${excerpt ? ` ${excerpt}` : ''}`, {
         retriable: retriableStatus(res.status),
         ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
         code: `http_${res.status}`,
@@ -42,4 +52,22 @@ export function httpAction(config: Config): ActionExecutor {
     }
     return { status: res.status };
   };
+}
+
+/** The origin and path of a URL: no query, no fragment, no credentials. */
+export function withoutQuery(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+const EXCERPT_CHARS = 80;
+
+/** A short, masked, one-line excerpt of a response body for an error message. */
+function excerptOf(body: string): string {
+  const line = maskSecrets(body.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim()) as string;
+  return line.length > EXCERPT_CHARS ? `${line.slice(0, EXCERPT_CHARS)}…` : line;
 }

@@ -1,5 +1,6 @@
 import type { NotionEvent } from '../model/event.js';
 import { buildContext, seedPage, sharedContext, type SharedContext } from './context.js';
+import { dotSegment, headerProblem } from './encoding.js';
 import { EvaluationTimeout } from './expression.js';
 import { boolean as truthy } from './fast-condition.js';
 import type { RuleSet } from './rule-set.js';
@@ -72,7 +73,8 @@ async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: Eva
   for (const action of rule.actions) {
     try {
       const params = (await renderTemplate(action.params, ctx)) as Record<string, unknown>;
-      if (action.origin !== undefined) checkOrigin(String(params.url), action.origin);
+      if (action.origin !== undefined) checkUrl(String(params.url), action.origin);
+      if (action.type === 'http') checkHeaders(params.headers);
       actions.push({ type: action.type, params });
     } catch (err) {
       return { rule: rule.id, matched: false, reason: 'render_error', error: `${action.type} (line ${action.line}): ${(err as Error).message}` };
@@ -91,13 +93,22 @@ async function fetchFact(fact: Fact, event: NotionEvent, facts: FactSource | und
   return facts.get(fact, event);
 }
 
-/** Templates may fill an http URL's path and query, never move it to another host. */
-function checkOrigin(url: string, origin: string): void {
+/** Templates may fill an http URL's path and query, never move it to another host or path. */
+function checkUrl(url: string, origin: string): void {
   let rendered: string;
   try {
     rendered = new URL(url).origin;
   } catch {
-    throw new Error(`url "${url}" is not a valid URL`);
+    throw new Error('url is not a valid URL');
   }
   if (rendered !== origin) throw new Error(`url renders to origin ${rendered}, but the rule fixes ${origin}; templates may only fill the path and query`);
+  if (dotSegment(url)) throw new Error('url renders to a path with a "." or ".." segment; refused');
+}
+
+function checkHeaders(headers: unknown): void {
+  if (!headers || typeof headers !== 'object') return;
+  for (const [name, value] of Object.entries(headers)) {
+    const problem = headerProblem(name, value);
+    if (problem) throw new Error(problem);
+  }
 }

@@ -9,6 +9,7 @@ import { readSchema } from '../util/paths.js';
 import { orList } from '../util/suggest.js';
 import { turnIfDue } from '../util/turn.js';
 import { dotted } from '../util/yaml-position.js';
+import { encoderFor } from './encoding.js';
 import { EventTypes } from './event-types.js';
 import { compileExpression, ExpressionSyntaxError } from './expression.js';
 import { ruleSchemaMessages } from './schema-messages.js';
@@ -235,7 +236,7 @@ function compileDocument(
   raw.actions.forEach((item, i) => {
     const [type, params] = Object.entries(item)[0]!;
     try {
-      const compiled: CompiledAction = { type, params: compileTemplate(params ?? {}, exprOptions), line: lineIn(doc, ['actions', i]) };
+      const compiled: CompiledAction = { type, params: compileTemplate(params ?? {}, exprOptions, [], (path) => encoderFor(type, path)), line: lineIn(doc, ['actions', i]) };
       if (type === 'http') {
         const origin = fixedOrigin(String((params as { url?: unknown }).url ?? ''));
         if (!origin) {

@@ -1,19 +1,32 @@
+import type { Encoder } from './encoding.js';
 import { compileExpression, type Expression, type ExpressionOptions } from './expression.js';
 
 /**
  * A compiled action parameter tree. Strings with `{{ expr }}` parts become template nodes: a
  * string that is exactly one `{{ }}` keeps its value's type; mixed text renders missing values as
- * '' and objects as JSON.
+ * '' and objects as JSON. Where the parameter has an encoding (a URL, Slack text: see
+ * encoding.ts), each value is encoded, unless written `{{{ expr }}}` (raw).
  */
 export type Template =
   | { kind: 'literal'; value: unknown }
-  | { kind: 'typed'; expr: Expression }
-  | { kind: 'text'; parts: Array<string | Expression> }
+  | { kind: 'typed'; expr: Expression; encode?: Encoder }
+  | { kind: 'text'; parts: Array<string | Part> }
   | { kind: 'list'; items: Template[] }
   | { kind: 'map'; entries: Array<[string, Template]> };
 
+/** One `{{ }}` of a text: its expression and how its value is written. */
+export interface Part {
+  expr: Expression;
+  encode?: Encoder;
+}
+
 const OPEN = '{{';
 const CLOSE = '}}';
+const RAW_OPEN = '{{{';
+const RAW_CLOSE = '}}}';
+
+/** Where a template sits: the encoder for a parameter path, if it has one. */
+export type EncoderAt = (path: readonly (string | number)[]) => Encoder | undefined;
 
 /** Thrown with the offending string and the syntax error inside it. */
 export class TemplateSyntaxError extends Error {
@@ -33,7 +46,7 @@ export function templateReadsStale(t: Template): boolean {
     case 'typed':
       return t.expr.readsStale;
     case 'text':
-      return t.parts.some((p) => typeof p !== 'string' && p.readsStale);
+      return t.parts.some((p) => typeof p !== 'string' && p.expr.readsStale);
     case 'list':
       return t.items.some(templateReadsStale);
     case 'map':
@@ -41,21 +54,21 @@ export function templateReadsStale(t: Template): boolean {
   }
 }
 
-export function compileTemplate(value: unknown, options: ExpressionOptions, path: (string | number)[] = []): Template {
-  if (typeof value === 'string') return compileString(value, options, path);
-  if (Array.isArray(value)) return { kind: 'list', items: value.map((v, i) => compileTemplate(v, options, [...path, i])) };
+export function compileTemplate(value: unknown, options: ExpressionOptions, path: (string | number)[] = [], encoderAt: EncoderAt = () => undefined): Template {
+  if (typeof value === 'string') return compileString(value, options, path, encoderAt(path));
+  if (Array.isArray(value)) return { kind: 'list', items: value.map((v, i) => compileTemplate(v, options, [...path, i], encoderAt)) };
   if (value && typeof value === 'object') {
     return {
       kind: 'map',
-      entries: Object.entries(value).map(([k, v]) => [k, compileTemplate(v, options, [...path, k])] as [string, Template]),
+      entries: Object.entries(value).map(([k, v]) => [k, compileTemplate(v, options, [...path, k], encoderAt)] as [string, Template]),
     };
   }
   return { kind: 'literal', value };
 }
 
-function compileString(s: string, options: ExpressionOptions, path: (string | number)[]): Template {
+function compileString(s: string, options: ExpressionOptions, path: (string | number)[], encode: Encoder | undefined): Template {
   if (!s.includes(OPEN)) return { kind: 'literal', value: s };
-  const parts: Array<string | Expression> = [];
+  const parts: Array<string | Part> = [];
   let rest = s;
   while (rest.length > 0) {
     const open = rest.indexOf(OPEN);
@@ -63,19 +76,22 @@ function compileString(s: string, options: ExpressionOptions, path: (string | nu
       parts.push(rest);
       break;
     }
-    const close = rest.indexOf(CLOSE, open + OPEN.length);
-    if (close < 0) throw new TemplateSyntaxError(`unclosed "{{" in "${s}"`, path);
+    const raw = rest.startsWith(RAW_OPEN, open);
+    const [opener, closer] = raw ? [RAW_OPEN, RAW_CLOSE] : [OPEN, CLOSE];
+    const close = rest.indexOf(closer, open + opener.length);
+    if (close < 0) throw new TemplateSyntaxError(`unclosed "${opener}" in "${s}"`, path);
     if (open > 0) parts.push(rest.slice(0, open));
-    const source = rest.slice(open + OPEN.length, close).trim();
-    if (!source) throw new TemplateSyntaxError(`empty "{{ }}" in "${s}"`, path);
+    const source = rest.slice(open + opener.length, close).trim();
+    if (!source) throw new TemplateSyntaxError(`empty "${opener} ${closer}" in "${s}"`, path);
     try {
-      parts.push(compileExpression(source, options));
+      const expr = compileExpression(source, options);
+      parts.push(raw || !encode ? { expr } : { expr, encode });
     } catch (err) {
-      throw new TemplateSyntaxError(`in "{{ ${source} }}": ${(err as Error).message}`, path);
+      throw new TemplateSyntaxError(`in "${opener} ${source} ${closer}": ${(err as Error).message}`, path);
     }
-    rest = rest.slice(close + CLOSE.length);
+    rest = rest.slice(close + closer.length);
   }
-  if (parts.length === 1 && typeof parts[0] !== 'string') return { kind: 'typed', expr: parts[0]! };
+  if (parts.length === 1 && typeof parts[0] !== 'string') return { kind: 'typed', ...parts[0]! };
   return { kind: 'text', parts };
 }
 
@@ -86,11 +102,18 @@ export async function renderTemplate(t: Template, context: unknown): Promise<unk
       return t.value;
     case 'typed': {
       const v = plain(await t.expr.evaluate(context));
-      return v === undefined ? '' : v;
+      if (v === undefined) return '';
+      return t.encode && typeof v === 'string' ? t.encode(v) : v;
     }
     case 'text': {
       let out = '';
-      for (const p of t.parts) out += typeof p === 'string' ? p : toText(await p.evaluate(context));
+      for (const p of t.parts) {
+        if (typeof p === 'string') out += p;
+        else {
+          const text = toText(await p.expr.evaluate(context));
+          out += p.encode ? p.encode(text) : text;
+        }
+      }
       return out;
     }
     case 'list':

@@ -54,4 +54,43 @@ describe('http action', () => {
       expect.objectContaining({ line: 4, where: 'hook', message: expect.stringContaining('actions[0].http.url: must start with a fixed scheme and host') }),
     ]);
   });
+
+  it('event content is percent-encoded in the path and query: it cannot reach another path or add parameters', async () => {
+    const dir = tempDir();
+    const watch = new JobWatch();
+    const rules = rulesDir({ 'a.yaml': `id: hook\non: page.created\nactions:\n  - http: { url: "${url}/hooks/{{ event.data.title }}?q={{ event.data.title }}&raw={{{ event.data.plain }}}" }\n` }, join(dir, 'rules'));
+    const svc = await startTestService(testConfig({ rules: { dir: rules }, log: { level: 'warn' } }, dir), { hooks: watch });
+    await postEvent(svc.webhook, eventFrom('page.created.json', { data: { title: '../admin/danger?token=x&admin=1#f', plain: 'a-b' } }), SECRET);
+    await watch.until(() => watch.count('done') === 1);
+    const [req] = target.requests;
+    expect(req!.url).toBe('/hooks/..%2Fadmin%2Fdanger%3Ftoken%3Dx%26admin%3D1%23f?q=..%2Fadmin%2Fdanger%3Ftoken%3Dx%26admin%3D1%23f&raw=a-b');
+    expect(new URL(req!.url, url).searchParams.get('q')).toBe('../admin/danger?token=x&admin=1#f');
+  });
+
+  it('a value that makes a "." or ".." path segment, or a header with a line break, fails that rule visibly', async () => {
+    const ruleSet = ruleSetOf({
+      'a.yaml': 'id: dots\non: page.created\nactions:\n  - http: { url: "https://api.example.com/hooks/{{ event.data.evil }}/x" }\n',
+      'b.yaml': 'id: header\non: page.created\nactions:\n  - http: { url: "https://api.example.com/h", headers: { X-Title: "{{ event.data.evil }}" } }\n',
+    });
+    const [dots] = await evaluateEvent(ruleSet, normalize(eventFrom('page.created.json', { data: { evil: '..' } })));
+    expect(dots).toMatchObject({ matched: false, reason: 'render_error', error: expect.stringContaining('"." or ".." segment') });
+    const outcomes = await evaluateEvent(ruleSet, normalize(eventFrom('page.created.json', { data: { evil: 'x\r\nX-Admin: 1' } })));
+    expect(outcomes[1]).toMatchObject({ rule: 'header', matched: false, reason: 'render_error', error: expect.stringContaining('header "X-Title" renders to a value with a line break') });
+  });
+
+  it('errors name the origin and path only, with a short masked excerpt of the answer', async () => {
+    target.failAll({ kind: 'status', status: 400, body: { error: 'bad', leaked: 'xoxb-1234-5678-abcdefgh', filler: 'z'.repeat(500) } });
+    const dir = tempDir();
+    const watch = new JobWatch();
+    const rules = rulesDir({ 'a.yaml': `id: hook\non: page.created\nactions:\n  - http: { url: "${url}/hooks/x?api_key=s3cr3t-value" }\n` }, join(dir, 'rules'));
+    const svc = await startTestService(testConfig({ rules: { dir: rules }, log: { level: 'warn' } }, dir), { hooks: watch });
+    const ev = eventFrom('page.created.json');
+    await postEvent(svc.webhook, ev, SECRET);
+    await watch.until(() => watch.count('dead') === 1);
+    const [job] = await svc.store.getJobs(String(ev.id));
+    expect(job!.lastError).toMatch(new RegExp(`^http POST ${url}/hooks/x: 400 `));
+    expect(job!.lastError).not.toContain('s3cr3t');
+    expect(job!.lastError).not.toContain('xoxb-1234');
+    expect(job!.lastError!.length).toBeLessThan(200);
+  });
 });

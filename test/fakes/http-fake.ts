@@ -11,6 +11,8 @@ export type Fault =
 export interface Recorded {
   method: string;
   path: string;
+  /** The request target as sent: path and query. */
+  url: string;
   body: unknown;
   headers: IncomingMessage['headers'];
   at: number;
@@ -78,7 +80,7 @@ export class HttpFake {
     let body: unknown = text;
     if (type.includes('json') && text) body = JSON.parse(text);
     else if (type.includes('x-www-form-urlencoded')) body = Object.fromEntries(new URLSearchParams(text));
-    const rec: Recorded = { method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0]!, body, headers: req.headers, at: Date.now(), status: 0 };
+    const rec: Recorded = { method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0]!, url: req.url ?? '/', body, headers: req.headers, at: Date.now(), status: 0 };
 
     const fault = this.faults.shift() ?? this.persistent;
     if (fault?.kind === 'hang') {

@@ -1,7 +1,7 @@
 import type { Attempt, Job, StoredEvent } from '../../../store/types.js';
 import { html, json, time, type SafeHtml } from '../html.js';
 import { badge } from '../layout.js';
-import { maskSecrets } from '../mask.js';
+import { maskSecrets } from '../../../util/mask.js';
 
 export interface EventView {
   stored: StoredEvent;
