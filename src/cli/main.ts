@@ -35,7 +35,8 @@ export function buildProgram(): Command {
 
   program
     .command('token')
-    .description('print the verification token received in Notion\'s handshake')
+    .description('print the verification token received in Notion\'s handshake (the first one is kept)')
+    .option('--forget', 'forget the stored token, so that the next handshake is kept')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .action(tokenCommand);
 

@@ -10,6 +10,11 @@ export interface Config {
     adminPort?: number;
     rateLimit?: { max: number; timeWindowMs: number };
     shutdownTimeoutMs: number;
+    trustProxy: false | string[];
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    maxConnections: number;
   };
   notion: { verificationToken?: string; token?: string; baseUrl: string; version: string; timeoutMs: number };
   slack: { token?: string; apiUrl: string; timeoutMs: number };

@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ServerOptions } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import type { NotionEvent } from '../model/event.js';
@@ -45,8 +46,10 @@ export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise
     bodyLimit: config.server.bodyLimit,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    trustProxy: true,
+    trustProxy: config.server.trustProxy,
+    ...serverTimeouts(config.server),
   });
+  app.server.maxConnections = config.server.maxConnections;
   const startedAt = Date.now();
   if (deps.onRequestFailed) {
     const report = deps.onRequestFailed;
@@ -77,4 +80,19 @@ export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise
     if (deps.health) await app.register(consoleRoutes, { ...deps.admin, token: config.security.adminToken, store, health: deps.health });
   }
   return app;
+}
+
+/**
+ * Timeouts that keep slow or idle clients from holding connections: headers and the whole request
+ * must arrive in time (408, then the socket is closed), idle sockets are closed, and Node checks
+ * every second rather than every 30.
+ */
+function serverTimeouts(server: Config['server']) {
+  const headersTimeout = Math.min(server.headersTimeoutMs, server.requestTimeoutMs);
+  return {
+    requestTimeout: server.requestTimeoutMs,
+    keepAliveTimeout: server.keepAliveTimeoutMs,
+    connectionTimeout: Math.max(server.requestTimeoutMs, server.keepAliveTimeoutMs) + 1000,
+    http: { headersTimeout, requestTimeout: server.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeout / 2)) } as ServerOptions,
+  };
 }

@@ -26,6 +26,16 @@ describe('POST /webhook: every row of the SPEC §3 status table', () => {
     expect((await svc.store.getEvent('seed-9'))?.event).toMatchObject({ type: 'page.updated', entity: { type: 'page' } });
   });
 
+  it('400 for JSON nested deeper than Notion ever sends; the console and admin pages never see it', async () => {
+    const svc = await startTestService(testConfig());
+    const deep = `{"id":"deep-1","type":"page.created","entity":{"id":"p","type":"page"},"data":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const res = await postEvent(svc.webhook, deep, SECRET);
+    expect(res).toMatchObject({ status: 400, body: { error: 'invalid_event', detail: expect.stringContaining('nested deeper than 64 levels') } });
+    expect(await svc.store.getEvent('deep-1')).toBeUndefined();
+    const nested = (n: number): unknown => (n === 0 ? 'leaf' : { a: nested(n - 1) });
+    expect((await postEvent(svc.webhook, eventFrom('page.created.json', { data: nested(50) }), SECRET)).status).toBe(200);
+  });
+
   it('stores and answers 200 for an unknown event type', async () => {
     const svc = await startTestService(testConfig());
     const res = await postEvent(svc.webhook, eventFrom('page.created.json', { type: 'meeting.transcribed' }), SECRET);
@@ -135,14 +145,39 @@ describe('POST /webhook: every row of the SPEC §3 status table', () => {
 });
 
 describe('verification handshake', () => {
-  it('answers 200 unsigned, logs the token once at warn, and keeps it in the store', async () => {
-    const svc = await startTestService(testConfig());
+  it('before a token is configured: answers 200 unsigned, logs the first token once at warn, and keeps it', async () => {
+    const svc = await startTestService(testConfig({ notion: { verificationToken: null } }), { handshakeOnly: true });
     const body = notionFixture('verification.json');
     for (let i = 0; i < 3; i++) expect((await postEvent(svc.webhook, body, null)).status).toBe(200);
     const warned = svc.logs.filter((l) => l.level === 'warn' && l.verificationTokenReceived === body.verification_token);
     expect(warned).toHaveLength(1);
     expect(await svc.store.getMeta('verification_token')).toBe(body.verification_token);
     expect(await svc.store.countEvents()).toBe(0);
+  });
+
+  it('keeps the first token: a replayed or forged handshake is logged once and not stored', async () => {
+    const svc = await startTestService(testConfig({ notion: { verificationToken: null } }), { handshakeOnly: true });
+    const first = notionFixture('verification.json');
+    expect((await postEvent(svc.webhook, first, null)).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await postEvent(svc.webhook, { verification_token: 'secret_attacker-token' }, null)).status).toBe(200);
+    expect(await svc.store.getMeta('verification_token')).toBe(first.verification_token);
+    expect(svc.logs.filter((l) => l.verificationTokenIgnored === 'secret_attacker-token')).toHaveLength(1);
+  });
+
+  it('of handshakes arriving together, exactly one is kept and the others are only logged', async () => {
+    const svc = await startTestService(testConfig({ notion: { verificationToken: null } }), { handshakeOnly: true });
+    const tokens = Array.from({ length: 10 }, (_, i) => `secret_token-${i}`);
+    await Promise.all(tokens.map((t) => postEvent(svc.webhook, { verification_token: t }, null)));
+    const kept = await svc.store.getMeta('verification_token');
+    expect(tokens).toContain(kept);
+    expect(svc.logs.filter((l) => l.verificationTokenReceived !== undefined)).toEqual([expect.objectContaining({ verificationTokenReceived: kept })]);
+    expect(svc.logs.filter((l) => l.verificationTokenIgnored !== undefined)).toHaveLength(9);
+  });
+
+  it('once a token is configured, an unsigned handshake is 401 and stores nothing', async () => {
+    const svc = await startTestService(testConfig());
+    expect((await postEvent(svc.webhook, notionFixture('verification.json'), null)).status).toBe(401);
+    expect(await svc.store.getMeta('verification_token')).toBeFalsy();
   });
 
   it('works in handshake-only mode, where every event is refused', async () => {

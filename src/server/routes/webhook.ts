@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { NotionEvent } from '../../model/event.js';
 import { InvalidEvent, normalize, verificationToken } from '../../model/normalize.js';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../receiver/depth.js';
 import { verifySignature } from '../../receiver/verify.js';
 import { StoreUnavailableError } from '../../store/errors.js';
 import type { InsertOptions, Store } from '../../store/types.js';
@@ -32,6 +33,7 @@ export interface WebhookOptions {
 export const VERIFICATION_TOKEN_KEY = 'verification_token';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const HANDSHAKE_MAX = 4096;
+const IGNORED_TOKENS_MAX = 100;
 const USER_AGENT_WARN_EVERY_MS = 60_000;
 
 /**
@@ -40,6 +42,7 @@ const USER_AGENT_WARN_EVERY_MS = 60_000;
  */
 export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts) => {
   const { store, log } = opts;
+  const configured = opts.secret !== undefined;
 
   // No per-request child logger on this hot path (a pino child with redaction costs ~2 % of a
   // request): lines about a request carry its id themselves.
@@ -117,12 +120,16 @@ export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts
     }
 
     if (!signed && !opts.allowUnsigned) {
-      // The handshake may come unsigned: the sender cannot know the token yet.
-      const token = raw.length <= HANDSHAKE_MAX ? verificationToken(tryParse(text)) : undefined;
+      // The handshake may come unsigned, but only while no token is configured: the sender
+      // cannot know it yet. Once one is, an unsigned request is refused like any other.
+      const token = !configured && raw.length <= HANDSHAKE_MAX ? verificationToken(tryParse(text)) : undefined;
       if (token === undefined) return reject(reply, 401, 'invalid_signature', { error: 'invalid_signature' });
       return handshake(token, reply);
     }
 
+    if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+      return reject(reply, 400, 'invalid_event', { error: 'invalid_event', detail: `JSON nested deeper than ${MAX_JSON_DEPTH} levels; Notion never sends such events` });
+    }
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -130,7 +137,11 @@ export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts
       return reject(reply, 400, 'invalid_event', { error: 'invalid_event', detail: `not JSON: ${(err as Error).message}` });
     }
     const token = verificationToken(body);
-    if (token !== undefined) return handshake(token, reply);
+    if (token !== undefined) {
+      if (!configured) return handshake(token, reply);
+      noteIgnoredToken(token, 'a verification request arrived while notion.verificationToken is set: ignored (nothing stored)');
+      return reply.code(200).send({ ok: true, verification: true });
+    }
 
     let event: NotionEvent;
     try {
@@ -158,10 +169,30 @@ export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts
     }
   });
 
-  async function handshake(token: string, reply: FastifyReply) {
+  /** Tokens that were not kept, each logged once (a bounded set: a flood cannot grow it). */
+  const ignored = new Set<string>();
+  function noteIgnoredToken(token: string, message: string) {
+    if (ignored.has(token) || ignored.size >= IGNORED_TOKENS_MAX) return;
+    ignored.add(token);
+    log.warn({ verificationTokenIgnored: token.slice(0, 200) }, message);
+  }
+
+  // One handshake at a time, so that of two arriving together the first is the one kept.
+  let handshakes: Promise<unknown> = Promise.resolve();
+  function handshake(token: string, reply: FastifyReply) {
+    const run = handshakes.then(() => handshakeNow(token, reply));
+    handshakes = run.catch(() => undefined);
+    return run;
+  }
+
+  async function handshakeNow(token: string, reply: FastifyReply) {
     try {
       const previous = await store.getMeta(VERIFICATION_TOKEN_KEY);
-      if (previous !== token) {
+      if (previous && previous !== token) {
+        // The first token is kept: a later request (a replay, or anyone who can reach the port)
+        // cannot replace what the operator pastes into Notion.
+        noteIgnoredToken(token, 'another verification token received; the first one is kept (run `notion-rules token --forget` if you re-created the subscription, then let Notion send it again)');
+      } else if (!previous) {
         await store.setMeta(VERIFICATION_TOKEN_KEY, token);
         // The one place the token is logged, on purpose: the operator pastes it into Notion.
         log.warn(
