@@ -16,12 +16,24 @@ export class CliError extends Error {
   }
 }
 
+// Terminal control characters (C0 but tab and newline, DEL, C1): from event data they could
+// rewrite the operator's screen, retitle the window or hide lines.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * A line safe for a terminal: control characters are shown as `\u001b` escapes. In JSON output
+ * (where only DEL and C1 can appear raw) that is the same string, still valid JSON.
+ */
+export function terminalSafe(line: string): string {
+  return line.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function print(line = ''): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${terminalSafe(line)}\n`);
 }
 
 export function printError(line: string): void {
-  process.stderr.write(`notion-rules: ${line}\n`);
+  process.stderr.write(`notion-rules: ${terminalSafe(line)}\n`);
 }
 
 /** Maps known errors to their lines and exit codes; anything else is a bug and keeps its stack. */

@@ -100,7 +100,8 @@ function compilePath(steps: Node[]): Eval {
     for (const { name, indexes } of compiled) {
       if (current === undefined || current === null || typeof current !== 'object') return undefined;
       if (Array.isArray(current)) return FALLBACK; // JSONata maps the rest of the path over it
-      current = (current as Record<string, unknown>)[name];
+      // Own members only: JSONata does not see inherited ones (`constructor`, `__proto__`).
+      current = Object.hasOwn(current, name) ? (current as Record<string, unknown>)[name] : undefined;
       for (const i of indexes) {
         if (current === undefined) return undefined;
         if (Array.isArray(current)) {

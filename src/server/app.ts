@@ -73,7 +73,7 @@ export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise
     ...(config.server.rateLimit ? { rateLimit: config.server.rateLimit } : {}),
     ...(config.security.userAgent ? { userAgent: new RegExp(config.security.userAgent, 'i') } : {}),
   });
-  await app.register(healthRoute, { store, startedAt, ...(deps.health ? { sections: deps.health } : {}) });
+  await app.register(healthRoute, { store, startedAt, ...(config.security.adminToken ? { adminToken: config.security.adminToken } : {}), ...(deps.health ? { sections: deps.health } : {}) });
   if (ops && deps.metrics) await app.register(metricsRoute, { metrics: deps.metrics });
   if (ops && config.security.adminToken && deps.admin) {
     await app.register(adminRoutes, { ...deps.admin, token: config.security.adminToken, store });

@@ -74,6 +74,16 @@ describe('the fast condition evaluator', () => {
     expect(compileFast(jsonata('o = o').ast())!({ o: { p: 1 } })).toBe(FALLBACK); // deep equality
   });
 
+  it('reads own members only, as JSONata does: inherited names are missing', async () => {
+    for (const source of ['$exists(event.data.constructor)', '$exists(event.toString)', '$exists(event.__proto__)', 'event.data.hasOwnProperty = 1']) {
+      const fast = compileFast(jsonata(source).ast())!;
+      const data = { event: { data: { id: 'x' } } };
+      const got = fast(data);
+      expect(got, source).not.toBe(FALLBACK);
+      expect({ value: got }, source).toEqual(await viaJsonata(source, data));
+    }
+  });
+
   it('makes rule conditions answer as before, errors included', async () => {
     const cond = compileExpression('page.props.Status = "Done" and ("Status" in changed or event.type = "page.updated") and $not(event.stale)', { timeoutMs: 100 });
     expect(await cond.evaluate({ page: { props: { Status: 'Done' } }, changed: ['Status'], event: { type: 'page.properties_updated', stale: false } })).toBe(true);

@@ -28,11 +28,12 @@ describe.skipIf(!PG_URL)('several replicas on one PostgreSQL database', () => {
       rules: { dir: rulesDir({ 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' }, join(dir, 'rules')), watch: false },
       slack: { apiUrl: slack.url, timeoutMs: 2000 },
       delivery: { concurrency: 8, maxAttempts: 50, leaseMs: 2000, backoff: { baseMs: 50, maxMs: 500 } },
+      security: { adminToken: 'admin-token-replicas-0123456789' },
       log: { level: 'info' },
     });
     const replicas: ServerProcess[] = [];
     for (let i = 0; i < n; i++) replicas.push(await startServer(config, { NOTION_WEBHOOK_SECRET: SECRET, SLACK_BOT_TOKEN: slack.token, NOTION_RULES_REPLICA_ID: `r${i}` }));
-    const health = (await (await fetch(`${replicas[1]!.url}/health`)).json()) as { store: { kind: string; replica: string } };
+    const health = (await (await fetch(`${replicas[1]!.url}/health`, { headers: { authorization: 'Bearer admin-token-replicas-0123456789' } })).json()) as { store: { kind: string; replica: string } };
     expect(health.store).toMatchObject({ kind: 'postgres', replica: 'r1' });
 
     const alive = new Set(replicas.map((_, i) => i));

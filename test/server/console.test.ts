@@ -106,12 +106,50 @@ describe('console login and session', () => {
     expect((await c.get('/console')).status).toBe(303);
   });
 
-  it('never redirects to another site after login', async () => {
+  it('never redirects to another site after login, nor after a replay', async () => {
     const { svc } = await service();
-    for (const next of ['https://evil.example/console', '//evil.example/console', '/consolex', '/console\\..\\admin']) {
+    const hostile = ['https://evil.example/console', '//evil.example/console', '/consolex', '/console\\..\\admin', '/console/..//evil.example', '/console/%2e%2e//evil.example', '/console/../../evil', '/console\t//evil.example'];
+    for (const next of hostile) {
       const res = await new Client(svc.url).login(ADMIN, next);
       expect(res.headers.get('location'), next).toBe('/console');
     }
+    const c = new Client(svc.url);
+    await c.login();
+    const csrf = await c.csrf();
+    for (const back of hostile) {
+      const res = await c.post('/console/jobs/999/replay', { csrf, back });
+      expect(res.headers.get('location'), back).toBe('/console/dead?replayed=0');
+    }
+    const inside = await c.post('/console/jobs/999/replay', { csrf, back: '/console/events/x?y=1' });
+    expect(inside.headers.get('location')).toBe('/console/events/x?y=1&replayed=0');
+  });
+
+  it('logout ends the session everywhere: a copy of the cookie no longer works', async () => {
+    const { svc } = await service();
+    const c = new Client(svc.url);
+    await c.login();
+    const stolen = new Client(svc.url);
+    stolen.cookie = c.cookie;
+    expect((await stolen.get('/console')).status).toBe(200);
+    await c.post('/console/logout', { csrf: await c.csrf() });
+    expect((await stolen.get('/console')).status).toBe(303);
+    const again = new Client(svc.url);
+    await again.login();
+    expect((await again.get('/console')).status).toBe(200);
+  });
+
+  it('throttles wrong tokens per client, with a wait that grows; the right token is refused while waiting', async () => {
+    const { svc } = await service();
+    const c = new Client(svc.url);
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await c.login('wrong-token')).status);
+    expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
+    expect(statuses[3]).toBe(429);
+    const waiting = await c.login(ADMIN);
+    expect(waiting.status).toBe(429);
+    expect(Number(waiting.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await waiting.text()).toContain('Too many wrong tokens');
+    expect(c.cookie).toBe('');
   });
 
   it('does not exist without security.adminToken, nor on the public port when server.adminPort is set', async () => {
@@ -122,6 +160,21 @@ describe('console login and session', () => {
     expect((await fetch(`${split.url}/console`, { redirect: 'manual' })).status).toBe(404);
     expect((await fetch(`${split.url}/console/login`)).status).toBe(404);
     expect((await fetch(`${split.adminUrl}/console`, { redirect: 'manual' })).status).toBe(303);
+  });
+});
+
+describe('admin API', () => {
+  it('masks secrets in rendered parameters and errors as the console does', async () => {
+    const { svc, watch } = await service();
+    const event = eventFrom('page.created.json');
+    await postEvent(svc.webhook, event, SECRET);
+    await watch.until(() => watch.count('dead') === 1 && watch.count('done') === 1);
+    const auth = { headers: { authorization: `Bearer ${ADMIN}` } };
+    const detail = await (await fetch(`${svc.url}/admin/events/${event.id as string}`, auth)).text();
+    expect(detail).toContain('"user":"ada"');
+    expect(detail).not.toContain('xoxb-1234');
+    expect(detail).not.toContain('k-9f8e7d6c5b4a');
+    expect(detail).toContain('••••••');
   });
 });
 

@@ -141,7 +141,10 @@ describe('hot reload under a running server', () => {
     expect((await reload).ok).toBe(false);
     expect(await firedBy(svc)).toEqual(['good']);
 
-    const health = (await (await fetch(`${svc.url}/health`)).json()) as Record<string, any>;
+    // Anyone sees the status and counts; the reasons and paths need the admin token.
+    const open = (await (await fetch(`${svc.url}/health`)).json()) as Record<string, any>;
+    expect(open).toEqual({ status: 'degraded', counts: { rules: 1, queueDepth: expect.any(Number), awaitingMatch: expect.any(Number), dead: 0 } });
+    const health = (await (await admin(svc, '/health')).json()) as Record<string, any>;
     expect(health.status).toBe('degraded');
     expect(health.reasons[0]).toMatch(/the last rules reload failed \(1 problem\); version .* is running/);
     expect(health.rules).toMatchObject({ version: goodVersion, count: 1, lastReload: { ok: false, trigger: 'watch' } });

@@ -107,7 +107,7 @@ describe('POST /webhook: every row of the SPEC §3 status table', () => {
   });
 
   it('503 while the store cannot write, never 200 for an event it did not keep; recovers after', async () => {
-    const cfg = testConfig();
+    const cfg = testConfig({ security: { adminToken: 'admin-token-0123456789abcdef' } });
     const svc = await startTestService(cfg);
     // A real write failure inside the real database file, injected from a second connection.
     const other = new Database(cfg.store.url.slice('sqlite:'.length));
@@ -115,7 +115,7 @@ describe('POST /webhook: every row of the SPEC §3 status table', () => {
     const ev = eventFrom('page.created.json');
     const refused = await postEvent(svc.webhook, ev, SECRET);
     expect(refused).toMatchObject({ status: 503, body: { error: 'store_unavailable' } });
-    const health = await fetch(`${svc.url}/health`);
+    const health = await fetch(`${svc.url}/health`, { headers: { authorization: 'Bearer admin-token-0123456789abcdef' } });
     expect(health.status).toBe(503);
     expect(await health.json()).toMatchObject({ status: 'error', store: { ok: false } });
 
@@ -200,9 +200,13 @@ describe('verification handshake', () => {
 });
 
 describe('GET /health', () => {
-  it('reports status, version and the store', async () => {
-    const svc = await startTestService(testConfig());
-    const res = await fetch(`${svc.url}/health`);
+  it('tells anyone the status and counts; the details need the admin token', async () => {
+    const svc = await startTestService(testConfig({ security: { adminToken: 'admin-token-0123456789abcdef' } }));
+    const open = await fetch(`${svc.url}/health`);
+    expect(open.status).toBe(200);
+    expect(await open.json()).toEqual({ status: 'ok', counts: { rules: 0, queueDepth: 0, awaitingMatch: 0, dead: 0 } });
+    expect(await (await fetch(`${svc.url}/health`, { headers: { authorization: 'Bearer wrong' } })).json()).not.toHaveProperty('version');
+    const res = await fetch(`${svc.url}/health`, { headers: { authorization: 'Bearer admin-token-0123456789abcdef' } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({
       status: 'ok',

@@ -3,11 +3,14 @@ import { adminTokenCheck, digest } from '../admin-token.js';
 
 export const SESSION_COOKIE = 'notion_rules_console';
 export const SESSION_TTL_SECONDS = 12 * 60 * 60;
+/** The store's meta key of the session epoch (see ConsoleSessions). */
+export const SESSION_EPOCH_KEY = 'console_session_epoch';
 
 /**
- * Console sessions without server state, so they survive restarts and work across replicas: the
- * cookie is `<expiry>.<HMAC(expiry)>` keyed by the admin token. Changing the admin token ends
- * every session. Forms carry a CSRF token bound to the session.
+ * Console sessions that survive restarts and work across replicas: the cookie is
+ * `<expiry>.<HMAC(epoch, expiry)>` keyed by the admin token, where the epoch is one number kept in
+ * the store. Logging out moves the epoch on, which ends every session (a stolen cookie too);
+ * changing the admin token does the same. Forms carry a CSRF token bound to the session.
  */
 export class ConsoleSessions {
   private readonly key: Buffer;
@@ -19,16 +22,16 @@ export class ConsoleSessions {
     this.checkToken = adminTokenCheck(adminToken);
   }
 
-  issue(now = Date.now()): string {
+  issue(epoch: number, now = Date.now()): string {
     const expires = Math.floor(now / 1000) + SESSION_TTL_SECONDS;
-    return `${expires}.${this.mac(`session.${expires}`)}`;
+    return `${expires}.${this.mac(`session.${epoch}.${expires}`)}`;
   }
 
-  valid(cookie: string | undefined, now = Date.now()): boolean {
+  valid(cookie: string | undefined, epoch: number, now = Date.now()): boolean {
     if (!cookie) return false;
     const [expires, mac] = cookie.split('.');
     if (!expires || !mac || !/^\d+$/.test(expires) || Number(expires) * 1000 <= now) return false;
-    return equal(mac, this.mac(`session.${expires}`));
+    return equal(mac, this.mac(`session.${epoch}.${expires}`));
   }
 
   csrfToken(cookie: string): string {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { RuleCoordinator } from '../../engine/coordinator.js';
 import type { EventListStatus, Store } from '../../store/types.js';
+import { maskSecrets } from '../../util/mask.js';
 import { adminTokenCheck } from '../admin-token.js';
 
 export interface AdminOptions {
@@ -68,7 +69,8 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
       rulesVersion: stored.rulesVersion,
       rules: stored.report,
       error: stored.error,
-      jobs: await Promise.all(jobs.map(async (j) => ({ ...j, attempts: await opts.store.getAttempts(j.id) }))),
+      // Masked as the console shows them: rendered parameters may hold a header or a token.
+      jobs: maskSecrets(await Promise.all(jobs.map(async (j) => ({ ...j, attempts: await opts.store.getAttempts(j.id) })))),
     };
   });
 
@@ -81,7 +83,7 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
 
   app.get<{ Querystring: { limit?: string } }>('/admin/dead', async (req) => {
     const limit = Math.min(1000, Math.max(1, Number(req.query.limit) || 100));
-    return { jobs: await opts.store.listJobs('dead', limit) };
+    return { jobs: maskSecrets(await opts.store.listJobs('dead', limit)) };
   });
 
   app.get<{ Querystring: { q?: string; limit?: string } }>('/admin/search', async (req, reply) => {

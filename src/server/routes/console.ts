@@ -12,7 +12,8 @@ import { EVENT_FILTERS, eventsPage } from '../console/pages/events.js';
 import { loginPage } from '../console/pages/login.js';
 import { rulesPage } from '../console/pages/rules.js';
 import { searchPage } from '../console/pages/search.js';
-import { ConsoleSessions, SESSION_COOKIE, SESSION_TTL_SECONDS } from '../console/session.js';
+import { LoginThrottle } from '../console/login-throttle.js';
+import { ConsoleSessions, SESSION_COOKIE, SESSION_EPOCH_KEY, SESSION_TTL_SECONDS } from '../console/session.js';
 import { CONSOLE_CSS } from '../console/style.js';
 
 export interface ConsoleOptions {
@@ -43,6 +44,8 @@ const SECURITY_HEADERS = {
 export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opts) => {
   const { store, rules } = opts;
   const sessions = new ConsoleSessions(opts.token);
+  const throttle = new LoginThrottle();
+  const epoch = async () => Number((await store.getMeta(SESSION_EPOCH_KEY)) ?? 0) || 0;
   await app.register(cookie);
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -62,18 +65,25 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
 
   app.get<{ Querystring: { next?: string } }>('/console/login', async (req, reply) => {
     const next = safeNext(req.query.next);
-    if (sessions.valid(req.cookies[SESSION_COOKIE])) return reply.redirect(next, 303);
+    if (sessions.valid(req.cookies[SESSION_COOKIE], await epoch())) return reply.redirect(next, 303);
     return page(reply, { title: 'Log in' }, loginPage(next));
   });
 
   app.post<{ Body: Form }>('/console/login', async (req, reply) => {
     const form = req.body ?? {};
     const next = safeNext(form.next);
+    const wait = throttle.waitMs(req.ip);
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      return page(reply.code(429).header('retry-after', String(seconds)), { title: 'Log in' }, loginPage(next, `Too many wrong tokens from your address: try again in ${seconds} s.`));
+    }
     if (!sessions.checkToken(form.token)) {
-      req.log.warn({ ip: req.ip }, 'console login refused: wrong admin token');
+      const failures = throttle.failed(req.ip);
+      req.log.warn({ ip: req.ip, failures }, 'console login refused: wrong admin token');
       return page(reply.code(401), { title: 'Log in' }, loginPage(next, 'That is not the admin token.'));
     }
-    reply.setCookie(SESSION_COOKIE, sessions.issue(), {
+    throttle.succeeded(req.ip);
+    reply.setCookie(SESSION_COOKIE, sessions.issue(await epoch()), {
       path: '/console',
       httpOnly: true,
       sameSite: 'strict',
@@ -87,7 +97,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
   await app.register(async (auth) => {
     auth.addHook('preHandler', async (req: FastifyRequest<{ Body: Form }>, reply) => {
       const session = req.cookies[SESSION_COOKIE];
-      if (!sessions.valid(session)) {
+      if (!sessions.valid(session, await epoch())) {
         return reply.redirect(`/console/login?${new URLSearchParams({ next: req.method === 'GET' ? req.url : '/console' }).toString()}`, 303);
       }
       if (req.method === 'POST' && !sessions.checkCsrf(session!, req.body?.csrf)) {
@@ -160,7 +170,10 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
       return page(reply, c, searchPage(q, await store.search(q, 50)));
     });
 
-    auth.post('/console/logout', async (_req, reply) => {
+    auth.post('/console/logout', async (req, reply) => {
+      // Every session ends, this one's cookie wherever it was copied to included.
+      await store.setMeta(SESSION_EPOCH_KEY, String((await epoch()) + 1));
+      req.log.info({ ip: req.ip }, 'console logout: every console session ended');
       reply.clearCookie(SESSION_COOKIE, { path: '/console' });
       return reply.redirect('/console/login', 303);
     });
@@ -171,9 +184,22 @@ function page(reply: FastifyReply, chrome: Chrome, body: SafeHtml): FastifyReply
   return reply.type('text/html; charset=utf-8').send(layout(chrome, body).value);
 }
 
-/** A redirect target from a form or query: only a path inside the console, never another site. */
-function safeNext(next: string | undefined, fallback = '/console'): string {
-  return next && /^\/console(\/|\?|$)/.test(next) && !next.includes('\\') ? next : fallback;
+const BASE = 'http://console.invalid';
+
+/**
+ * A redirect target from a form or query: a path inside the console, normalized (so `..` cannot
+ * climb out of it and `//host` cannot name another site); anything else is the fallback.
+ */
+export function safeNext(next: string | undefined, fallback = '/console'): string {
+  if (!next || !next.startsWith('/') || next.includes('\\') || /[\u0000-\u001f\u007f]/.test(next)) return fallback;
+  let url: URL;
+  try {
+    url = new URL(next, BASE);
+  } catch {
+    return fallback;
+  }
+  if (url.origin !== BASE || !/^\/console(\/|$)/.test(url.pathname)) return fallback;
+  return `${url.pathname}${url.search}${url.hash}`;
 }
 
 function withQuery(path: string, params: Record<string, string>): string {
