@@ -9,11 +9,18 @@ export class InvalidEvent extends Error {
 }
 
 const MAX_ID = 200;
+/**
+ * A timestamp further ahead of its arrival than this is taken as the arrival time: one event dated
+ * in the future would otherwise make every later event of its entity `stale`. Clock skew between
+ * Notion and us stays well inside it.
+ */
+export const MAX_FUTURE_MS = 5 * 60_000;
 
 /**
  * Turns either envelope into a NotionEvent:
  * - Notion's: `{id, timestamp, workspace_id, type, authors, attempt_number, entity, data, …}`
  * - the seed document's: `{object:"event", id, created_time, event_type, data:{full object}}`.
+ * The timestamp is the body's, or `receivedAt` when it has none or is more than MAX_FUTURE_MS ahead.
  */
 export function normalize(body: unknown, receivedAt: Date = new Date()): NotionEvent {
   if (!isObject(body)) throw new InvalidEvent('body must be a JSON object');
@@ -32,7 +39,8 @@ export function normalize(body: unknown, receivedAt: Date = new Date()): NotionE
   const ts = body[tsField];
   if (ts !== undefined && typeof ts !== 'string') throw new InvalidEvent(`"${tsField}" must be a string`);
   if (typeof ts === 'string' && Number.isNaN(Date.parse(ts))) throw new InvalidEvent(`"${tsField}" is not a date`);
-  const timestamp = typeof ts === 'string' ? new Date(ts).toISOString() : receivedAt.toISOString();
+  const given = typeof ts === 'string' ? Date.parse(ts) : undefined;
+  const timestamp = given === undefined || given > receivedAt.getTime() + MAX_FUTURE_MS ? receivedAt.toISOString() : new Date(given).toISOString();
 
   const data = body.data;
   if (data !== undefined && data !== null && !isObject(data)) throw new InvalidEvent('"data" must be an object');

@@ -19,6 +19,15 @@ describe('normalize', () => {
     expect(ev.raw).toBe(raw);
   });
 
+  it('takes a timestamp more than 5 minutes ahead of arrival as the arrival time; small skew stays', () => {
+    const arrived = new Date('2026-11-30T10:00:00.000Z');
+    const body = (timestamp: string) => ({ ...notionFixture<Record<string, unknown>>('page.created.json'), timestamp });
+    expect(normalize(body('2999-01-01T00:00:00.000Z'), arrived).timestamp).toBe('2026-11-30T10:00:00.000Z');
+    expect(normalize(body('2026-11-30T10:06:00.000Z'), arrived).timestamp).toBe('2026-11-30T10:00:00.000Z');
+    expect(normalize(body('2026-11-30T10:04:00.000Z'), arrived).timestamp).toBe('2026-11-30T10:04:00.000Z');
+    expect(normalize(body('2026-11-30T09:00:00.000Z'), arrived).timestamp).toBe('2026-11-30T09:00:00.000Z');
+  });
+
   it('keeps the attempt number of a retried delivery', () => {
     expect(normalize(notionFixture('page.moved.retry.json')).attempt_number).toBe(3);
   });

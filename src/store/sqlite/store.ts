@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { NotionEvent } from '../../model/event.js';
@@ -193,9 +193,9 @@ export class SqliteStore implements Store {
    */
   static open(location: string, options: { server?: boolean } = {}): SqliteStore {
     const path = location === ':memory:' ? location : resolve(location);
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     let db: Database.Database;
     try {
+      if (path !== ':memory:') createPrivately(path);
       db = new Database(path);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
@@ -570,7 +570,9 @@ function offLoopSync(db: Database.Database, path: string): WalSync | undefined {
 
 function toStored(row: EventRow): StoredEvent {
   return {
-    event: normalize(JSON.parse(row.raw), new Date(row.timestamp)),
+    // The timestamp column is the one normalized when the event arrived (a missing or
+    // far-future timestamp became the arrival time): read it, not the body's again.
+    event: { ...normalize(JSON.parse(row.raw), new Date(row.timestamp)), timestamp: row.timestamp },
     status: row.status,
     receivedAt: row.received_at,
     duplicates: row.duplicates,
@@ -629,4 +631,14 @@ function migrate(db: Database.Database): void {
       );
     })();
   }
+}
+
+/**
+ * The store holds every event's content: a folder we create is 0700 and a database file we create
+ * is 0600 (SQLite gives its -wal and -shm files the database file's mode). Existing ones are left
+ * as the operator set them.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
 }
