@@ -55,7 +55,7 @@ describe('container image steps', () => {
         });
         const health = await fetch(`${url}/health`);
         expect(health.status).toBe(200);
-        expect(await health.json()).toMatchObject({ status: 'ok', store: { ok: true } });
+        expect(await health.json()).toMatchObject({ status: 'ok', counts: { queueDepth: 0 } });
         // The HEALTHCHECK entry point agrees.
         const port = new URL(url).port;
         await expect(run(process.execPath, ['dist/cli/health-probe.js'], { cwd: app, env: { ...env, PORT: port } })).resolves.toBeTruthy();
