@@ -28,12 +28,12 @@ export interface LoadOptions {
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024;
+export const DEFAULT_MAX_FILES = 1000;
 
 /** The load options of a configuration's `rules` section. */
 export function loadOptionsOf(rules: Config['rules']): LoadOptions {
   return { evalTimeoutMs: rules.evalTimeoutMs, extraEventTypes: rules.extraEventTypes, maxFileBytes: rules.maxFileBytes, maxFiles: rules.maxFiles };
 }
-export const DEFAULT_MAX_FILES = 1000;
 
 export interface LoadResult {
   /** Enabled rules, compiled, in folder order. Empty when there are problems. */
@@ -139,7 +139,7 @@ class FolderLoad {
   tooLarge(file: string, size: number): boolean {
     if (size <= this.maxFileBytes) return false;
     this.problems.push({ file, message: `is ${formatBytes(size)}, over rules.maxFileBytes (${formatBytes(this.maxFileBytes)}): split it into several files, or raise the limit` });
-    this.hash.update(relative(this.dir, file)).update(`\0size:${size}\0`);
+    hashOversized(this.hash, this.dir, file, size);
     return true;
   }
 
@@ -273,6 +273,11 @@ function hashFile(hash: ReturnType<typeof createHash>, dir: string, file: string
   hash.update(relative(dir, file)).update('\0').update(text).update('\0');
 }
 
+/** A file over the size limit counts by its size: it is never read. */
+function hashOversized(hash: ReturnType<typeof createHash>, dir: string, file: string, size: number): void {
+  hash.update(relative(dir, file)).update(`\0size:${size}\0`);
+}
+
 /** The folder's version (content hash) as loadRules computes it, without parsing anything. */
 export async function rulesVersion(dir: string, options: Pick<LoadOptions, 'maxFileBytes' | 'maxFiles'> = {}): Promise<string> {
   const hash = createHash('sha256');
@@ -280,7 +285,7 @@ export async function rulesVersion(dir: string, options: Pick<LoadOptions, 'maxF
   for (const file of listRuleFiles(dir, [], options.maxFiles ?? DEFAULT_MAX_FILES)) {
     try {
       const size = (await stat(file)).size;
-      if (size > max) hash.update(relative(dir, file)).update(`\0size:${size}\0`);
+      if (size > max) hashOversized(hash, dir, file, size);
       else hashFile(hash, dir, file, await readFile(file, 'utf8'));
     } catch {
       hash.update(`unreadable:${file}`);
