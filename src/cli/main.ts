@@ -81,9 +81,10 @@ export function buildProgram(): Command {
 
   program
     .command('replay')
-    .description("queue an event's dead jobs again (or all with --dead); they resume at the failed action")
+    .description("queue an event's dead jobs again (they resume at the failed action) and match its failed rules again")
     .argument('[id]', 'event id')
     .option('--dead', 'every dead job')
+    .option('--failed', 'every event a rule failed for: its failed rules are matched again')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .action(replayCommand);
 

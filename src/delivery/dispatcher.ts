@@ -136,10 +136,14 @@ export class Dispatcher {
     const ids = { eventId: event.id, eventType: event.type }; // on every line about this event
     // Untracked, no rule reads it: false is never seen.
     const stale = track && (await this.o.store.isStale(event.entity.id, event.timestamp));
+    // A replayed `failed` event keeps its report: only the rules that failed are matched again.
+    const previous = Array.isArray(stored.report) ? (stored.report as ReportEntry[]) : undefined;
+    const retry = previous && new Set(previous.filter(failure).map((r) => r.rule));
     const outcomes = await evaluateEvent(ruleSet, event, {
       facts: this.o.facts(),
       stale,
       onCondition: (rule) => this.o.hooks?.onConditionEvaluated?.(rule.id),
+      ...(retry ? { only: (rule) => retry.has(rule.id) } : {}),
     });
 
     const waiting = outcomes.find((o): o is Extract<RuleOutcome, { reason: 'fetch_error' }> => !o.matched && o.reason === 'fetch_error' && o.retriable);
@@ -159,15 +163,26 @@ export class Dispatcher {
       }
       else if (this.o.log.isLevelEnabled('debug')) this.o.log.debug({ ...ids, ruleId: o.rule, outcome }, o.matched ? 'rule matched' : 'rule did not match');
     }
+    const now: ReportEntry[] = outcomes.map((o) => (o.matched ? { rule: o.rule, matched: true, actions: o.actions.length } : o));
+    const report = previous ? previous.map((r) => now.find((n) => n.rule === r.rule) ?? r) : now;
     return {
       eventId: event.id,
       ...(track ? { entityId: event.entity.id } : {}),
       timestamp: event.timestamp,
       rulesVersion: ruleSet.version,
-      report: outcomes.map((o) => (o.matched ? { rule: o.rule, matched: true, actions: o.actions.length } : o)),
+      report,
+      failed: report.some(failure),
       jobs: outcomes.flatMap((o) => (o.matched && o.actions.length > 0 ? [{ ruleId: o.rule, actions: withDefaults(o.actions, event) }] : [])),
     };
   }
+}
+
+/** One rule's line of an event's match report. */
+type ReportEntry = { rule: string; matched: boolean; reason?: string; error?: string };
+
+/** A rule that failed for the event (fetch, condition, template), as opposed to not matching. */
+function failure(r: ReportEntry): boolean {
+  return !r.matched && typeof r.error === 'string';
 }
 
 /** A just-stored event as the store would return it, without reading it back. */

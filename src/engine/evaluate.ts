@@ -15,6 +15,8 @@ export interface EvaluateOptions {
   onCondition?: (rule: CompiledRule) => void;
   /** Also report rules that do not listen to this type (for `run`). */
   explainAll?: boolean;
+  /** Only these of the listening rules (a replay matches the rules that failed again). */
+  only?: (rule: CompiledRule) => boolean;
 }
 
 /**
@@ -22,7 +24,8 @@ export interface EvaluateOptions {
  * condition, template) is that rule's outcome only; the others still run.
  */
 export async function evaluateEvent(ruleSet: RuleSet, event: NotionEvent, options: EvaluateOptions = {}): Promise<RuleOutcome[]> {
-  const candidates = ruleSet.index.candidates(event.type);
+  const listening = ruleSet.index.candidates(event.type);
+  const candidates = options.only ? listening.filter(options.only) : listening;
   const outcomes: RuleOutcome[] = [];
   if (candidates.length > 0) {
     // Every rule of this event sees the same `event` and `now`: built once.
@@ -30,10 +33,10 @@ export async function evaluateEvent(ruleSet: RuleSet, event: NotionEvent, option
     for (const rule of candidates) outcomes.push(await evaluateRule(rule, event, options, shared));
   }
   if (options.explainAll) {
-    const listening = new Set(candidates);
+    const listens = new Set(listening);
     for (const rule of ruleSet.all) {
       if (!rule.enabled) outcomes.push({ rule: rule.id, matched: false, reason: 'disabled' });
-      else if (!listening.has(rule)) outcomes.push({ rule: rule.id, matched: false, reason: 'type_not_subscribed' });
+      else if (!listens.has(rule)) outcomes.push({ rule: rule.id, matched: false, reason: 'type_not_subscribed' });
     }
   }
   return outcomes;

@@ -17,7 +17,7 @@ export function healthSections(rules: RuleCoordinator, store: Store, actions: Ac
     let queue: Record<string, number> | { error: string };
     try {
       const c = await store.counts();
-      queue = { depth: c.pending + c.running, awaitingMatch: c.eventsToDispatch, dead: c.dead };
+      queue = { depth: c.pending + c.running, awaitingMatch: c.eventsToDispatch, dead: c.dead, failedEvents: c.failedEvents };
     } catch (err) {
       queue = { error: (err as Error).message };
     }

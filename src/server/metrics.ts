@@ -47,6 +47,7 @@ export class Metrics {
     gauge('notion_rules_queue_depth', 'Jobs waiting or running.', (c) => c.pending + c.running);
     gauge('notion_rules_events_awaiting_match', 'Stored events not yet matched against the rules.', (c) => c.eventsToDispatch);
     gauge('notion_rules_dead_jobs', 'Jobs in dead letters.', (c) => c.dead);
+    gauge('notion_rules_failed_events', 'Events a rule failed for (fetch, condition or template), not replayed yet.', (c) => c.failedEvents);
   }
 
   eventStored(type: string): void {

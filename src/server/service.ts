@@ -80,6 +80,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     {
       onAction: (_type, outcome) => actionHealth.record(outcome === 'ok'),
       onJobFinished: (_id, status) => (status === 'dead' ? actionHealth.deadLetter() : undefined),
+      onRuleFailed: () => actionHealth.ruleFailed(),
     },
     reporter?.hooks,
     options.hooks,
@@ -116,7 +117,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
       onDuplicate: () => metrics.eventDuplicate(),
       onRejected: (reason) => metrics.eventRejected(reason),
       metrics,
-      admin: { rules, onReplay: () => runner.wake() },
+      admin: {
+        rules,
+        onReplay: () => {
+          runner.wake();
+          dispatcher.wake();
+        },
+      },
       ...(reporter ? { onRequestFailed: (err: Error, route: string) => reporter!.requestFailed(err, route) } : {}),
       health: healthSections(rules, store, actionHealth),
     };

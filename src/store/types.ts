@@ -1,5 +1,6 @@
 import type { ActionIntent, NotionEvent } from '../model/event.js';
 
+/** `failed`: matched, but a rule failed for it (fetch, condition or template); `replay` matches those rules again. */
 export type EventStatus = 'new' | 'dispatched' | 'failed';
 
 export interface InsertResult {
@@ -80,7 +81,17 @@ export interface DispatchResult {
   timestamp: string;
   rulesVersion: string;
   report: unknown;
+  /** A rule failed for the event: it is stored as `failed`, to be replayed. */
+  failed?: boolean;
   jobs: Array<{ ruleId: string; actions: ActionIntent[] }>;
+}
+
+/** What a replay queued again. */
+export interface ReplayResult {
+  /** Dead jobs put back in the queue. */
+  jobs: number;
+  /** The event's failed rules will be matched again (it was `failed`). */
+  rematch: boolean;
 }
 
 export interface SearchDocument {
@@ -98,8 +109,11 @@ export interface SearchHit {
   snippet: string;
 }
 
-/** `new` (not yet matched), `pending` (jobs to run), `processed` (all done), `dead` (a job is dead). */
-export type EventListStatus = 'new' | 'pending' | 'processed' | 'dead';
+/**
+ * `new` (not yet matched), `failed` (a rule failed for it), `pending` (jobs to run), `processed`
+ * (all done), `dead` (a job is dead).
+ */
+export type EventListStatus = 'new' | 'failed' | 'pending' | 'processed' | 'dead';
 
 export interface EventSummary {
   id: string;
@@ -114,6 +128,8 @@ export interface EventSummary {
 
 export interface QueueCounts {
   eventsToDispatch: number;
+  /** Events a rule failed for, not replayed yet. */
+  failedEvents: number;
   pending: number;
   running: number;
   dead: number;
@@ -187,8 +203,14 @@ export interface Store {
   getAttempts(jobId: number): Promise<Attempt[]>;
   listJobs(status: JobStatus, limit: number): Promise<Job[]>;
   listEvents(filter: { status?: EventListStatus; limit: number }): Promise<EventSummary[]>;
-  /** Puts an event's dead (or failed) jobs back in the queue; they resume at the failed action. */
-  replayEvent(eventId: string, now: number): Promise<number>;
+  /**
+   * Puts an event's dead jobs back in the queue (they resume at the failed action) and, when the
+   * event is `failed`, hands it back to the matcher, which matches its failed rules again (the
+   * rules that matched keep their one job).
+   */
+  replayEvent(eventId: string, now: number): Promise<ReplayResult>;
+  /** Hands every `failed` event back to the matcher (see replayEvent); returns how many. */
+  replayFailed(now: number): Promise<number>;
   /** Puts one dead job back in the queue; false when it is not dead (already replayed, or done). */
   replayJob(jobId: number, now: number): Promise<boolean>;
   replayDead(now: number): Promise<number>;

@@ -86,7 +86,7 @@ describe('delivery with the real Slack and Notion clients against fakes', () => 
     expect(job).toMatchObject({ status: 'dead', nextAction: 0, lastError: 'slack: channel_not_found' });
 
     slack.knownChannels.add('#nowhere');
-    expect(await svc.store.replayEvent(String(ev.id), Date.now())).toBe(1);
+    expect(await svc.store.replayEvent(String(ev.id), Date.now())).toEqual({ jobs: 1, rematch: false });
     svc.runner.wake();
     await watch.until(() => watch.count('done') === 1);
     expect(slack.messages.map((m) => m.channel)).toEqual(['#nowhere']);
@@ -117,7 +117,7 @@ describe('delivery with the real Slack and Notion clients against fakes', () => 
 
     const missing = eventFrom('page.created.json', { entity: { id: 'deadbeef-0000-4000-8000-000000000000', type: 'page' } });
     await postEvent(svc.webhook, missing, SECRET);
-    await expect.poll(async () => (await svc.store.getEvent(String(missing.id)))?.status).toBe('dispatched');
+    await expect.poll(async () => (await svc.store.getEvent(String(missing.id)))?.status).toBe('failed');
     const stored = await svc.store.getEvent(String(missing.id));
     expect(stored!.report).toContainEqual({
       rule: 'r0',

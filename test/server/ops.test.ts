@@ -113,7 +113,7 @@ describe('admin API', () => {
 
     slack.knownChannels!.add('#gone');
     const replay = await fetch(`${svc.url}/admin/events/${String(ev.id)}/replay`, { method: 'POST', headers: auth });
-    expect(await replay.json()).toEqual({ replayed: 1 });
+    expect(await replay.json()).toEqual({ replayed: 1, rematch: false });
     await watch.until(() => watch.count('done') === 1);
     expect(slack.messages.map((m) => m.channel)).toEqual(['#gone']);
   });

@@ -143,7 +143,7 @@ describe('hot reload under a running server', () => {
 
     // Anyone sees the status and counts; the reasons and paths need the admin token.
     const open = (await (await fetch(`${svc.url}/health`)).json()) as Record<string, any>;
-    expect(open).toEqual({ status: 'degraded', counts: { rules: 1, queueDepth: expect.any(Number), awaitingMatch: expect.any(Number), dead: 0 } });
+    expect(open).toEqual({ status: 'degraded', counts: { rules: 1, queueDepth: expect.any(Number), awaitingMatch: expect.any(Number), dead: 0, failedEvents: 0 } });
     const health = (await (await admin(svc, '/health')).json()) as Record<string, any>;
     expect(health.status).toBe('degraded');
     expect(health.reasons[0]).toMatch(/the last rules reload failed \(1 problem\); version .* is running/);

@@ -204,7 +204,7 @@ describe('GET /health', () => {
     const svc = await startTestService(testConfig({ security: { adminToken: 'admin-token-0123456789abcdef' } }));
     const open = await fetch(`${svc.url}/health`);
     expect(open.status).toBe(200);
-    expect(await open.json()).toEqual({ status: 'ok', counts: { rules: 0, queueDepth: 0, awaitingMatch: 0, dead: 0 } });
+    expect(await open.json()).toEqual({ status: 'ok', counts: { rules: 0, queueDepth: 0, awaitingMatch: 0, dead: 0, failedEvents: 0 } });
     expect(await (await fetch(`${svc.url}/health`, { headers: { authorization: 'Bearer wrong' } })).json()).not.toHaveProperty('version');
     const res = await fetch(`${svc.url}/health`, { headers: { authorization: 'Bearer admin-token-0123456789abcdef' } });
     expect(res.status).toBe(200);

@@ -133,7 +133,7 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     expect((await store.listEvents({ status: 'dead', limit: 10 })).map((e) => e.id)).toEqual([a.event.id]);
     expect(await store.counts()).toMatchObject({ dead: 1, pending: 0, running: 0 });
     expect((await store.getAttempts(job!.id)).map((x) => x.outcome)).toEqual(['ok', 'dead']);
-    expect(await store.replayEvent(a.event.id, Date.now())).toBe(1);
+    expect(await store.replayEvent(a.event.id, Date.now())).toEqual({ jobs: 1, rematch: false });
     const [again] = await store.claimJobs(5, Date.now(), 60_000);
     expect(again).toMatchObject({ id: job!.id, nextAction: 1, attempts: 0 }); // resumes at the failed action
 
@@ -143,6 +143,40 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     expect(await store.replayJob(job!.id, Date.now())).toBe(false);
     expect(await store.replayJob(999_999, Date.now())).toBe(false);
     expect(await store.claimJobs(5, Date.now(), 60_000)).toMatchObject([{ id: job!.id, nextAction: 1, attempts: 0 }]);
+    await store.close();
+  });
+
+  it.skipIf(!enabled)('keeps an event a rule failed for as failed until replayed; a replay hands it back to the matcher, and no job is written twice', async () => {
+    const store = await open();
+    const a = ev();
+    await store.insertEvent(a.event, a.raw);
+    await store.claimEvents(10, Date.now(), 60_000);
+    const report = [{ rule: 'ok', matched: true, actions: 1 }, { rule: 'broken', matched: false, reason: 'fetch_error', error: 'no token' }];
+    await store.completeDispatch([{ eventId: a.event.id, timestamp: a.event.timestamp, rulesVersion: 'v', report, failed: true, jobs: [{ ruleId: 'ok', actions: intent('ok') }] }]);
+    expect(await store.getEvent(a.event.id)).toMatchObject({ status: 'failed', report });
+    expect((await store.listEvents({ status: 'failed', limit: 10 })).map((e) => [e.id, e.status])).toEqual([[a.event.id, 'failed']]);
+    expect(await store.listEvents({ status: 'processed', limit: 10 })).toEqual([]);
+    expect(await store.counts()).toMatchObject({ failedEvents: 1, eventsToDispatch: 0 });
+    expect(await store.claimEvents(10, Date.now(), 60_000)).toEqual([]);
+
+    expect(await store.replayEvent(a.event.id, Date.now())).toEqual({ jobs: 0, rematch: true });
+    expect(await store.replayEvent(a.event.id, Date.now())).toEqual({ jobs: 0, rematch: false });
+    const [again] = await store.claimEvents(10, Date.now(), 60_000);
+    expect(again).toMatchObject({ status: 'new', report }); // the matcher sees which rules failed
+    const retried = [{ rule: 'ok', matched: true, actions: 1 }, { rule: 'broken', matched: true, actions: 1 }];
+    const jobs = await store.completeDispatch([{ eventId: a.event.id, timestamp: a.event.timestamp, rulesVersion: 'v', report: retried, failed: false, jobs: [{ ruleId: 'ok', actions: intent('ok') }, { ruleId: 'broken', actions: intent('b') }] }]);
+    expect(jobs.map((j) => j.ruleId)).toEqual(['broken']);
+    expect(await store.getEvent(a.event.id)).toMatchObject({ status: 'dispatched', report: retried });
+    expect(await store.counts()).toMatchObject({ failedEvents: 0 });
+
+    // replayFailed hands back every failed event.
+    const b = ev();
+    await store.insertEvent(b.event, b.raw);
+    await store.claimEvents(10, Date.now(), 60_000);
+    await store.completeDispatch([{ eventId: b.event.id, timestamp: b.event.timestamp, rulesVersion: 'v', report, failed: true, jobs: [] }]);
+    expect(await store.replayFailed(Date.now())).toBe(1);
+    expect(await store.replayFailed(Date.now())).toBe(0);
+    expect((await store.claimEvents(10, Date.now(), 60_000)).map((e) => e.event.id)).toEqual([b.event.id]);
     await store.close();
   });
 

@@ -12,7 +12,7 @@ export interface AdminOptions {
   onReplay: () => void;
 }
 
-const STATUSES = new Set<EventListStatus>(['new', 'pending', 'processed', 'dead']);
+const STATUSES = new Set<EventListStatus>(['new', 'failed', 'pending', 'processed', 'dead']);
 
 /** The admin API under /admin, behind `Authorization: Bearer <security.adminToken>`. */
 export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) => {
@@ -76,9 +76,9 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
 
   app.post<{ Params: { id: string } }>('/admin/events/:id/replay', async (req, reply) => {
     if (!(await opts.store.getEvent(req.params.id))) return reply.code(404).send({ error: 'not_found' });
-    const replayed = await opts.store.replayEvent(req.params.id, Date.now());
-    if (replayed > 0) opts.onReplay();
-    return { replayed };
+    const { jobs, rematch } = await opts.store.replayEvent(req.params.id, Date.now());
+    if (jobs > 0 || rematch) opts.onReplay();
+    return { replayed: jobs, rematch };
   });
 
   app.get<{ Querystring: { limit?: string } }>('/admin/dead', async (req) => {

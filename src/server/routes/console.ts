@@ -143,6 +143,15 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
       return reply.redirect(withQuery(safeNext(req.body?.back, '/console/dead'), { replayed: String(replayed) }), 303);
     });
 
+    auth.post<{ Params: { id: string }; Body: Form }>('/console/events/:id/replay', async (req, reply) => {
+      const { jobs, rematch } = await store.replayEvent(req.params.id, Date.now());
+      if (jobs > 0 || rematch) {
+        req.log.info({ eventId: req.params.id, jobs, rematch }, 'event replayed from the console');
+        opts.onReplay();
+      }
+      return reply.redirect(`/console/events/${encodeURIComponent(req.params.id)}?replayed=${jobs + (rematch ? 1 : 0)}`, 303);
+    });
+
     auth.post('/console/dead/replay', async (req, reply) => {
       const replayed = await store.replayDead(Date.now());
       if (replayed > 0) {

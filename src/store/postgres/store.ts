@@ -15,6 +15,7 @@ import type {
   JobStatus,
   JobUpdate,
   QueueCounts,
+  ReplayResult,
   SearchDocument,
   SearchHit,
   Store,
@@ -27,6 +28,8 @@ import { migrations } from './migrations.js';
 
 type Row = Record<string, unknown>;
 /** How a time recorded for an entity meets the one already there: the later stays. */
+/** A failed event handed back to the matcher (see Store.replayEvent); `$1` is now. */
+const REMATCH = "UPDATE events SET status = 'new', next_dispatch_at = $1, lease_until = 0, lease_owner = NULL, dispatch_attempts = 0 WHERE status = 'failed'";
 const KEEP_LATEST = 'ON CONFLICT (entity_id) DO UPDATE SET timestamp = greatest(entity_latest.timestamp, excluded.timestamp)';
 
 const EVENT_COLS = 'id, event, raw, status, received_at, duplicates, dispatch_attempts, rules_version, report, error';
@@ -166,9 +169,9 @@ export class PostgresStore implements Store {
         for (const r of results) {
           // Only while still new: a replica whose lease expired must not overwrite another's result.
           const updated = await c.query(
-            `UPDATE events SET status = 'dispatched', rules_version = $1, report = $2, error = NULL, lease_until = 0,
+            `UPDATE events SET status = $4, rules_version = $1, report = $2, error = NULL, lease_until = 0,
                dispatch_attempts = dispatch_attempts + 1 WHERE id = $3 AND status = 'new'`,
-            [r.rulesVersion, JSON.stringify(r.report), r.eventId],
+            [r.rulesVersion, JSON.stringify(r.report), r.eventId, r.failed ? 'failed' : 'dispatched'],
           );
           if (updated.rowCount === 0) continue;
           for (const j of r.jobs) {
@@ -216,7 +219,7 @@ export class PostgresStore implements Store {
       this.tx(async (c) => {
         await c.query(
           `INSERT INTO entity_latest (entity_id, timestamp)
-             SELECT entity_id, max(timestamp) FROM events WHERE status = 'dispatched' AND entity_id <> '' GROUP BY entity_id
+             SELECT entity_id, max(timestamp) FROM events WHERE status IN ('dispatched', 'failed') AND entity_id <> '' GROUP BY entity_id
            ${KEEP_LATEST}`,
         );
         await c.query(`UPDATE meta SET value = 'complete' WHERE key = $1`, [ENTITY_RECORD_KEY]);
@@ -294,7 +297,8 @@ export class PostgresStore implements Store {
   async listEvents(filter: { status?: EventListStatus; limit: number }): Promise<EventSummary[]> {
     const having: Record<EventListStatus, string> = {
       new: "e.status = 'new'",
-      dead: "count(j.id) FILTER (WHERE j.status = 'dead') > 0",
+      failed: "e.status = 'failed'",
+      dead: "e.status <> 'failed' AND count(j.id) FILTER (WHERE j.status = 'dead') > 0",
       pending: "e.status = 'dispatched' AND count(j.id) FILTER (WHERE j.status = 'dead') = 0 AND count(j.id) FILTER (WHERE j.status IN ('pending', 'running')) > 0",
       processed: "e.status = 'dispatched' AND count(j.id) FILTER (WHERE j.status = 'dead') = 0 AND count(j.id) FILTER (WHERE j.status IN ('pending', 'running')) = 0",
     };
@@ -324,9 +328,18 @@ export class PostgresStore implements Store {
     });
   }
 
-  async replayEvent(eventId: string, now: number): Promise<number> {
-    const rows = await this.q("UPDATE jobs SET status = 'pending', attempts = 0, run_at = $1, updated_at = $1, lease_until = 0 WHERE event_id = $2 AND status = 'dead' RETURNING id", [now, eventId]);
-    return rows.length;
+  async replayEvent(eventId: string, now: number): Promise<ReplayResult> {
+    return this.guard(() =>
+      this.tx(async (c) => {
+        const jobs = await c.query("UPDATE jobs SET status = 'pending', attempts = 0, run_at = $1, updated_at = $1, lease_until = 0 WHERE event_id = $2 AND status = 'dead'", [now, eventId]);
+        const events = await c.query(`${REMATCH} AND id = $2`, [now, eventId]);
+        return { jobs: jobs.rowCount ?? 0, rematch: events.rowCount === 1 };
+      }),
+    );
+  }
+
+  async replayFailed(now: number): Promise<number> {
+    return (await this.q(`${REMATCH} RETURNING id`, [now])).length;
   }
 
   async replayJob(jobId: number, now: number): Promise<boolean> {
@@ -342,8 +355,8 @@ export class PostgresStore implements Store {
   async counts(): Promise<QueueCounts> {
     const rows = await this.q('SELECT status, count(*) AS n FROM jobs GROUP BY status');
     const by = Object.fromEntries(rows.map((r) => [String(r.status), Number(r.n)])) as Record<string, number>;
-    const waiting = Number((await this.q("SELECT count(*) AS n FROM events WHERE status = 'new'"))[0]!.n);
-    return { eventsToDispatch: waiting, pending: by.pending ?? 0, running: by.running ?? 0, dead: by.dead ?? 0, done: by.done ?? 0 };
+    const [events] = await this.q("SELECT count(*) FILTER (WHERE status = 'new') AS waiting, count(*) FILTER (WHERE status = 'failed') AS failed FROM events WHERE status IN ('new', 'failed')");
+    return { eventsToDispatch: Number(events!.waiting), failedEvents: Number(events!.failed), pending: by.pending ?? 0, running: by.running ?? 0, dead: by.dead ?? 0, done: by.done ?? 0 };
   }
 
   async indexDocument(doc: SearchDocument): Promise<void> {

@@ -15,6 +15,7 @@ import type {
   JobStatus,
   JobUpdate,
   QueueCounts,
+  ReplayResult,
   SearchDocument,
   SearchHit,
   Store,
@@ -118,8 +119,8 @@ export class SqliteStore implements Store {
         `INSERT INTO jobs (event_id, rule_id, actions, status, lease_until, run_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (event_id, rule_id) DO NOTHING RETURNING *`,
       ),
-      markDispatched: db.prepare<[string, string, string]>(
-        `UPDATE events SET status = 'dispatched', rules_version = ?, report = ?, error = NULL, lease_until = 0,
+      markDispatched: db.prepare<[string, string, string, string]>(
+        `UPDATE events SET status = ?, rules_version = ?, report = ?, error = NULL, lease_until = 0,
            dispatch_attempts = dispatch_attempts + 1 WHERE id = ?`,
       ),
       touchEntity: db.prepare<[string, string]>(
@@ -130,7 +131,7 @@ export class SqliteStore implements Store {
       rebuildEntities: db.prepare<[number, number]>(
         `INSERT INTO entity_latest (entity_id, timestamp)
            SELECT entity_id, max(timestamp) FROM events
-           WHERE rowid > ? AND rowid <= ? AND status = 'dispatched' AND entity_id <> '' GROUP BY entity_id
+           WHERE rowid > ? AND rowid <= ? AND status IN ('dispatched', 'failed') AND entity_id <> '' GROUP BY entity_id
          ON CONFLICT (entity_id) DO UPDATE SET timestamp = max(timestamp, excluded.timestamp)`,
       ),
       lastEventRow: db.prepare<[], { n: number | null }>('SELECT max(rowid) AS n FROM events'),
@@ -159,6 +160,11 @@ export class SqliteStore implements Store {
         'SELECT * FROM attempts WHERE job_id = ? ORDER BY id',
       ),
       jobsByStatus: db.prepare<[string, number], JobRow>('SELECT * FROM jobs WHERE status = ? ORDER BY updated_at DESC, id DESC LIMIT ?'),
+      rematchEvent: db.prepare<[number, string]>(
+        "UPDATE events SET status = 'new', next_dispatch_at = ?, lease_until = 0, dispatch_attempts = 0 WHERE id = ? AND status = 'failed'",
+      ),
+      rematchFailed: db.prepare<[number]>("UPDATE events SET status = 'new', next_dispatch_at = ?, lease_until = 0, dispatch_attempts = 0 WHERE status = 'failed'"),
+      failedEvents: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM events WHERE status = 'failed'"),
       replayEvent: db.prepare<[number, number, string]>(
         "UPDATE jobs SET status = 'pending', attempts = 0, run_at = ?, updated_at = ?, lease_until = 0 WHERE event_id = ? AND status = 'dead'",
       ),
@@ -327,7 +333,7 @@ export class SqliteStore implements Store {
           if (claim) leased++;
           jobs.push(toJob(row));
         }
-        this.stmts.markDispatched.run(r.rulesVersion, JSON.stringify(r.report), r.eventId);
+        this.stmts.markDispatched.run(r.failed ? 'failed' : 'dispatched', r.rulesVersion, JSON.stringify(r.report), r.eventId);
         if (r.entityId) this.stmts.touchEntity.run(r.entityId, r.timestamp);
       }
       return jobs;
@@ -430,7 +436,8 @@ export class SqliteStore implements Store {
   async listEvents(filter: { status?: EventListStatus; limit: number }): Promise<EventSummary[]> {
     const having: Record<EventListStatus, string> = {
       new: "e.status = 'new'",
-      dead: 'dead > 0',
+      failed: "e.status = 'failed'",
+      dead: "e.status <> 'failed' AND dead > 0",
       pending: "e.status = 'dispatched' AND dead = 0 AND pending > 0",
       processed: "e.status = 'dispatched' AND dead = 0 AND pending = 0",
     };
@@ -456,8 +463,17 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async replayEvent(eventId: string, now: number): Promise<number> {
-    return this.writeDurably(() => this.stmts.replayEvent.run(now, now, eventId).changes);
+  async replayEvent(eventId: string, now: number): Promise<ReplayResult> {
+    return this.writeDurably(() =>
+      this.db.transaction(() => ({
+        jobs: this.stmts.replayEvent.run(now, now, eventId).changes,
+        rematch: this.stmts.rematchEvent.run(now, eventId).changes === 1,
+      }))(),
+    );
+  }
+
+  async replayFailed(now: number): Promise<number> {
+    return this.writeDurably(() => this.stmts.rematchFailed.run(now).changes);
   }
 
   async replayJob(jobId: number, now: number): Promise<boolean> {
@@ -473,6 +489,7 @@ export class SqliteStore implements Store {
     const by = Object.fromEntries(rows.map((r) => [r.status, r.n])) as Record<string, number>;
     return {
       eventsToDispatch: this.read(() => this.stmts.newEvents.get()!.n),
+      failedEvents: this.read(() => this.stmts.failedEvents.get()!.n),
       pending: by.pending ?? 0,
       running: by.running ?? 0,
       dead: by.dead ?? 0,

@@ -30,7 +30,7 @@ export function eventPage({ stored, jobs, csrf }: EventView): SafeHtml {
   <dt>Entity</dt><dd>${event.entity.type} <code>${event.entity.id}</code></dd>
   <dt>Happened</dt><dd>${time(event.timestamp)}</dd>
   <dt>Received</dt><dd>${time(stored.receivedAt)}</dd>
-  <dt>Matching</dt><dd>${stored.status === 'new' ? 'not yet matched' : stored.status === 'failed' ? 'failed' : html`done with rules version <code>${stored.rulesVersion ?? '—'}</code>`}</dd>
+  <dt>Matching</dt><dd>${stored.status === 'new' ? 'not yet matched' : stored.status === 'failed' ? html`${badge('a rule failed', 'bad')} with rules version <code>${stored.rulesVersion ?? '—'}</code>` : html`done with rules version <code>${stored.rulesVersion ?? '—'}</code>`}</dd>
   <dt>Duplicates received</dt><dd>${stored.duplicates}</dd>
   ${stored.error ? html`<dt>Error</dt><dd class="bad">${stored.error}</dd>` : ''}
 </dl>
@@ -47,6 +47,10 @@ ${report.length === 0
     <td>${r.matched ? `${r.actions ?? 0} action${r.actions === 1 ? '' : 's'}` : r.values ? html`the condition read ${json(r.values)}` : r.error ?? ''}</td>
   </tr>`)}</tbody>
 </table>`}
+
+${stored.status === 'failed'
+  ? html`<form method="post" action="/console/events/${event.id}/replay"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Match the failed rules again</button> <span class="hint">after fixing the cause (a token, a permission, the rule); the rules that matched keep their jobs</span></form>`
+  : ''}
 
 <h2>Jobs</h2>
 ${jobs.length === 0 ? html`<p>No jobs: no rule matched.</p>` : jobs.map((job) => jobSection(job, csrf))}

@@ -5,13 +5,15 @@ import { badge } from '../layout.js';
 export const EVENT_FILTERS: Array<[EventListStatus | '', string]> = [
   ['', 'all'],
   ['new', 'awaiting match'],
+  ['failed', 'a rule failed'],
   ['pending', 'pending'],
   ['processed', 'processed'],
   ['dead', 'with dead letters'],
 ];
 
-/** An event's state in one word: processed, pending, partly failed (some jobs dead), dead. */
+/** An event's state in one word: processed, pending, partly failed (some jobs dead), dead, rule failed. */
 export function eventBadge(e: Pick<EventSummary, 'status' | 'jobs'>): SafeHtml {
+  if (e.status === 'failed') return badge('rule failed', 'bad');
   if (e.status === 'dead') return e.jobs.done > 0 ? badge('partly failed', 'bad') : badge('dead', 'bad');
   if (e.status === 'new') return badge('awaiting match', 'muted');
   if (e.status === 'pending') return badge('pending', 'warn');
