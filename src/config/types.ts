@@ -24,7 +24,7 @@ export interface Config {
   store: { url: string };
   delivery: { concurrency: number; maxAttempts: number; leaseMs: number; backoff: { baseMs: number; maxMs: number } };
   search: { url: 'store' };
-  health: { minSuccessRate: number };
+  health: { minSuccessRate: number; maxLagMs: number };
   sentry: { dsn?: string; environment?: string };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }

@@ -1,4 +1,5 @@
 import type { RuleCoordinator } from '../engine/coordinator.js';
+import { lagsOf } from '../store/summary.js';
 import type { Store } from '../store/types.js';
 import type { ActionHealth } from './action-health.js';
 import { reloadView } from './routes/admin.js';
@@ -7,7 +8,7 @@ import { reloadView } from './routes/admin.js';
  * What /health adds to the store's state: the rules (and a failed reload), the queues, and recent
  * action outcomes — with the reasons, if any, to call the service degraded.
  */
-export function healthSections(rules: RuleCoordinator, store: Store, actions: ActionHealth) {
+export function healthSections(rules: RuleCoordinator, store: Store, actions: ActionHealth, maxLagMs: number) {
   return async () => {
     const degraded: string[] = [];
     const last = rules.lastReload;
@@ -17,7 +18,10 @@ export function healthSections(rules: RuleCoordinator, store: Store, actions: Ac
     let queue: Record<string, number> | { error: string };
     try {
       const c = await store.counts();
-      queue = { depth: c.pending + c.running, awaitingMatch: c.eventsToDispatch, dead: c.dead, failedEvents: c.failedEvents };
+      const lag = lagsOf(c, Date.now());
+      queue = { depth: c.pending + c.running, awaitingMatch: c.eventsToDispatch, dead: c.dead, failedEvents: c.failedEvents, jobLagMs: lag.jobsMs, matchLagMs: lag.matchMs };
+      if (lag.jobsMs > maxLagMs) degraded.push(`the oldest due job has waited ${seconds(lag.jobsMs)} (health.maxLagMs: ${seconds(maxLagMs)}); ${c.pending} job${c.pending === 1 ? '' : 's'} pending`);
+      if (lag.matchMs > maxLagMs) degraded.push(`the oldest event not yet matched arrived ${seconds(lag.matchMs)} ago (health.maxLagMs: ${seconds(maxLagMs)}); ${c.eventsToDispatch} awaiting a match`);
     } catch (err) {
       queue = { error: (err as Error).message };
     }
@@ -25,4 +29,9 @@ export function healthSections(rules: RuleCoordinator, store: Store, actions: Ac
     degraded.push(...recent.degraded);
     return { degraded, rules: { version: rules.current.version, count: rules.current.rules.length, lastReload: reloadView(rules) }, queue, actions: recent.section };
   };
+}
+
+function seconds(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { DeliveryHooks } from '../delivery/hooks.js';
 import type { ReloadStatus } from '../engine/coordinator.js';
 import type { RuleSet } from '../engine/rule-set.js';
+import { lagsOf } from '../store/summary.js';
 import type { Store } from '../store/types.js';
 import type { RejectReason } from './routes/webhook.js';
 
@@ -48,6 +49,8 @@ export class Metrics {
     gauge('notion_rules_events_awaiting_match', 'Stored events not yet matched against the rules.', (c) => c.eventsToDispatch);
     gauge('notion_rules_dead_jobs', 'Jobs in dead letters.', (c) => c.dead);
     gauge('notion_rules_failed_events', 'Events a rule failed for (fetch, condition or template), not replayed yet.', (c) => c.failedEvents);
+    gauge('notion_rules_job_lag_seconds', 'How long the oldest due job has waited (0: none late).', (c) => lagsOf(c, Date.now()).jobsMs / 1000);
+    gauge('notion_rules_match_lag_seconds', 'Age of the oldest event not yet matched (0: none).', (c) => lagsOf(c, Date.now()).matchMs / 1000);
   }
 
   eventStored(type: string): void {

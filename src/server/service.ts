@@ -125,7 +125,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         },
       },
       ...(reporter ? { onRequestFailed: (err: Error, route: string) => reporter!.requestFailed(err, route) } : {}),
-      health: healthSections(rules, store, actionHealth),
+      health: healthSections(rules, store, actionHealth, config.health.maxLagMs),
     };
     const split = config.server.adminPort !== undefined;
     app = await buildApp(deps, split ? 'public' : 'all');

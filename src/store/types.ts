@@ -130,6 +130,10 @@ export interface QueueCounts {
   eventsToDispatch: number;
   /** Events a rule failed for, not replayed yet. */
   failedEvents: number;
+  /** When the earliest pending job was due (null: none); its age is the queue's lag. */
+  oldestPendingRunAt: number | null;
+  /** When the oldest event not yet matched arrived (null: none); its age is the matcher's lag. */
+  oldestNewReceivedAt: number | null;
   pending: number;
   running: number;
   dead: number;

@@ -151,12 +151,13 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     const a = ev();
     await store.insertEvent(a.event, a.raw);
     await store.claimEvents(10, Date.now(), 60_000);
+    expect(await store.counts()).toMatchObject({ oldestNewReceivedAt: expect.any(Number), oldestPendingRunAt: null });
     const report = [{ rule: 'ok', matched: true, actions: 1 }, { rule: 'broken', matched: false, reason: 'fetch_error', error: 'no token' }];
     await store.completeDispatch([{ eventId: a.event.id, timestamp: a.event.timestamp, rulesVersion: 'v', report, failed: true, jobs: [{ ruleId: 'ok', actions: intent('ok') }] }]);
     expect(await store.getEvent(a.event.id)).toMatchObject({ status: 'failed', report });
     expect((await store.listEvents({ status: 'failed', limit: 10 })).map((e) => [e.id, e.status])).toEqual([[a.event.id, 'failed']]);
     expect(await store.listEvents({ status: 'processed', limit: 10 })).toEqual([]);
-    expect(await store.counts()).toMatchObject({ failedEvents: 1, eventsToDispatch: 0 });
+    expect(await store.counts()).toMatchObject({ failedEvents: 1, eventsToDispatch: 0, oldestNewReceivedAt: null, oldestPendingRunAt: expect.any(Number) });
     expect(await store.claimEvents(10, Date.now(), 60_000)).toEqual([]);
 
     expect(await store.replayEvent(a.event.id, Date.now())).toEqual({ jobs: 0, rematch: true });

@@ -355,8 +355,17 @@ export class PostgresStore implements Store {
   async counts(): Promise<QueueCounts> {
     const rows = await this.q('SELECT status, count(*) AS n FROM jobs GROUP BY status');
     const by = Object.fromEntries(rows.map((r) => [String(r.status), Number(r.n)])) as Record<string, number>;
-    const [events] = await this.q("SELECT count(*) FILTER (WHERE status = 'new') AS waiting, count(*) FILTER (WHERE status = 'failed') AS failed FROM events WHERE status IN ('new', 'failed')");
-    return { eventsToDispatch: Number(events!.waiting), failedEvents: Number(events!.failed), pending: by.pending ?? 0, running: by.running ?? 0, dead: by.dead ?? 0, done: by.done ?? 0 };
+    const [events] = await this.q(
+      "SELECT count(*) FILTER (WHERE status = 'new') AS waiting, count(*) FILTER (WHERE status = 'failed') AS failed, min(received_at) FILTER (WHERE status = 'new') AS oldest FROM events WHERE status IN ('new', 'failed')",
+    );
+    const [jobs] = await this.q("SELECT min(run_at) AS t FROM jobs WHERE status = 'pending'");
+    const time = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    return {
+      eventsToDispatch: Number(events!.waiting),
+      failedEvents: Number(events!.failed),
+      oldestPendingRunAt: time(jobs!.t),
+      oldestNewReceivedAt: time(events!.oldest),
+      pending: by.pending ?? 0, running: by.running ?? 0, dead: by.dead ?? 0, done: by.done ?? 0 };
   }
 
   async indexDocument(doc: SearchDocument): Promise<void> {

@@ -165,6 +165,8 @@ export class SqliteStore implements Store {
       ),
       rematchFailed: db.prepare<[number]>("UPDATE events SET status = 'new', next_dispatch_at = ?, lease_until = 0, dispatch_attempts = 0 WHERE status = 'failed'"),
       failedEvents: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM events WHERE status = 'failed'"),
+      oldestPending: db.prepare<[], { t: number | null }>("SELECT min(run_at) AS t FROM jobs WHERE status = 'pending'"),
+      oldestNew: db.prepare<[], { t: number | null }>("SELECT min(received_at) AS t FROM events WHERE status = 'new'"),
       replayEvent: db.prepare<[number, number, string]>(
         "UPDATE jobs SET status = 'pending', attempts = 0, run_at = ?, updated_at = ?, lease_until = 0 WHERE event_id = ? AND status = 'dead'",
       ),
@@ -490,6 +492,8 @@ export class SqliteStore implements Store {
     return {
       eventsToDispatch: this.read(() => this.stmts.newEvents.get()!.n),
       failedEvents: this.read(() => this.stmts.failedEvents.get()!.n),
+      oldestPendingRunAt: this.read(() => this.stmts.oldestPending.get()!.t),
+      oldestNewReceivedAt: this.read(() => this.stmts.oldestNew.get()!.t),
       pending: by.pending ?? 0,
       running: by.running ?? 0,
       dead: by.dead ?? 0,
