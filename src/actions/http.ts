@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Config } from '../config/types.js';
 import { ActionError, networkError, parseRetryAfter, retriableStatus } from './errors.js';
 import { maskSecrets } from '../util/mask.js';
-import type { ActionExecutor } from './types.js';
+import type { ActionContext, ActionExecutor } from './types.js';
 
 export const HTTP_SIGNATURE_HEADER = 'x-notion-rules-signature';
 
@@ -15,7 +15,9 @@ export function httpAction(config: Config): ActionExecutor {
   return async (params, ctx) => {
     const url = String(params.url);
     const method = String(params.method ?? 'POST').toUpperCase();
-    const headers: Record<string, string> = { 'user-agent': 'notion-rules', 'x-notion-rules-event': ctx.eventId };
+    // The same key on every try of this action (a retry after a timeout, a replay, a restart): a
+    // receiver that honours Idempotency-Key does the work once.
+    const headers: Record<string, string> = { 'user-agent': 'notion-rules', 'x-notion-rules-event': ctx.eventId, 'idempotency-key': idempotencyKey(ctx) };
     for (const [k, v] of Object.entries((params.headers as Record<string, unknown>) ?? {})) {
       const value = String(v);
       // The engine refuses these at render time; a replayed job from before gets the same answer.
@@ -52,6 +54,11 @@ export function httpAction(config: Config): ActionExecutor {
     }
     return { status: res.status };
   };
+}
+
+/** Stable per event, rule and action: `nr-` and 32 hex digits. */
+export function idempotencyKey(ctx: Pick<ActionContext, 'eventId' | 'ruleId' | 'actionIndex'>): string {
+  return `nr-${createHash('sha256').update(`${ctx.eventId}\0${ctx.ruleId}\0${ctx.actionIndex}`).digest('hex').slice(0, 32)}`;
 }
 
 /** The origin and path of a URL: no query, no fragment, no credentials. */

@@ -5,6 +5,8 @@ export interface ActionContext {
   /** The event's id, for logs and idempotency keys. */
   eventId: string;
   ruleId: string;
+  /** The action's place in its rule: with the event and rule, it names one delivery. */
+  actionIndex: number;
   log: Logger;
   store: Store;
 }

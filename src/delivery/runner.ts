@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { ActionError, networkError } from '../actions/errors.js';
 import type { ActionExecutor } from '../actions/types.js';
-import type { Job, Store } from '../store/types.js';
+import { StoreUnavailableError } from '../store/errors.js';
+import type { Attempt, Job, JobUpdate, Store } from '../store/types.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import type { DeliveryHooks } from './hooks.js';
 import { Pump } from './pump.js';
@@ -19,6 +20,9 @@ export interface RunnerOptions {
 }
 
 const POLL_MS = 1000;
+/** First and longest wait between tries to record an attempt while the store is unavailable. */
+const RECORD_RETRY_MS = 100;
+const RECORD_RETRY_MAX_MS = 5000;
 
 /**
  * Runs jobs: a rule's actions in order, each success recorded before the next starts, so a retry
@@ -148,7 +152,7 @@ export class JobRunner {
       try {
         const exec = this.o.actions.get(action.type);
         if (!exec) throw new ActionError(`unknown action type "${action.type}"`, { retriable: false, code: 'unknown_action' });
-        result = await exec(action.params, { eventId: job.eventId, ruleId: job.ruleId, log, store: this.o.store });
+        result = await exec(action.params, { eventId: job.eventId, ruleId: job.ruleId, actionIndex: i, log, store: this.o.store });
       } catch (err) {
         const e = err instanceof ActionError ? err : networkError(err, action.type);
         const durationMs = Date.now() - started;
@@ -156,7 +160,8 @@ export class JobRunner {
         const retry = e.retriable && attempts < this.o.maxAttempts;
         const delay = retry ? backoffDelay(attempts, this.o.backoff, e.retryAfterMs) : 0;
         const error = retry || !e.retriable ? e.message : `${e.message} (gave up after ${attempts} attempts)`;
-        const owned = await this.o.store.recordAttempt(
+        const owned = await this.record(
+          log,
           { jobId: job.id, actionIndex: i, actionType: action.type, startedAt: started, durationMs, outcome: retry ? 'retry' : 'dead', error },
           { nextAction: i, status: retry ? 'pending' : 'dead', attempts, runAt: Date.now() + delay, lastError: error },
         );
@@ -175,7 +180,8 @@ export class JobRunner {
       }
       const durationMs = Date.now() - started;
       const last = i === job.actions.length - 1;
-      const owned = await this.o.store.recordAttempt(
+      const owned = await this.record(
+        log,
         { jobId: job.id, actionIndex: i, actionType: action.type, startedAt: started, durationMs, outcome: 'ok', result },
         { nextAction: i + 1, status: last ? 'done' : 'running', attempts: job.attempts, runAt: job.runAt, lastError: null },
       );
@@ -184,6 +190,27 @@ export class JobRunner {
       log.debug({ action: action.type, actionIndex: i, durationMs }, 'action done');
     }
     this.o.hooks?.onJobFinished?.(job.id, 'done');
+  }
+
+  /**
+   * Records an attempt, holding on while the store cannot be written (disk full, database down):
+   * the action has happened, so the job waits in memory, with its lease, until the record is
+   * written, and then goes on. Nothing already done runs again, and no restart is needed. Only a
+   * stop gives up (the action may then run again at the next start: the crash window).
+   */
+  private async record(log: Logger, attempt: Attempt, update: JobUpdate): Promise<boolean> {
+    for (let wait = RECORD_RETRY_MS, warned = false; ; wait = Math.min(wait * 2, RECORD_RETRY_MAX_MS)) {
+      try {
+        const owned = await this.o.store.recordAttempt(attempt, update);
+        if (warned) log.info({ actionIndex: attempt.actionIndex }, 'store writable again: the action\'s outcome is recorded and the job goes on');
+        return owned;
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError) || this.stopping) throw err;
+        if (!warned) log.error({ actionIndex: attempt.actionIndex, err: err.message }, 'cannot record the action\'s outcome (store unavailable); holding the job until the store is writable');
+        warned = true;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
   }
 
   /** Another replica holds this job now (our lease expired): leave it to them. */

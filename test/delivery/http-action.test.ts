@@ -93,4 +93,24 @@ describe('http action', () => {
     expect(job!.lastError).not.toContain('xoxb-1234');
     expect(job!.lastError!.length).toBeLessThan(200);
   });
+
+  it('every try of one action carries the same Idempotency-Key (a retry after a timeout included); other actions and events get their own', async () => {
+    const dir = tempDir();
+    const watch = new JobWatch();
+    target.failNext(1, { kind: 'slow', ms: 1500 }); // answered after the client gave up: it may have been done
+    const rules = rulesDir({ 'a.yaml': `id: hook\non: page.created\nactions:\n  - http: { url: "${url}/one" }\n  - http: { url: "${url}/two" }\n` }, join(dir, 'rules'));
+    const svc = await startTestService(testConfig({ rules: { dir: rules }, http: { timeoutMs: 300 }, delivery: { backoff: { baseMs: 10, maxMs: 20 } }, log: { level: 'fatal' } }, dir), { hooks: watch });
+    await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET);
+    await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET);
+    await watch.until(() => watch.count('done') === 2);
+    await target.until(() => target.requests.length === 5);
+    const keys = (path: string) => target.requests.filter((r) => r.path === path).map((r) => r.headers['idempotency-key']);
+    const one = keys('/one');
+    expect(one).toHaveLength(3); // the slow first try, its retry, the other event's
+    expect(one.every((k) => /^nr-[0-9a-f]{32}$/.test(String(k)))).toBe(true);
+    expect(new Set(one).size).toBe(2);
+    const two = keys('/two');
+    expect(two).toHaveLength(2);
+    expect(two.some((k) => one.includes(k))).toBe(false);
+  });
 });

@@ -2,9 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeSlack } from '../fakes/slack.js';
 import { eventFrom } from '../support/fixtures.js';
 import { postEvent } from '../support/http.js';
-import { SECRET, startTestService, testConfig } from '../support/server.js';
+import { rulesDir } from '../support/rules.js';
+import { JobWatch, SECRET, startTestService, testConfig } from '../support/server.js';
 import { tempDir } from '../support/tmp.js';
 
 /** A small tmpfs of our own: a real disk that fills up and can be made read-only. Needs root. */
@@ -100,6 +102,36 @@ describe.skipIf(!canMount)('store faults on a real (tmpfs) disk', () => {
       expect((await fetch(`${svc.url}/health`)).status).toBe(200);
     } finally {
       execFileSync('chattr', ['-i', wal]);
+    }
+  });
+
+  it.skipIf(!canChattr)('an action that succeeded while its record cannot be written: the job waits, then goes on once writable, nothing sent twice, no restart', async () => {
+    const slack = new FakeSlack();
+    await slack.start();
+    try {
+      const dir = tempDir();
+      const watch = new JobWatch();
+      const rules = rulesDir({ 'two.yaml': 'id: two\non: page.created\nactions:\n  - slack: { channel: "#one", text: "{{ event.id }}" }\n  - slack: { channel: "#two", text: "{{ event.id }}" }\n' }, join(dir, 'rules'));
+      const svc = await startTestService(testConfig({ rules: { dir: rules }, slack: { token: slack.token, apiUrl: slack.url }, log: { level: 'info' } }, dir), { hooks: watch });
+      slack.http.failNext(1, { kind: 'slow', ms: 500 }); // the first message is answered late...
+      const ev = eventFrom('page.created.json');
+      expect((await postEvent(svc.webhook, ev, SECRET)).status).toBe(200);
+      await slack.http.until(() => slack.http.arrived >= 1);
+      const wal = join(dir, 'store.db-wal');
+      execFileSync('chattr', ['+i', wal]); // ...by when the store cannot be written
+      try {
+        await expect.poll(() => svc.logs.some((l) => String(l.msg).startsWith('cannot record the action')), { timeout: 10_000 }).toBe(true);
+        expect(slack.messages).toHaveLength(1);
+      } finally {
+        execFileSync('chattr', ['-i', wal]);
+      }
+      await watch.until(() => watch.count('done') === 1);
+      expect(slack.messages.map((m) => m.channel)).toEqual(['#one', '#two']);
+      const [job] = await svc.store.getJobs(String(ev.id));
+      expect(job).toMatchObject({ status: 'done', nextAction: 2 });
+      expect((await svc.store.getAttempts(job!.id)).map((a) => [a.actionIndex, a.outcome])).toEqual([[0, 'ok'], [1, 'ok']]);
+    } finally {
+      await slack.stop();
     }
   });
 });
