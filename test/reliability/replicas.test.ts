@@ -87,4 +87,30 @@ describe.skipIf(!PG_URL)('several replicas on one PostgreSQL database', () => {
     writeFileSync(join(repoRoot, `test/artifacts/replicas-${n}.json`), `${JSON.stringify(figures, null, 2)}\n`);
     process.stdout.write(`replicas-${n}: ${JSON.stringify(figures)}\n`);
   });
+
+  it('a killed replica\'s running jobs are taken over within 15 s with the default lease', { timeout: 60_000 }, async () => {
+    const db = await freshDatabase();
+    const dir = tempDir();
+    const config = writeConfig(dir, {
+      server: { host: '127.0.0.1', port: 0 },
+      store: { url: db },
+      rules: { dir: rulesDir({ 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' }, join(dir, 'rules')), watch: false },
+      slack: { apiUrl: slack.url, timeoutMs: 5000 },
+      delivery: { concurrency: 8 }, // leaseMs: the default
+      log: { level: 'info' },
+    });
+    const victim = await startServer(config, { NOTION_WEBHOOK_SECRET: SECRET, SLACK_BOT_TOKEN: slack.token, NOTION_RULES_REPLICA_ID: 'victim' });
+    const survivor = await startServer(config, { NOTION_WEBHOOK_SECRET: SECRET, SLACK_BOT_TOKEN: slack.token, NOTION_RULES_REPLICA_ID: 'survivor' });
+    slack.http.failAll({ kind: 'slow', ms: 3000 }); // the victim's jobs are mid-call when it dies
+    const events = Array.from({ length: 20 }, () => eventFrom('page.created.json'));
+    for (const ev of events) expect((await postEvent(`${victim.url}/webhook`, ev, SECRET)).status).toBe(200);
+    await slack.http.until(() => slack.http.arrived >= 8);
+    victim.proc.kill('SIGKILL');
+    const killedAt = performance.now();
+    slack.http.recover();
+    await slack.http.until(() => new Set(slack.messages.map((m) => m.text)).size === events.length, 30_000);
+    const tookMs = performance.now() - killedAt;
+    expect(tookMs, `every event delivered ${Math.round(tookMs)} ms after the kill`).toBeLessThan(15_000);
+    await survivor.kill();
+  });
 });
