@@ -5,14 +5,26 @@ import type { ActionExecutor } from './types.js';
 /** Notion caps one rich-text object at 2,000 characters. */
 const CHUNK = 2000;
 
-/** `notion.comment`: comments.create on the event's page (or `page_id`, or a `discussion_id`). */
+/** Comments read, at most, when looking for one an earlier try may have created (5 pages of 100). */
+const LOOKUP_PAGES = 5;
+
+/**
+ * `notion.comment`: comments.create on the event's page (or `page_id`, or a `discussion_id`).
+ * Notion has no idempotency key, and a create that timed out or got a 5xx may have been stored:
+ * before trying again, the page's comments are read, and one with the same text created since
+ * the job began counts as this action done.
+ */
 export function notionCommentAction(client: Client | undefined): ActionExecutor {
-  return async (params) => {
+  return async (params, ctx) => {
     const notion = requireNotion(client, 'notion.comment');
     const text = String(params.text ?? '');
     const rich_text = [];
     for (let i = 0; i < Math.max(text.length, 1); i += CHUNK) rich_text.push({ type: 'text' as const, text: { content: text.slice(i, i + CHUNK) } });
     try {
+      if (ctx.retry && params.page_id && !params.discussion_id) {
+        const existing = await findComment(notion, String(params.page_id), text, ctx.since);
+        if (existing) return { comment_id: existing, found: true };
+      }
       const res = await notion.comments.create(
         params.discussion_id
           ? { discussion_id: String(params.discussion_id), rich_text }
@@ -23,4 +35,20 @@ export function notionCommentAction(client: Client | undefined): ActionExecutor 
       throw classifyNotionError(err, 'notion.comment');
     }
   };
+}
+
+/** A comment on `pageId` with exactly `text`, created since `since` (Notion rounds times to the minute). */
+async function findComment(notion: Client, pageId: string, text: string, since: number): Promise<string | undefined> {
+  const from = Math.floor(since / 60_000) * 60_000 - 60_000;
+  let cursor: string | undefined;
+  for (let page = 0; page < LOOKUP_PAGES; page++) {
+    const res = await notion.comments.list({ block_id: pageId, page_size: 100, ...(cursor ? { start_cursor: cursor } : {}) });
+    for (const c of res.results) {
+      const body = 'rich_text' in c ? c.rich_text.map((t) => t.plain_text).join('') : undefined;
+      if (body === text && 'created_time' in c && Date.parse(c.created_time) >= from) return c.id;
+    }
+    if (!res.has_more || !res.next_cursor) return undefined;
+    cursor = res.next_cursor;
+  }
+  return undefined;
 }

@@ -7,6 +7,13 @@ export interface ActionContext {
   ruleId: string;
   /** The action's place in its rule: with the event and rule, it names one delivery. */
   actionIndex: number;
+  /**
+   * An earlier try of this very action failed, perhaps after the far end did the work (a timeout,
+   * a 5xx): an action that can look before it acts again does so.
+   */
+  retry: boolean;
+  /** When the job was created: nothing it did can be older. */
+  since: number;
   log: Logger;
   store: Store;
 }

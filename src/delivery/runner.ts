@@ -152,7 +152,8 @@ export class JobRunner {
       try {
         const exec = this.o.actions.get(action.type);
         if (!exec) throw new ActionError(`unknown action type "${action.type}"`, { retriable: false, code: 'unknown_action' });
-        result = await exec(action.params, { eventId: job.eventId, ruleId: job.ruleId, actionIndex: i, log, store: this.o.store });
+        const retry = i === job.nextAction && job.attempts > 0;
+        result = await exec(action.params, { eventId: job.eventId, ruleId: job.ruleId, actionIndex: i, retry, since: job.createdAt, log, store: this.o.store });
       } catch (err) {
         const e = err instanceof ActionError ? err : networkError(err, action.type);
         const durationMs = Date.now() - started;

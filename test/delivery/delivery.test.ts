@@ -57,6 +57,23 @@ describe('delivery with the real Slack and Notion clients against fakes', () => 
     expect(slack.attempts).toBe(2); // the client did not retry on its own
   });
 
+  it('a comment Notion stored but answered too late is found before trying again: one comment', async () => {
+    const { svc, watch } = await service({ 'a.yaml': 'id: c\non: page.created\nactions:\n  - notion.comment: { text: "Seen by the triage bot" }\n' });
+    notion.http.failNext(1, { kind: 'late', ms: 1500 }); // stored at once, answered after our 500 ms timeout
+    const ev = eventFrom('page.created.json');
+    await postEvent(svc.webhook, ev, SECRET);
+    await watch.until(() => watch.count('done') === 1);
+    expect(notion.comments).toEqual([expect.objectContaining({ page_id: PAGE, text: 'Seen by the triage bot' })]);
+    const [job] = await svc.store.getJobs(String(ev.id));
+    const attempts = await svc.store.getAttempts(job!.id);
+    expect(attempts.map((a) => a.outcome)).toEqual(['retry', 'ok']);
+    expect(attempts[0]!.error).toMatch(/timed out/);
+    expect(attempts[1]!.result).toEqual({ comment_id: notion.comments[0]!.id, found: true });
+    const posts = () => notion.http.requests.filter((r) => r.method === 'POST' && r.path === '/v1/comments');
+    await notion.http.until(() => posts().length >= 1); // the late answer, recorded when sent
+    expect(posts()).toHaveLength(1);
+  });
+
   it('slack then notion.comment, the comment failing twice: one message, one comment', async () => {
     const { svc, watch } = await service({
       'a.yaml': 'id: both\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "hello" }\n  - notion.comment: { text: "Announced in #ship" }\n',
@@ -66,7 +83,7 @@ describe('delivery with the real Slack and Notion clients against fakes', () => 
     await postEvent(svc.webhook, ev, SECRET);
     await watch.until(() => watch.count('done') === 1);
     expect(slack.messages).toHaveLength(1);
-    expect(notion.comments).toEqual([{ page_id: PAGE, text: 'Announced in #ship' }]);
+    expect(notion.comments).toEqual([expect.objectContaining({ page_id: PAGE, text: 'Announced in #ship' })]);
     const [job] = await svc.store.getJobs(String(ev.id));
     const attempts = await svc.store.getAttempts(job!.id);
     expect(attempts.map((a) => `${a.actionType}:${a.outcome}`)).toEqual(['slack:ok', 'notion.comment:retry', 'notion.comment:retry', 'notion.comment:ok']);

@@ -6,7 +6,9 @@ export type Fault =
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { kind: 'hang' }
   /** Answer normally, but only after `ms`. */
-  | { kind: 'slow'; ms: number };
+  | { kind: 'slow'; ms: number }
+  /** Do the work at once (the far end succeeded), but send the answer only after `ms`. */
+  | { kind: 'late'; ms: number };
 
 export interface Recorded {
   method: string;
@@ -93,6 +95,7 @@ export class HttpFake {
     }
     if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.ms));
     const answer = fault?.kind === 'status' ? { status: fault.status, body: fault.body ?? {}, headers: fault.headers } : this.handle(rec);
+    if (fault?.kind === 'late') await new Promise((r) => setTimeout(r, fault.ms));
     rec.status = answer.status;
     this.requests.push(rec);
     res.writeHead(answer.status, { 'content-type': 'application/json', ...(answer.headers ?? {}) });

@@ -16,11 +16,11 @@ export class FakeNotion {
   readonly pages = new Map<string, Json>();
   readonly blocks = new Map<string, Json>();
   readonly databases = new Map<string, Json>();
-  readonly comments: Array<{ page_id?: string; discussion_id?: string; text: string }> = [];
+  readonly comments: Array<{ id: string; page_id?: string; discussion_id?: string; text: string; created_time: string }> = [];
   readonly updates: Array<{ page_id: string; body: Json }> = [];
   readonly token = 'ntn_test_token';
   private seq = 0;
-  readonly http = new HttpFake((req) => this.route(req.method, req.path, req.body as Json, req.headers.authorization));
+  readonly http = new HttpFake((req) => this.route(req.method, req.path, req.body as Json, req.headers.authorization, new URL(req.url, 'http://fake').searchParams));
   url = '';
 
   async start(): Promise<string> {
@@ -50,7 +50,7 @@ export class FakeNotion {
     return { kind: 'status', status: 500, body: error(500, 'internal_server_error', 'Unexpected error occurred.').body };
   }
 
-  private route(method: string, path: string, body: Json, auth: string | undefined): { status: number; body: unknown } {
+  private route(method: string, path: string, body: Json, auth: string | undefined, query: URLSearchParams): { status: number; body: unknown } {
     if (auth !== `Bearer ${this.token}`) return error(401, 'unauthorized', 'API token is invalid.');
     let m: RegExpExecArray | null;
     if ((m = /^\/v1\/pages\/([^/]+)$/.exec(path))) {
@@ -74,8 +74,30 @@ export class FakeNotion {
       const parent = body.parent as { page_id?: string } | undefined;
       if (parent?.page_id && !this.pages.has(parent.page_id)) return error(404, 'object_not_found', `Could not find page with ID: ${parent.page_id}.`);
       const text = ((body.rich_text as Array<{ text: { content: string } }>) ?? []).map((t) => t.text.content).join('');
-      this.comments.push({ ...(parent?.page_id ? { page_id: parent.page_id } : {}), ...(body.discussion_id ? { discussion_id: String(body.discussion_id) } : {}), text });
-      return { status: 200, body: { object: 'comment', id: `comment-${++this.seq}`, parent: body.parent ?? null, discussion_id: 'disc-1', rich_text: body.rich_text } };
+      const id = `comment-${++this.seq}`;
+      this.comments.push({ id, ...(parent?.page_id ? { page_id: parent.page_id } : {}), ...(body.discussion_id ? { discussion_id: String(body.discussion_id) } : {}), text, created_time: new Date().toISOString() });
+      return { status: 200, body: { object: 'comment', id, parent: body.parent ?? null, discussion_id: 'disc-1', rich_text: body.rich_text } };
+    }
+    if (path === '/v1/comments' && method === 'GET') {
+      // Oldest first, 100 a page at most, as Notion lists them.
+      const blockId = query.get('block_id') ?? '';
+      if (!this.pages.has(blockId)) return error(404, 'object_not_found', `Could not find block with ID: ${blockId}.`);
+      const all = this.comments.filter((c) => c.page_id === blockId);
+      const start = Number(query.get('start_cursor') ?? 0);
+      const size = Math.min(100, Number(query.get('page_size') ?? 100));
+      const slice = all.slice(start, start + size);
+      const results = slice.map((c) => ({
+        object: 'comment',
+        id: c.id,
+        parent: { type: 'page_id', page_id: c.page_id },
+        discussion_id: c.discussion_id ?? 'disc-1',
+        created_time: c.created_time,
+        last_edited_time: c.created_time,
+        created_by: { object: 'user', id: 'bot-user' },
+        rich_text: [{ type: 'text', text: { content: c.text, link: null }, plain_text: c.text, href: null }],
+      }));
+      const more = start + size < all.length;
+      return { status: 200, body: { object: 'list', results, next_cursor: more ? String(start + size) : null, has_more: more, type: 'comment', comment: {} } };
     }
     return error(400, 'invalid_request_url', 'Invalid request URL.');
   }

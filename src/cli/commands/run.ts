@@ -86,7 +86,7 @@ async function send(outcomes: RuleOutcome[], event: NotionEvent, config: Config,
       if (!o.matched) continue;
       for (const [i, action] of withDefaults(o.actions, event).entries()) {
         try {
-          const result = await actions.get(action.type)!(action.params, { eventId: event.id, ruleId: o.rule, actionIndex: i, log: log.child({ eventId: event.id, ruleId: o.rule }), store });
+          const result = await actions.get(action.type)!(action.params, { eventId: event.id, ruleId: o.rule, actionIndex: i, retry: false, since: Date.now(), log: log.child({ eventId: event.id, ruleId: o.rule }), store });
           print(`sent     ${o.rule} ${i + 1}. ${action.type}${result ? ` ${JSON.stringify(result)}` : ''}`);
         } catch (err) {
           failed++;
