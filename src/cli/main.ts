@@ -3,7 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { version } from '../util/paths.js';
 import { serve } from './commands/serve.js';
 import { signCommand } from './commands/sign.js';
-import { eventsCommand, replayCommand, searchCommand } from './commands/ops.js';
+import { eventsCommand, pruneCommand, replayCommand, searchCommand } from './commands/ops.js';
 import { runCommand } from './commands/run.js';
 import { testCommand } from './commands/test.js';
 import { tokenCommand } from './commands/token.js';
@@ -78,6 +78,14 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .action(eventsCommand);
+
+  program
+    .command('prune')
+    .description('delete resolved events past store.retention.days, with their jobs and attempts (the server does it on its own)')
+    .option('--dry-run', 'only count what would be deleted')
+    .option('--days <n>', 'keep this many days instead of store.retention.days')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .action(pruneCommand);
 
   program
     .command('replay')

@@ -21,7 +21,7 @@ export interface Config {
   http: { signingSecret?: string; timeoutMs: number };
   security: { allowUnsigned: boolean; adminToken?: string; userAgent?: string };
   rules: { dir: string; watch: boolean; evalTimeoutMs: number; pollIntervalMs: number; extraEventTypes: string[]; maxFileBytes: number; maxFiles: number };
-  store: { url: string };
+  store: { url: string; retention: { days: number; batch: number; intervalMs: number } };
   delivery: { concurrency: number; maxAttempts: number; leaseMs: number; backoff: { baseMs: number; maxMs: number } };
   search: { url: 'store' };
   health: { minSuccessRate: number; maxLagMs: number };

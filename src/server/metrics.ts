@@ -24,6 +24,7 @@ export class Metrics {
   private readonly lastReloadOk = new Gauge({ name: 'notion_rules_rules_last_reload_successful', help: '1 when the last reload succeeded, 0 when it failed and older rules are running.', registers: [this.registry] });
   private readonly lastReloadAt = new Gauge({ name: 'notion_rules_rules_last_reload_success_timestamp_seconds', help: 'When the rules were last loaded successfully.', registers: [this.registry] });
   private readonly rulesActive = new Gauge({ name: 'notion_rules_rules_active', help: 'Enabled rules in the active rule set.', registers: [this.registry] });
+  private readonly prunedEvents = new Counter({ name: 'notion_rules_pruned_events_total', help: 'Resolved events deleted past store.retention.days (their jobs and attempts with them).', registers: [this.registry] });
   private readonly rulesInfo = new Gauge({ name: 'notion_rules_rules_version_info', help: 'The active rule set version (content hash) as a label.', labelNames: ['version'], registers: [this.registry] });
 
   constructor(store: Store) {
@@ -51,6 +52,22 @@ export class Metrics {
     gauge('notion_rules_failed_events', 'Events a rule failed for (fetch, condition or template), not replayed yet.', (c) => c.failedEvents);
     gauge('notion_rules_job_lag_seconds', 'How long the oldest due job has waited (0: none late).', (c) => lagsOf(c, Date.now()).jobsMs / 1000);
     gauge('notion_rules_match_lag_seconds', 'Age of the oldest event not yet matched (0: none).', (c) => lagsOf(c, Date.now()).matchMs / 1000);
+    new Gauge({
+      name: 'notion_rules_store_bytes',
+      help: 'Size of the store on disk (SQLite: the database file and its WAL; PostgreSQL: the database).',
+      registers: [registry],
+      async collect() {
+        try {
+          this.set(await store.sizeBytes());
+        } catch {
+          // the store is down: /health says so
+        }
+      },
+    });
+  }
+
+  pruned(events: number): void {
+    this.prunedEvents.inc(events);
   }
 
   eventStored(type: string): void {

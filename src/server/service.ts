@@ -7,6 +7,7 @@ import { formatProblem, type Problem } from '../config/errors.js';
 import { Dispatcher } from '../delivery/dispatcher.js';
 import { notionFacts } from '../delivery/facts.js';
 import { combineHooks, type DeliveryHooks } from '../delivery/hooks.js';
+import { Retention } from '../delivery/retention.js';
 import { JobRunner } from '../delivery/runner.js';
 import { RuleCoordinator } from '../engine/coordinator.js';
 import { EventTypes } from '../engine/event-types.js';
@@ -96,6 +97,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     staleTracking: store.kind === 'sqlite' ? 'when-read' : 'always',
     jobs: runner,
   });
+  const retention = new Retention({ store, log, ...config.store.retention, onPruned: (r) => metrics.pruned(r.events) });
   let app: FastifyInstance | undefined;
   let adminApp: FastifyInstance | undefined;
   try {
@@ -147,6 +149,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   if (!options.handshakeOnly) {
     dispatcher.start();
     runner.start();
+    retention.start();
     await watcher?.start();
   }
   log.info(
@@ -172,6 +175,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await watcher?.stop();
       await rules.close();
       // Events already stored are matched at the next start; running actions get the same budget.
+      await retention.stop(budget);
       await dispatcher.stop(budget);
       await runner.stop(budget);
       await reporter?.close(2000); // what is queued for Sentry is sent before the store goes

@@ -86,6 +86,12 @@ export interface DispatchResult {
   jobs: Array<{ ruleId: string; actions: ActionIntent[] }>;
 }
 
+/** What `prune` deleted (or, dry, would delete). */
+export interface PruneResult {
+  events: number;
+  jobs: number;
+}
+
 /** What a replay queued again. */
 export interface ReplayResult {
   /** Dead jobs put back in the queue. */
@@ -219,6 +225,17 @@ export interface Store {
   replayJob(jobId: number, now: number): Promise<boolean>;
   replayDead(now: number): Promise<number>;
   counts(): Promise<QueueCounts>;
+
+  // --- retention
+  /**
+   * Deletes up to `batch` resolved events received before `cutoff` — matched, every job done,
+   * none finished since the cutoff — with their jobs and attempts (and entity times older than
+   * it). New, failed and dead events stay, whatever their age. With `dryRun`, counts all that
+   * would go and deletes nothing.
+   */
+  prune(cutoff: number, batch: number, dryRun?: boolean): Promise<PruneResult>;
+  /** The store's size on disk in bytes (the database file and its WAL; PostgreSQL's database). */
+  sizeBytes(): Promise<number>;
 
   // --- search index (FTS5)
   indexDocument(doc: SearchDocument): Promise<void>;

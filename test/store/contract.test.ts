@@ -181,6 +181,48 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     await store.close();
   });
 
+  it.skipIf(!enabled)('prunes resolved events past the cutoff with their jobs and attempts, in batches; new, failed, dead and recently resolved ones stay', async () => {
+    const store = await open();
+    const dispatched = async (jobs: string[], failed = false) => {
+      const e = ev();
+      await store.insertEvent(e.event, e.raw);
+      await store.claimEvents(10, Date.now(), 60_000);
+      const made = await store.completeDispatch([{ eventId: e.event.id, timestamp: e.event.timestamp, rulesVersion: 'v', report: [], failed, jobs: jobs.map((ruleId) => ({ ruleId, actions: intent(ruleId) })) }]);
+      return { id: e.event.id, jobs: made };
+    };
+    const finish = async (jobId: number, status: 'done' | 'dead') =>
+      store.recordAttempt({ jobId, actionIndex: 0, actionType: 'log', startedAt: Date.now(), durationMs: 1, outcome: status === 'done' ? 'ok' : 'dead' }, { nextAction: status === 'done' ? 1 : 0, status, attempts: 0, runAt: 0, lastError: null });
+    const processed = await dispatched(['r']);
+    await store.claimJobs(10, Date.now(), 60_000);
+    await finish(processed.jobs[0]!.id, 'done');
+    const dead = await dispatched(['r']);
+    await store.claimJobs(10, Date.now(), 60_000);
+    await finish(dead.jobs[0]!.id, 'dead');
+    const failed = await dispatched([], true);
+    const noJobs = await dispatched([]);
+    const waiting = ev();
+    await store.insertEvent(waiting.event, waiting.raw);
+    const late = await dispatched(['r']);
+    const spin = Date.now();
+    while (Date.now() <= spin + 1); // the cutoff falls between its arrival and its job's end
+    const cutoff = Date.now();
+    await store.claimJobs(10, Date.now(), 60_000);
+    while (Date.now() <= cutoff); // its job ends after the cutoff
+    await finish(late.jobs[0]!.id, 'done');
+
+    expect(await store.prune(cutoff, 0, true)).toEqual({ events: 2, jobs: 1 });
+    expect(await store.countEvents()).toBe(6);
+    expect(await store.prune(cutoff, 1)).toMatchObject({ events: 1 });
+    expect(await store.prune(cutoff, 1)).toMatchObject({ events: 1 });
+    expect(await store.prune(cutoff, 1)).toEqual({ events: 0, jobs: 0 });
+    for (const gone of [processed.id, noJobs.id]) expect(await store.getEvent(gone)).toBeUndefined();
+    for (const kept of [dead.id, failed.id, waiting.event.id, late.id]) expect(await store.getEvent(kept)).toBeDefined();
+    expect(await store.getJobs(processed.id)).toEqual([]);
+    expect(await store.getAttempts(processed.jobs[0]!.id)).toEqual([]);
+    expect(await store.sizeBytes()).toBeGreaterThan(0);
+    await store.close();
+  });
+
   it.skipIf(!enabled)('indexes, finds by a word or prefix, and deletes documents', async () => {
     const store = await open();
     await store.indexDocument({ id: 'p1', title: 'Launch plan', text: 'Reduce time to first value for new workspaces', url: 'https://n/p1', fields: {} });

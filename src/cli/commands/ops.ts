@@ -1,15 +1,17 @@
 import { loadConfig } from '../../config/load.js';
+import { retentionCutoff } from '../../delivery/retention.js';
 import { openStore } from '../../store/open.js';
+import type { Config } from '../../config/types.js';
 import type { EventListStatus, Store } from '../../store/types.js';
 import { CliError, EXIT_USAGE, print } from '../output.js';
 
 const STATUSES: EventListStatus[] = ['new', 'failed', 'pending', 'processed', 'dead'];
 
-async function withStore<T>(configFile: string, fn: (store: Store) => Promise<T>): Promise<T> {
+async function withStore<T>(configFile: string, fn: (store: Store, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig(configFile, { lenient: true });
   const store = await openStore(config.store.url);
   try {
-    return await fn(store);
+    return await fn(store, config);
   } finally {
     await store.close();
   }
@@ -71,5 +73,32 @@ export async function searchCommand(words: string[], opts: { config: string; lim
     if (opts.json) return print(JSON.stringify(hits, null, 2));
     for (const h of hits) print(`${h.title || '(untitled)'}  ${h.url}\n    ${h.snippet}`);
     if (hits.length === 0) print('no matches');
+  });
+}
+
+/**
+ * `notion-rules prune [--dry-run] [--days N]`: deletes resolved events past store.retention.days
+ * (or N) with their jobs and attempts, in batches, as the server does on its own; `--dry-run`
+ * only counts. New, failed and dead events are never pruned.
+ */
+export async function pruneCommand(opts: { config: string; dryRun?: boolean; days?: string }): Promise<void> {
+  await withStore(opts.config, async (store, config) => {
+    const days = opts.days === undefined ? config.store.retention.days : Number(opts.days);
+    if (!Number.isFinite(days) || days < 0) throw new CliError('prune: --days must be a number of days, 0 or more', EXIT_USAGE);
+    if (days === 0) return print('store.retention.days is 0: everything is kept, nothing to prune');
+    const cutoff = retentionCutoff(days);
+    const when = `received before ${new Date(cutoff).toISOString()} (${days} days)`;
+    if (opts.dryRun) {
+      const r = await store.prune(cutoff, 0, true);
+      return print(`would delete ${r.events} resolved event(s) ${when}, with ${r.jobs} job(s) and their attempts`);
+    }
+    const total = { events: 0, jobs: 0 };
+    for (;;) {
+      const r = await store.prune(cutoff, config.store.retention.batch);
+      total.events += r.events;
+      total.jobs += r.jobs;
+      if (r.events < config.store.retention.batch) break;
+    }
+    print(`deleted ${total.events} resolved event(s) ${when}, with ${total.jobs} job(s) and their attempts; store size ${Math.round((await store.sizeBytes()) / 1024)} KiB`);
   });
 }

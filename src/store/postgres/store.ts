@@ -14,6 +14,7 @@ import type {
   Job,
   JobStatus,
   JobUpdate,
+  PruneResult,
   QueueCounts,
   ReplayResult,
   SearchDocument,
@@ -28,6 +29,10 @@ import { migrations } from './migrations.js';
 
 type Row = Record<string, unknown>;
 /** How a time recorded for an entity meets the one already there: the later stays. */
+/** A resolved event older than the cutoff ($1); see Store.prune. Attempts go with their jobs. */
+const PRUNABLE = `e.status = 'dispatched' AND e.received_at < $1
+  AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_id = e.id AND (j.status <> 'done' OR j.updated_at >= $1))`;
+
 /** A failed event handed back to the matcher (see Store.replayEvent); `$1` is now. */
 const REMATCH = "UPDATE events SET status = 'new', next_dispatch_at = $1, lease_until = 0, lease_owner = NULL, dispatch_attempts = 0 WHERE status = 'failed'";
 const KEEP_LATEST = 'ON CONFLICT (entity_id) DO UPDATE SET timestamp = greatest(entity_latest.timestamp, excluded.timestamp)';
@@ -366,6 +371,28 @@ export class PostgresStore implements Store {
       oldestPendingRunAt: time(jobs!.t),
       oldestNewReceivedAt: time(events!.oldest),
       pending: by.pending ?? 0, running: by.running ?? 0, dead: by.dead ?? 0, done: by.done ?? 0 };
+  }
+
+  async prune(cutoff: number, batch: number, dryRun = false): Promise<PruneResult> {
+    if (dryRun) {
+      const [row] = await this.q(`SELECT count(*) AS events, coalesce(sum((SELECT count(*) FROM jobs j WHERE j.event_id = e.id)), 0) AS jobs FROM events e WHERE ${PRUNABLE}`, [cutoff]);
+      return { events: Number(row!.events), jobs: Number(row!.jobs) };
+    }
+    return this.guard(() =>
+      this.tx(async (c) => {
+        const ids = (await c.query(`SELECT e.id FROM events e WHERE ${PRUNABLE} LIMIT $2 FOR UPDATE SKIP LOCKED`, [cutoff, batch])).rows.map((r) => String(r.id));
+        if (ids.length === 0) return { events: 0, jobs: 0 };
+        const jobs = await c.query('DELETE FROM jobs WHERE event_id = ANY($1)', [ids]);
+        const events = await c.query('DELETE FROM events WHERE id = ANY($1)', [ids]);
+        await c.query('DELETE FROM entity_latest WHERE timestamp < $1', [new Date(cutoff).toISOString()]);
+        return { events: events.rowCount ?? 0, jobs: jobs.rowCount ?? 0 };
+      }),
+    );
+  }
+
+  async sizeBytes(): Promise<number> {
+    const [row] = await this.q('SELECT pg_database_size(current_database()) AS n');
+    return Number(row!.n);
   }
 
   async indexDocument(doc: SearchDocument): Promise<void> {

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { NotionEvent } from '../../model/event.js';
@@ -14,6 +14,7 @@ import type {
   Job,
   JobStatus,
   JobUpdate,
+  PruneResult,
   QueueCounts,
   ReplayResult,
   SearchDocument,
@@ -213,6 +214,8 @@ export class SqliteStore implements Store {
       // written per event. Crash safety is the WAL's, not theirs.
       db.pragma('temp_store = MEMORY');
       db.pragma('foreign_keys = ON');
+      // A new store frees pages as it prunes (PRAGMA incremental_vacuum), so its file shrinks.
+      if (path !== ':memory:' && isEmpty(db)) db.pragma('auto_vacuum = INCREMENTAL');
       migrate(db);
     } catch (err) {
       if (err instanceof StoreVersionError) throw err;
@@ -501,6 +504,44 @@ export class SqliteStore implements Store {
     };
   }
 
+  async prune(cutoff: number, batch: number, dryRun = false): Promise<PruneResult> {
+    if (dryRun) {
+      return this.read(() => {
+        const row = this.db.prepare<[number, number], { events: number; jobs: number }>(
+          `SELECT count(*) AS events, coalesce(sum((SELECT count(*) FROM jobs j WHERE j.event_id = e.id)), 0) AS jobs FROM events e WHERE ${PRUNABLE}`,
+        ).get(cutoff, cutoff)!;
+        return { events: row.events, jobs: row.jobs };
+      });
+    }
+    const result = this.write(() =>
+      this.db.transaction(() => {
+        const ids = this.db.prepare<[number, number, number], { id: string }>(`SELECT e.id FROM events e WHERE ${PRUNABLE} LIMIT ?`).all(cutoff, cutoff, batch).map((r) => r.id);
+        if (ids.length === 0) return { events: 0, jobs: 0 };
+        const list = JSON.stringify(ids);
+        const jobs = this.db.prepare<[string]>('DELETE FROM jobs WHERE event_id IN (SELECT value FROM json_each(?))').run(list).changes;
+        const events = this.db.prepare<[string]>('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))').run(list).changes;
+        this.db.prepare<[string]>('DELETE FROM entity_latest WHERE timestamp < ?').run(new Date(cutoff).toISOString());
+        return { events, jobs };
+      })(),
+    );
+    // Freed pages go back to the file system (stores created with auto_vacuum = INCREMENTAL).
+    if (result.events > 0) this.write(() => this.db.pragma('incremental_vacuum'));
+    await this.durable();
+    return result;
+  }
+
+  async sizeBytes(): Promise<number> {
+    if (this.path === ':memory:') return 0;
+    const size = (p: string) => {
+      try {
+        return statSync(p).size;
+      } catch {
+        return 0;
+      }
+    };
+    return size(this.path) + size(`${this.path}-wal`);
+  }
+
   async indexDocument(doc: SearchDocument): Promise<void> {
     await this.writeDurably(() =>
       this.db.transaction(() => {
@@ -624,6 +665,17 @@ function toJob(row: JobRow): Job {
 function ftsQuery(q: string): string {
   const words = q.match(/[\p{L}\p{N}_]+/gu) ?? [];
   return words.map((w, i) => `"${w}"${i === words.length - 1 ? '*' : ''}`).join(' ');
+}
+
+/**
+ * A resolved event older than the cutoff (`?` twice): matched, every job done, none finished
+ * since. Attempts go with their jobs (ON DELETE CASCADE).
+ */
+const PRUNABLE = `e.status = 'dispatched' AND e.received_at < ?
+  AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_id = e.id AND (j.status <> 'done' OR j.updated_at >= ?))`;
+
+function isEmpty(db: Database.Database): boolean {
+  return db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get()!.n === 0;
 }
 
 function currentVersion(db: Database.Database): number {
