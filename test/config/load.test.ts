@@ -19,11 +19,12 @@ function problems(text: string, env: Record<string, string> = {}): string[] {
 describe('config', () => {
   it('fills every default of SPEC §2', () => {
     const c = parseConfig('', 'config.yaml', { env: {} });
-    expect(c.server).toMatchObject({ host: '0.0.0.0', port: 3000, bodyLimit: 1048576, path: '/webhook' });
+    expect(c.server).toMatchObject({ host: '0.0.0.0', port: 3000, bodyLimit: 1048576, path: '/webhook', trustProxy: false, requestTimeoutMs: 30000, headersTimeoutMs: 10000, keepAliveTimeoutMs: 72000, maxConnections: 1024 });
     expect(c.security.allowUnsigned).toBe(false);
-    expect(c.rules).toMatchObject({ dir: './rules', watch: true, evalTimeoutMs: 100, pollIntervalMs: 5000 });
-    expect(c.store.url).toBe('sqlite:./data/notion-rules.db');
-    expect(c.delivery).toEqual({ concurrency: 8, maxAttempts: 8, leaseMs: 60000, backoff: { baseMs: 1000, maxMs: 600000 } });
+    expect(c.rules).toMatchObject({ dir: './rules', watch: true, evalTimeoutMs: 100, pollIntervalMs: 5000, maxFileBytes: 262144, maxFiles: 1000 });
+    expect(c.store).toEqual({ url: 'sqlite:./data/notion-rules.db', retention: { days: 30, batch: 1000, intervalMs: 600000 } });
+    expect(c.delivery).toEqual({ concurrency: 8, maxAttempts: 8, leaseMs: 10000, backoff: { baseMs: 1000, maxMs: 600000 } });
+    expect(c.health).toEqual({ minSuccessRate: 0.95, maxLagMs: 60000 });
     expect(c.log.level).toBe('info');
     expect(Object.isFrozen(c.server)).toBe(true);
   });

@@ -41,10 +41,14 @@ function watchHealth(url: string) {
   const loop = (async () => {
     while (running) {
       const t = performance.now();
-      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5000) });
-      await res.arrayBuffer();
+      try {
+        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5000) });
+        await res.arrayBuffer();
+        answered++;
+      } catch {
+        // no answer at all (the server died, or 5 s passed): the slowest there is
+      }
       slowest = Math.max(slowest, performance.now() - t);
-      answered++;
       await new Promise((r) => setTimeout(r, 10));
     }
   })();
@@ -83,7 +87,7 @@ describe('hostile rules and events neither stop the server nor stall it', () => 
     expect(validate.stdout + validate.stderr).not.toContain('internal error');
   });
 
-  it('/health answers within 200 ms while a large rules folder reloads', async () => {
+  it('/health answers within 200 ms while a large rules folder reloads', { timeout: 90_000 }, async () => {
     const { server, rulesDir } = await serve({ 'a.yaml': ok('a') });
     // 12 files of ~250 KB, 1,800 rules each: seconds of parsing and compiling.
     for (let f = 0; f < 12; f++) {
@@ -101,7 +105,7 @@ describe('hostile rules and events neither stop the server nor stall it', () => 
     await server.kill('SIGTERM');
   });
 
-  it('/health answers within 200 ms while hostile conditions run; each costs at most its budget and is recorded', async () => {
+  it('/health answers within 200 ms while hostile conditions run; each costs at most its budget and is recorded (the event is failed)', { timeout: 90_000 }, async () => {
     const { server } = await serve({
       'regex.yaml': 'id: regex\non: page.created\nwhen: $contains(page.title, /^(a+)+$/)\nactions:\n  - log: { message: matched }\n',
       'heavy.yaml': 'id: heavy\non: page.created\nwhen: $sum([1..100000].($ * 2)) > 0\nactions:\n  - log: { message: never }\n',
@@ -111,7 +115,7 @@ describe('hostile rules and events neither stop the server nor stall it', () => 
     const events = Array.from({ length: 15 }, () => pageEvent(`${'a'.repeat(40)}!`));
     for (const ev of events) expect((await postEvent(`${server.url}/webhook`, ev, SECRET)).status).toBe(200);
     await expect
-      .poll(async () => ((await (await admin(server, '/admin/events?limit=100')).json()) as { events: Array<{ status: string }> }).events.filter((e) => e.status === 'processed').length, { timeout: 60_000 })
+      .poll(async () => ((await (await admin(server, '/admin/events?limit=100')).json()) as { events: Array<{ status: string }> }).events.filter((e) => e.status === 'failed').length, { timeout: 60_000 })
       .toBe(events.length);
     const { slowest, answered } = await health.stop();
     expect(answered).toBeGreaterThan(5);
