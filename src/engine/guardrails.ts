@@ -12,7 +12,7 @@ import { turnIfDue } from '../util/turn.js';
  *   paused or busy process never trips it, and the same event always gets the same answer;
  * - no value longer than MAX_STRING characters, and `$pad` checks its width before building;
  * - `$distinct` in linear time (JSONata's compares every pair);
- * - an evaluation gives the event loop a turn every few milliseconds, so requests (/health, the
+ * - an evaluation gives the event loop a turn every 10 ms at most, so requests (/health, the
  *   webhook) are answered while a long one runs.
  */
 

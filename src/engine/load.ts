@@ -14,7 +14,7 @@ import { EventTypes } from './event-types.js';
 import { compileExpression, ExpressionSyntaxError } from './expression.js';
 import { ruleSchemaMessages } from './schema-messages.js';
 import type { OffThreadParser } from './parse-off-thread.js';
-import { lineIn, parseRuleFile, type ParsedDoc, type ParsedFile } from './rule-file.js';
+import { lineIn, parseRuleFile, type ParsedDoc } from './rule-file.js';
 import { compileTemplate, TemplateSyntaxError, templateReadsStale } from './template.js';
 import type { CompiledAction, CompiledRule, Fact } from './types.js';
 
@@ -69,52 +69,71 @@ const validateRule = createAjv({ useDefaults: true, strictRequired: false }).com
 export function loadRules(dir: string, options: LoadOptions): LoadResult {
   const load = new FolderLoad(dir, options);
   for (const file of load.files) {
-    let text: string;
-    try {
-      const size = statSync(file).size;
-      if (load.tooLarge(file, size)) continue;
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      load.unreadable(file, err);
-      continue;
-    }
-    load.hashFile(file, text);
-    for (const doc of parseRuleFile(text).docs) load.addDocument(file, doc);
+    const text = readRuleFile(load, file);
+    if (text !== undefined) for (const doc of parseRuleFile(text).docs) load.addDocument(file, doc);
   }
   return load.result();
 }
 
 /**
- * The same as `loadRules`, for a running server: files are read asynchronously and parsed in a
- * worker thread, and the event loop gets a turn between documents, so requests are answered
- * while a large folder loads.
+ * The same as `loadRules`, for a running server: files are parsed in a worker thread (a batch of
+ * up to PARSE_BATCH_BYTES per round trip), and the event loop gets a turn between files and
+ * documents, so requests are answered while a large folder loads.
  */
 export async function loadRulesAsync(dir: string, options: LoadOptions, parser: OffThreadParser): Promise<LoadResult> {
   const load = new FolderLoad(dir, options);
+  let batch: Array<{ file: string; text: string }> = [];
+  let bytes = 0;
+  const parseBatch = async () => {
+    const parsed = await parser.parseAll(batch.map((b) => b.text));
+    for (const [i, { file }] of batch.entries()) {
+      const result = parsed[i]!;
+      if (result instanceof Error) {
+        load.problems.push({ file, message: `cannot be parsed: ${result.message}` });
+        continue;
+      }
+      for (const doc of result.docs) {
+        await turnIfDue(LOAD_SLICE_MS);
+        load.addDocument(file, doc);
+      }
+    }
+    batch = [];
+    bytes = 0;
+  };
   for (const file of load.files) {
-    let text: string;
-    try {
-      const size = (await stat(file)).size;
-      if (load.tooLarge(file, size)) continue;
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      load.unreadable(file, err);
-      continue;
-    }
-    load.hashFile(file, text);
-    let parsed: ParsedFile;
-    try {
-      parsed = await parser.parse(text);
-    } catch (err) {
-      load.problems.push({ file, message: `cannot be parsed: ${(err as Error).message}` });
-      continue;
-    }
-    for (const doc of parsed.docs) {
-      await turnIfDue();
-      load.addDocument(file, doc);
-    }
+    await turnIfDue(LOAD_SLICE_MS);
+    // Reads stay synchronous: the files are small (rules.maxFileBytes), and the thread pool is
+    // busy with the store's fsyncs under load.
+    const text = readRuleFile(load, file);
+    if (text === undefined) continue;
+    batch.push({ file, text });
+    bytes += text.length;
+    if (bytes >= PARSE_BATCH_BYTES) await parseBatch();
   }
+  if (batch.length > 0) await parseBatch();
   return load.result();
+}
+
+/**
+ * How long loading may hold the event loop between turns: longer slices than an evaluation's,
+ * since under load every turn serves many requests, and a reload should still take under a second.
+ */
+const LOAD_SLICE_MS = 25;
+
+/** Rule files sent to the parser's worker in one message, at most about this much text. */
+const PARSE_BATCH_BYTES = 64 * 1024;
+
+/** A rule file's text, hashed into the version; undefined (a problem recorded) when too large or unreadable. */
+function readRuleFile(load: FolderLoad, file: string): string | undefined {
+  try {
+    if (load.tooLarge(file, statSync(file).size)) return undefined;
+    const text = readFileSync(file, 'utf8');
+    load.hashFile(file, text);
+    return text;
+  } catch (err) {
+    load.unreadable(file, err);
+    return undefined;
+  }
 }
 
 /** One load of a folder, file by file and document by document. */
