@@ -164,7 +164,8 @@ async function main(): Promise<void> {
     });
   const nrE2e = await notionRules('e2e', rulesFolder('e2e', { 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' }), {
     slack: { token: slackToken, apiUrl: slackUrl },
-    delivery: { concurrency: 64 },
+    // The fake Slack has no limit: this measures the pipeline, not Slack's 1 message/s per channel.
+    delivery: { concurrency: 64, limits: { slack: { perChannel: 100_000, burst: 100_000 } } },
   });
   const e2eStream = eventStream(SECRET, { duplicateShare: 0, types: ['page.created'] });
   // Warm-up: a running server has compiled its paths; a cold one spends its first seconds in the JIT.

@@ -6,13 +6,19 @@ export class ActionError extends Error {
   readonly retriable: boolean;
   readonly retryAfterMs: number | undefined;
   readonly code: string | undefined;
+  /**
+   * The destination asked us to slow down (429, Notion's 529 service_overload): flow control, not
+   * a failure. Its calls pause until Retry-After; no attempt is spent.
+   */
+  readonly flowControl: boolean;
 
-  constructor(message: string, opts: { retriable: boolean; retryAfterMs?: number; code?: string }) {
+  constructor(message: string, opts: { retriable: boolean; retryAfterMs?: number; code?: string; flowControl?: boolean }) {
     super(message);
     this.name = 'ActionError';
     this.retriable = opts.retriable;
     this.retryAfterMs = opts.retryAfterMs;
     this.code = opts.code;
+    this.flowControl = opts.flowControl ?? false;
   }
 }
 

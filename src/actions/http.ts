@@ -50,6 +50,7 @@ export function httpAction(config: Config): ActionExecutor {
         retriable: retriableStatus(res.status),
         ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
         code: `http_${res.status}`,
+        flowControl: res.status === 429,
       });
     }
     return { status: res.status };

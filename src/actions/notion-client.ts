@@ -44,6 +44,7 @@ export function classifyNotionError(err: unknown, what: string): ActionError {
       retriable: RETRIABLE_CODES.has(err.code) || retriableStatus(err.status),
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       code: err.code,
+      flowControl: err.status === 429 || err.status === 529 || err.code === APIErrorCode.RateLimited || (err.code as string) === 'service_overload',
     });
   }
   if (isNotionClientError(err)) return new ActionError(`${what}: ${err.message}`, { retriable: false, code: err.code });

@@ -42,7 +42,7 @@ export function classifySlackError(err: unknown): ActionError {
   const e = err as WebAPICallError;
   switch (e.code) {
     case ErrorCode.RateLimitedError:
-      return new ActionError(`slack: rate limited (Retry-After ${e.retryAfter}s)`, { retriable: true, retryAfterMs: e.retryAfter * 1000, code: 'ratelimited' });
+      return new ActionError(`slack: rate limited (Retry-After ${e.retryAfter}s)`, { retriable: true, retryAfterMs: e.retryAfter * 1000, code: 'ratelimited', flowControl: true });
     case ErrorCode.PlatformError: {
       const code = String(e.data.error);
       return new ActionError(`slack: ${code}`, { retriable: TRANSIENT.has(code), code });

@@ -22,9 +22,24 @@ export interface Config {
   security: { allowUnsigned: boolean; adminToken?: string; userAgent?: string };
   rules: { dir: string; watch: boolean; evalTimeoutMs: number; pollIntervalMs: number; extraEventTypes: string[]; maxFileBytes: number; maxFiles: number };
   store: { url: string; retention: { days: number; batch: number; intervalMs: number } };
-  delivery: { concurrency: number; maxAttempts: number; leaseMs: number; backoff: { baseMs: number; maxMs: number } };
+  delivery: {
+    concurrency: number;
+    maxAttempts: number;
+    /** A duration (`24h`) or milliseconds. */
+    maxAge: string | number;
+    leaseMs: number;
+    backoff: { baseMs: number; maxMs: number };
+    limits: {
+      notion: { rate: Rate; burst: number };
+      slack: { perChannel: Rate; burst: number };
+      http: Record<string, Rate | { rate: Rate; burst?: number }>;
+    };
+  };
   search: { url: 'store' };
   health: { minSuccessRate: number; maxLagMs: number };
   sentry: { dsn?: string; environment?: string };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }
+
+/** Calls a second, or `N/s`, `N/min`. */
+export type Rate = number | string;

@@ -4,6 +4,7 @@ import type { ActionExecutor } from '../actions/types.js';
 import { StoreUnavailableError } from '../store/errors.js';
 import type { Attempt, Job, JobUpdate, Store } from '../store/types.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { destinationOf, type Destinations } from './destinations.js';
 import type { DeliveryHooks } from './hooks.js';
 import { Pump } from './pump.js';
 
@@ -13,6 +14,10 @@ export interface RunnerOptions {
   log: Logger;
   concurrency: number;
   maxAttempts: number;
+  /** delivery.maxAge: real failures are retried until the job is this old. */
+  maxAgeMs: number;
+  /** Pace and pauses per destination (see destinations.ts). */
+  destinations: Destinations;
   /** How long a claimed job is ours; renewed every quarter of it while it runs. */
   leaseMs: number;
   backoff: BackoffPolicy;
@@ -20,6 +25,8 @@ export interface RunnerOptions {
 }
 
 const POLL_MS = 1000;
+/** Tries a job past delivery.maxAge still gets after it was stored or replayed. */
+const MIN_TRIES_PAST_MAX_AGE = 3;
 /** First and longest wait between tries to record an attempt while the store is unavailable. */
 const RECORD_RETRY_MS = 100;
 const RECORD_RETRY_MAX_MS = 5000;
@@ -147,6 +154,17 @@ export class JobRunner {
     const log = this.o.log.child({ eventId: job.eventId, ruleId: job.ruleId, jobId: job.id });
     for (let i = job.nextAction; i < job.actions.length; i++) {
       const action = job.actions[i]!;
+      const dest = destinationOf(action);
+      const turn = dest ? this.o.destinations.turn(dest, job.id, i) : 0;
+      if (turn > 0) {
+        // Not this destination's turn yet (its pace, or a pause it asked for): the job waits in
+        // the store, its slot free for other destinations' jobs, and spends no attempt.
+        if (!(await this.o.store.deferJob(job.id, turn))) return this.lost(log, i);
+        this.dueAt = Math.min(this.dueAt, turn);
+        this.pump.schedule(turn - Date.now());
+        return;
+      }
+      if (dest) this.o.destinations.called(dest);
       const started = Date.now();
       let result: Record<string, unknown> | undefined;
       try {
@@ -157,8 +175,12 @@ export class JobRunner {
       } catch (err) {
         const e = err instanceof ActionError ? err : networkError(err, action.type);
         const durationMs = Date.now() - started;
+        if (e.flowControl) return this.slowDown(job, i, dest, e, started, durationMs, log);
         const attempts = job.attempts + 1;
-        const retry = e.retriable && attempts < this.o.maxAttempts;
+        // Patient: until maxAttempts real failures, or until the job is maxAge old (with a few
+        // tries since it was stored or replayed, so a replayed old job is tried again).
+        const young = Date.now() - job.createdAt < this.o.maxAgeMs || attempts < MIN_TRIES_PAST_MAX_AGE;
+        const retry = e.retriable && attempts < this.o.maxAttempts && young;
         const delay = retry ? backoffDelay(attempts, this.o.backoff, e.retryAfterMs) : 0;
         const error = retry || !e.retriable ? e.message : `${e.message} (gave up after ${attempts} attempts)`;
         const owned = await this.record(
@@ -191,6 +213,26 @@ export class JobRunner {
       log.debug({ action: action.type, actionIndex: i, durationMs }, 'action done');
     }
     this.o.hooks?.onJobFinished?.(job.id, 'done');
+  }
+
+  /**
+   * The destination said "slow down" (429, 529): every call to it pauses until Retry-After, and
+   * this job waits until then too. Recorded as a retry for the history, but no attempt is spent:
+   * flow control never leads to a dead letter.
+   */
+  private async slowDown(job: Job, i: number, dest: string | undefined, e: ActionError, started: number, durationMs: number, log: Logger): Promise<void> {
+    const action = job.actions[i]!;
+    const until = dest ? this.o.destinations.pause(dest, e.retryAfterMs, e.message) : Date.now() + (e.retryAfterMs ?? 1000);
+    const owned = await this.record(
+      log,
+      { jobId: job.id, actionIndex: i, actionType: action.type, startedAt: started, durationMs, outcome: 'retry', error: `${e.message}: ${dest ?? action.type} paused until ${new Date(until).toISOString()}` },
+      { nextAction: i, status: 'pending', attempts: job.attempts, runAt: until, lastError: e.message },
+    );
+    if (!owned) return this.lost(log, i);
+    this.o.hooks?.onAction?.(action.type, 'retry', durationMs);
+    log.info({ action: action.type, actionIndex: i, destination: dest, pausedUntil: new Date(until).toISOString() }, 'destination asked to slow down; its calls pause until then (no attempt spent)');
+    this.dueAt = Math.min(this.dueAt, until);
+    this.pump.schedule(until - Date.now());
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { RuleCoordinator } from '../engine/coordinator.js';
+import type { Destinations } from '../delivery/destinations.js';
 import { lagsOf } from '../store/summary.js';
 import type { Store } from '../store/types.js';
 import type { ActionHealth } from './action-health.js';
@@ -8,7 +9,7 @@ import { reloadView } from './routes/admin.js';
  * What /health adds to the store's state: the rules (and a failed reload), the queues, and recent
  * action outcomes — with the reasons, if any, to call the service degraded.
  */
-export function healthSections(rules: RuleCoordinator, store: Store, actions: ActionHealth, maxLagMs: number) {
+export function healthSections(rules: RuleCoordinator, store: Store, actions: ActionHealth, maxLagMs: number, destinations?: Destinations) {
   return async () => {
     const degraded: string[] = [];
     const last = rules.lastReload;
@@ -27,7 +28,9 @@ export function healthSections(rules: RuleCoordinator, store: Store, actions: Ac
     }
     const recent = actions.report();
     degraded.push(...recent.degraded);
-    return { degraded, rules: { version: rules.current.version, count: rules.current.rules.length, lastReload: reloadView(rules) }, queue, actions: recent.section };
+    // A paused destination is flow control, not a fault: shown, not `degraded`.
+    const paused = (destinations?.snapshot() ?? []).filter((d) => d.pausedUntil !== null);
+    return { degraded, rules: { version: rules.current.version, count: rules.current.rules.length, lastReload: reloadView(rules) }, queue, actions: recent.section, destinations: { paused } };
   };
 }
 

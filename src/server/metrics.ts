@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { DeliveryHooks } from '../delivery/hooks.js';
 import type { ReloadStatus } from '../engine/coordinator.js';
 import type { RuleSet } from '../engine/rule-set.js';
+import type { Destinations } from '../delivery/destinations.js';
 import { lagsOf } from '../store/summary.js';
 import type { Store } from '../store/types.js';
 import type { RejectReason } from './routes/webhook.js';
@@ -27,7 +28,7 @@ export class Metrics {
   private readonly prunedEvents = new Counter({ name: 'notion_rules_pruned_events_total', help: 'Resolved events deleted past store.retention.days (their jobs and attempts with them).', registers: [this.registry] });
   private readonly rulesInfo = new Gauge({ name: 'notion_rules_rules_version_info', help: 'The active rule set version (content hash) as a label.', labelNames: ['version'], registers: [this.registry] });
 
-  constructor(store: Store) {
+  constructor(store: Store, destinations?: Destinations) {
     collectDefaultMetrics({ register: this.registry, prefix: 'notion_rules_' });
     const registry = this.registry;
     let cached: Promise<Awaited<ReturnType<Store['counts']>>> | undefined;
@@ -52,6 +53,22 @@ export class Metrics {
     gauge('notion_rules_failed_events', 'Events a rule failed for (fetch, condition or template), not replayed yet.', (c) => c.failedEvents);
     gauge('notion_rules_job_lag_seconds', 'How long the oldest due job has waited (0: none late).', (c) => lagsOf(c, Date.now()).jobsMs / 1000);
     gauge('notion_rules_match_lag_seconds', 'Age of the oldest event not yet matched (0: none).', (c) => lagsOf(c, Date.now()).matchMs / 1000);
+    if (destinations) {
+      const pick = (name: string, help: string, value: (d: ReturnType<Destinations['snapshot']>[number]) => number) =>
+        new Gauge({
+          name,
+          help,
+          labelNames: ['destination'],
+          registers: [registry],
+          collect() {
+            this.reset();
+            for (const d of destinations.snapshot()) this.set({ destination: d.destination }, value(d));
+          },
+        });
+      pick('notion_rules_destination_paused_until_seconds', 'Until when a destination is paused after a 429 or 529 (0: not paused), by destination (notion, slack:<channel>, http:<origin>).', (d) => (d.pausedUntil ? Date.parse(d.pausedUntil) / 1000 : 0));
+      pick('notion_rules_destination_calls', 'Calls made to a destination by this process.', (d) => d.calls);
+      pick('notion_rules_destination_rate_limited', 'Answers that asked this process to slow down (429, 529), by destination.', (d) => d.limited);
+    }
     new Gauge({
       name: 'notion_rules_store_bytes',
       help: 'Size of the store on disk (SQLite: the database file and its WAL; PostgreSQL: the database).',

@@ -7,6 +7,7 @@ import { formatProblem, type Problem } from '../config/errors.js';
 import { Dispatcher } from '../delivery/dispatcher.js';
 import { notionFacts } from '../delivery/facts.js';
 import { combineHooks, type DeliveryHooks } from '../delivery/hooks.js';
+import { Destinations, limitsOf } from '../delivery/destinations.js';
 import { Retention } from '../delivery/retention.js';
 import { JobRunner } from '../delivery/runner.js';
 import { RuleCoordinator } from '../engine/coordinator.js';
@@ -22,6 +23,7 @@ import { ActionHealth } from './action-health.js';
 import { buildApp, type AppDeps } from './app.js';
 import { startSentry, type ErrorReporter } from './error-reporting.js';
 import { createLogger } from './logger.js';
+import { durationMs } from '../util/duration.js';
 
 export interface ServiceOptions {
   log?: Logger;
@@ -67,7 +69,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     throw err;
   }
   const notion = createNotionClient(config, log);
-  const metrics = new Metrics(store);
+  const destinations = new Destinations(limitsOf(config.delivery.limits));
+  const metrics = new Metrics(store, destinations);
   const types = new EventTypes(config.rules.extraEventTypes);
   metrics.reloaded(rules.lastReload, rules.current);
   rules.onReload((status, ruleSet) => {
@@ -87,7 +90,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
     options.hooks,
   );
   const delivery = { backoff: config.delivery.backoff, maxAttempts: config.delivery.maxAttempts, leaseMs: config.delivery.leaseMs, log, store, hooks };
-  const runner = new JobRunner({ ...delivery, actions: createActions(config, notion, log), concurrency: config.delivery.concurrency });
+  const runner = new JobRunner({
+    ...delivery,
+    actions: createActions(config, notion, log),
+    concurrency: config.delivery.concurrency,
+    maxAgeMs: durationMs(config.delivery.maxAge),
+    destinations,
+  });
   const dispatcher = new Dispatcher({
     ...delivery,
     rules,
@@ -127,7 +136,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         },
       },
       ...(reporter ? { onRequestFailed: (err: Error, route: string) => reporter!.requestFailed(err, route) } : {}),
-      health: healthSections(rules, store, actionHealth, config.health.maxLagMs),
+      health: healthSections(rules, store, actionHealth, config.health.maxLagMs, destinations),
     };
     const split = config.server.adminPort !== undefined;
     app = await buildApp(deps, split ? 'public' : 'all');

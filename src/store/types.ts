@@ -203,6 +203,12 @@ export interface Store {
    * longer holds the job's lease (another replica took it over): the caller must stop the job.
    */
   recordAttempt(attempt: Attempt, update: JobUpdate): Promise<boolean>;
+  /**
+   * A running job of ours goes back to pending until `runAt`, with nothing recorded and no
+   * attempt spent: its destination asked to wait (a pause, or its pace). False when the lease is
+   * no longer ours.
+   */
+  deferJob(jobId: number, runAt: number): Promise<boolean>;
   /** Extends the leases of running jobs (a heartbeat for long actions). */
   extendLeases(jobIds: number[], until: number): Promise<void>;
   /** When the earliest pending job is due, if any. */

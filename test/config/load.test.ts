@@ -23,7 +23,7 @@ describe('config', () => {
     expect(c.security.allowUnsigned).toBe(false);
     expect(c.rules).toMatchObject({ dir: './rules', watch: true, evalTimeoutMs: 100, pollIntervalMs: 5000, maxFileBytes: 262144, maxFiles: 1000 });
     expect(c.store).toEqual({ url: 'sqlite:./data/notion-rules.db', retention: { days: 30, batch: 1000, intervalMs: 600000 } });
-    expect(c.delivery).toEqual({ concurrency: 8, maxAttempts: 8, leaseMs: 10000, backoff: { baseMs: 1000, maxMs: 600000 } });
+    expect(c.delivery).toEqual({ concurrency: 8, maxAttempts: 100, maxAge: '24h', leaseMs: 10000, backoff: { baseMs: 1000, maxMs: 600000 }, limits: { notion: { rate: '3/s', burst: 9 }, slack: { perChannel: '1/s', burst: 4 }, http: {} } });
     expect(c.health).toEqual({ minSuccessRate: 0.95, maxLagMs: 60000 });
     expect(c.log.level).toBe('info');
     expect(Object.isFrozen(c.server)).toBe(true);

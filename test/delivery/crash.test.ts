@@ -6,7 +6,7 @@ import { runCli, startServer, writeConfig } from '../support/child.js';
 import { eventFrom } from '../support/fixtures.js';
 import { postEvent } from '../support/http.js';
 import { rulesDir } from '../support/rules.js';
-import { SECRET } from '../support/server.js';
+import { SECRET, UNPACED } from '../support/server.js';
 import { tempDir } from '../support/tmp.js';
 
 let slack: FakeSlack;
@@ -30,7 +30,7 @@ function setup(rules: Record<string, string>, delivery: Record<string, unknown> 
     rules: { dir: rulesDir(rules, join(dir, 'rules')), watch: false },
     slack: { apiUrl: slack.url, timeoutMs: 1000 },
     notion: { baseUrl: notion.url },
-    delivery: { concurrency: 4, maxAttempts: 50, backoff: { baseMs: 50, maxMs: 200 }, ...delivery },
+    delivery: { concurrency: 4, maxAttempts: 50, backoff: { baseMs: 50, maxMs: 200 }, limits: UNPACED, ...delivery },
     log: { level: 'info' },
   });
   const env = { NOTION_WEBHOOK_SECRET: SECRET, SLACK_BOT_TOKEN: slack.token, NOTION_TOKEN: notion.token };

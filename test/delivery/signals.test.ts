@@ -7,7 +7,7 @@ import { startServer, writeConfig } from '../support/child.js';
 import { eventFrom } from '../support/fixtures.js';
 import { postEvent } from '../support/http.js';
 import { rulesDir } from '../support/rules.js';
-import { SECRET } from '../support/server.js';
+import { SECRET, UNPACED } from '../support/server.js';
 import { tempDir } from '../support/tmp.js';
 
 let slack: FakeSlack;
@@ -25,6 +25,7 @@ function setup(rules: Record<string, string>) {
     store: { url: `sqlite:${join(dir, 'store.db')}` },
     rules: { dir: rulesPath, watch: false },
     slack: { apiUrl: slack.url },
+    delivery: { limits: UNPACED },
     log: { level: 'info' },
   });
   return { dir, rulesPath, config, env: { NOTION_WEBHOOK_SECRET: SECRET, SLACK_BOT_TOKEN: slack.token } };

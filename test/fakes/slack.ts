@@ -17,13 +17,22 @@ export class FakeSlack {
   /** When set, other channels are channel_not_found. */
   knownChannels: Set<string> | undefined;
   readonly token = 'xoxb-test-token';
+  /** Answers that were 429 because a channel was over its limit. */
+  limited = 0;
   private seq = 0;
+  private limit: { rate: number; burst: number } | undefined;
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
   readonly http = new HttpFake((req) => {
     if (req.path !== '/api/chat.postMessage') return { status: 404, body: { ok: false, error: 'unknown_method' } };
     if (req.headers.authorization !== `Bearer ${this.token}`) return { status: 200, body: { ok: false, error: 'invalid_auth' } };
     const b = req.body as Record<string, string>;
     if (!b.channel) return { status: 200, body: { ok: false, error: 'channel_not_found' } };
     if (this.knownChannels && !this.knownChannels.has(b.channel)) return { status: 200, body: { ok: false, error: 'channel_not_found' } };
+    const wait = this.take(b.channel);
+    if (wait > 0) {
+      this.limited++;
+      return { status: 429, headers: { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) }, body: { ok: false, error: 'ratelimited' } };
+    }
     const ts = `${Math.floor(Date.now() / 1000)}.${String(++this.seq).padStart(6, '0')}`;
     const msg: SlackMessage = { channel: b.channel, ts, ...(b.text ? { text: b.text } : {}), ...(b.thread_ts ? { thread_ts: b.thread_ts } : {}) };
     this.messages.push(msg);
@@ -38,6 +47,29 @@ export class FakeSlack {
 
   stop(): Promise<void> {
     return this.http.stop();
+  }
+
+  /**
+   * Enforces Slack's chat.postMessage limit per channel as a token bucket (`rate` a second, up to
+   * `burst` at once): over it, 429 with Retry-After in whole seconds, as Slack answers.
+   */
+  limitPerChannel(rate: number, burst: number): void {
+    this.limit = { rate, burst };
+  }
+
+  /** 0 when the channel has a token (taken), else ms until it has one. */
+  private take(channel: string): number {
+    if (!this.limit) return 0;
+    const now = Date.now();
+    const b = this.buckets.get(channel) ?? { tokens: this.limit.burst, at: now };
+    b.tokens = Math.min(this.limit.burst, b.tokens + ((now - b.at) / 1000) * this.limit.rate);
+    b.at = now;
+    this.buckets.set(channel, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return ((1 - b.tokens) / this.limit.rate) * 1000;
   }
 
   /** Slack's rate limit answer: 429 with Retry-After (seconds). */

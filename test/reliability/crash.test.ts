@@ -8,7 +8,7 @@ import { eventFrom, repoRoot } from '../support/fixtures.js';
 import { rulesDir } from '../support/rules.js';
 import { Sender } from '../support/sender.js';
 import { scale } from '../support/soak.js';
-import { SECRET } from '../support/server.js';
+import { SECRET, UNPACED } from '../support/server.js';
 import { tempDir } from '../support/tmp.js';
 
 let slack: FakeSlack;
@@ -28,7 +28,7 @@ function setup(): { dir: string; config: string; env: Record<string, string> } {
     store: { url: `sqlite:${join(dir, 'store.db')}` },
     rules: { dir: rulesDir({ 'ship.yaml': TWO_ACTIONS }, join(dir, 'rules')), watch: false },
     slack: { apiUrl: slack.url, timeoutMs: 1000 },
-    delivery: { concurrency: CONCURRENCY, maxAttempts: 100, backoff: { baseMs: 20, maxMs: 200 } },
+    delivery: { concurrency: CONCURRENCY, maxAttempts: 100, backoff: { baseMs: 20, maxMs: 200 }, limits: UNPACED },
     log: { level: 'info' },
   });
   return { dir, config, env: { NOTION_WEBHOOK_SECRET: SECRET, SLACK_BOT_TOKEN: slack.token } };

@@ -7,7 +7,7 @@ import { eventFrom, repoRoot } from '../support/fixtures.js';
 import { postEvent } from '../support/http.js';
 import { freshDatabase, PG_URL } from '../support/pg.js';
 import { rulesDir } from '../support/rules.js';
-import { SECRET } from '../support/server.js';
+import { SECRET, UNPACED } from '../support/server.js';
 import { tempDir } from '../support/tmp.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
@@ -27,7 +27,7 @@ describe.skipIf(!PG_URL)('several replicas on one PostgreSQL database', () => {
       store: { url: db },
       rules: { dir: rulesDir({ 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' }, join(dir, 'rules')), watch: false },
       slack: { apiUrl: slack.url, timeoutMs: 2000 },
-      delivery: { concurrency: 8, maxAttempts: 50, leaseMs: 2000, backoff: { baseMs: 50, maxMs: 500 } },
+      delivery: { concurrency: 8, maxAttempts: 50, leaseMs: 2000, backoff: { baseMs: 50, maxMs: 500 }, limits: UNPACED },
       security: { adminToken: 'admin-token-replicas-0123456789' },
       log: { level: 'info' },
     });
@@ -96,7 +96,7 @@ describe.skipIf(!PG_URL)('several replicas on one PostgreSQL database', () => {
       store: { url: db },
       rules: { dir: rulesDir({ 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' }, join(dir, 'rules')), watch: false },
       slack: { apiUrl: slack.url, timeoutMs: 5000 },
-      delivery: { concurrency: 8 }, // leaseMs: the default
+      delivery: { concurrency: 8, limits: UNPACED }, // leaseMs: the default
       log: { level: 'info' },
     });
     const victim = await startServer(config, { NOTION_WEBHOOK_SECRET: SECRET, SLACK_BOT_TOKEN: slack.token, NOTION_RULES_REPLICA_ID: 'victim' });

@@ -13,6 +13,12 @@ import { tempDir } from './tmp.js';
 
 export const SECRET = 'test-verification-token-0123456789';
 
+/**
+ * delivery.limits that pace nothing: the fakes answer at once, and tests about other things
+ * should not wait a second per Slack message. Tests about pacing set their own limits.
+ */
+export const UNPACED = { notion: { rate: 100_000, burst: 100_000 }, slack: { perChannel: 100_000, burst: 100_000 } };
+
 /** Builds a validated Config from a partial object, with a fresh SQLite file and port 0. */
 export function testConfig(overrides: Record<string, unknown> = {}, dir = tempDir()): Config {
   mkdirSync(join(dir, 'rules'), { recursive: true });
@@ -21,6 +27,7 @@ export function testConfig(overrides: Record<string, unknown> = {}, dir = tempDi
     notion: { verificationToken: SECRET },
     store: { url: `sqlite:${join(dir, 'store.db')}` },
     rules: { dir: join(dir, 'rules'), watch: false },
+    delivery: { limits: UNPACED },
     log: { level: 'debug' },
   };
   const merged = merge(base, overrides);

@@ -265,6 +265,14 @@ export class PostgresStore implements Store {
     );
   }
 
+  async deferJob(jobId: number, runAt: number): Promise<boolean> {
+    const rows = await this.q(
+      "UPDATE jobs SET status = 'pending', run_at = $1, lease_until = 0, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND status = 'running' RETURNING id",
+      [runAt, Date.now(), jobId, this.replica],
+    );
+    return rows.length === 1;
+  }
+
   async extendLeases(jobIds: number[], until: number): Promise<void> {
     if (jobIds.length === 0) return;
     await this.q(`UPDATE jobs SET lease_until = $1 WHERE id = ANY($2::bigint[]) AND lease_owner = $3 AND status = 'running'`, [until, jobIds, this.replica]);

@@ -154,6 +154,7 @@ export class SqliteStore implements Store {
          WHERE id = ?`,
       ),
       nextRunAt: db.prepare<[], { t: number | null }>("SELECT min(run_at) AS t FROM jobs WHERE status = 'pending'"),
+      deferJob: db.prepare<[number, number, number]>("UPDATE jobs SET status = 'pending', run_at = ?, lease_until = 0, updated_at = ? WHERE id = ? AND status = 'running'"),
       releaseJobs: db.prepare("UPDATE jobs SET status = 'pending', lease_until = 0 WHERE status = 'running'"),
       releaseEvents: db.prepare('UPDATE events SET lease_until = 0 WHERE lease_until > 0'),
       jobsOf: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE event_id = ? ORDER BY id'),
@@ -398,6 +399,11 @@ export class SqliteStore implements Store {
       this.stmts.updateJob.run(u.nextAction, u.status, u.attempts, u.runAt, u.lastError, Date.now(), a.jobId);
       return true;
     }, true);
+  }
+
+  /** Shares the group commit: a burst of deferrals costs one fsync. */
+  deferJob(jobId: number, runAt: number): Promise<boolean> {
+    return this.groupCommit(() => this.stmts.deferJob.run(runAt, Date.now(), jobId).changes === 1, false);
   }
 
   async extendLeases(): Promise<void> {

@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeNotion } from '../fakes/notion.js';
+import { FakeSlack } from '../fakes/slack.js';
+import { eventFrom } from '../support/fixtures.js';
+import { postEvent } from '../support/http.js';
+import { rulesDir } from '../support/rules.js';
+import { JobWatch, SECRET, startTestService, testConfig } from '../support/server.js';
+import { tempDir } from '../support/tmp.js';
+
+const PAGE = '1f8e2d3c-4b5a-4697-8877-665544332211';
+const ADMIN = 'admin-token-flow-0123456789ab';
+let slack: FakeSlack;
+let notion: FakeNotion;
+beforeEach(async () => {
+  slack = new FakeSlack();
+  notion = new FakeNotion();
+  await slack.start();
+  await notion.start();
+  notion.addPage(PAGE);
+});
+afterEach(async () => {
+  await slack.stop();
+  await notion.stop();
+});
+
+async function service(rules: Record<string, string>, delivery: Record<string, unknown> = {}) {
+  const dir = tempDir();
+  const watch = new JobWatch();
+  const svc = await startTestService(
+    testConfig(
+      {
+        rules: { dir: rulesDir(rules, join(dir, 'rules')) },
+        slack: { token: slack.token, apiUrl: slack.url },
+        notion: { token: notion.token, baseUrl: notion.url },
+        delivery: { concurrency: 8, backoff: { baseMs: 20, maxMs: 100 }, ...delivery },
+        security: { adminToken: ADMIN },
+        log: { level: 'warn' },
+      },
+      dir,
+    ),
+    { hooks: watch },
+  );
+  return { svc, watch };
+}
+
+const ship = { 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' };
+
+describe('destination-aware delivery: pace, and 429 as flow control', () => {
+  it('a burst to one Slack channel goes out at the pace the channel allows: each message once, almost no 429', async () => {
+    slack.limitPerChannel(5, 2); // the fake enforces 5 a second, 2 at once
+    const { svc, watch } = await service(ship, { limits: { slack: { perChannel: '5/s', burst: 2 } } });
+    const events = Array.from({ length: 30 }, () => eventFrom('page.created.json'));
+    const started = performance.now();
+    await Promise.all(events.map((e) => postEvent(svc.webhook, e, SECRET)));
+    await watch.until(() => watch.count('done') === 30, 30_000);
+    const seconds = (performance.now() - started) / 1000;
+    expect(new Set(slack.messages.map((m) => m.text)).size).toBe(30);
+    expect(slack.messages).toHaveLength(30);
+    expect(watch.count('dead')).toBe(0);
+    expect(slack.limited / slack.attempts).toBeLessThan(0.05);
+    // The limit allows 28 more after the first 2 at 5 a second: 5.6 s; drained within 1.25 × that.
+    expect(seconds).toBeLessThan(1.25 * 5.6 + 1);
+  });
+
+  it('a 429 spends no attempt and never dead-letters, even with maxAttempts 1; the channel pauses for every job', async () => {
+    const { svc, watch } = await service(ship, { maxAttempts: 1 });
+    slack.http.failNext(1, FakeSlack.rateLimited(1));
+    const events = Array.from({ length: 5 }, () => eventFrom('page.created.json'));
+    for (const e of events) await postEvent(svc.webhook, e, SECRET);
+    await watch.until(() => watch.count('done') === 5, 30_000);
+    expect(watch.count('dead')).toBe(0);
+    expect(new Set(slack.messages.map((m) => m.text)).size).toBe(5);
+    const limited = slack.http.requests.find((r) => r.status === 429)!;
+    // Nothing was sent to Slack during the second it asked for (calls already on the wire with the
+    // 429 arrive within moments of it).
+    const during = slack.http.requests.filter((r) => r.at > limited.at + 100 && r.at < limited.at + 1000);
+    expect(during).toEqual([]);
+    const jobs = (await Promise.all(events.map((e) => svc.store.getJobs(String(e.id))))).flat();
+    expect(jobs.every((j) => j.status === 'done' && j.attempts === 0)).toBe(true);
+  });
+
+  it('a Retry-After from Notion stops every Notion call until then, then the queue drains; Slack jobs keep flowing', async () => {
+    const rules = {
+      'comment.yaml': 'id: comment\non: page.created\nactions:\n  - notion.comment: { text: "seen {{ event.id }}" }\n',
+      ...ship,
+    };
+    const { svc, watch } = await service(rules, { limits: { slack: { perChannel: '50/s', burst: 10 } } });
+    notion.http.failNext(1, FakeNotion.rateLimited(2));
+    const events = Array.from({ length: 6 }, () => eventFrom('page.created.json', { entity: { id: PAGE, type: 'page' } }));
+    for (const e of events) await postEvent(svc.webhook, e, SECRET);
+    await notion.http.until(() => notion.http.requests.some((r) => r.status === 429));
+    const paused = async () => ((await (await fetch(`${svc.url}/health`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { destinations: { paused: Array<{ destination: string }> } }).destinations.paused.map((d) => d.destination);
+    await expect.poll(paused, { timeout: 1500, interval: 50 }).toContain('notion');
+    await slack.untilMessages(6, 10_000); // Slack is not held up by Notion's pause
+    expect(notion.comments.length).toBeLessThan(6);
+    await watch.until(() => watch.count('done') === 12, 30_000);
+    const calls = notion.http.requests.filter((r) => r.path === '/v1/comments');
+    const limited = calls.find((r) => r.status === 429)!;
+    expect(calls.filter((r) => r.at > limited.at + 100 && r.at < limited.at + 2000)).toEqual([]);
+    expect(notion.comments).toHaveLength(6);
+    expect(watch.count('dead')).toBe(0);
+    const metrics = await (await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+    expect(metrics).toMatch(/^notion_rules_destination_rate_limited\{destination="notion"\} 1$/m);
+  });
+});
