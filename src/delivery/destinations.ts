@@ -18,6 +18,8 @@ export interface DestinationLimits {
 
 /** How long a destination pauses after a 429 or 529 that names no Retry-After. */
 const DEFAULT_PAUSE_MS = 1000;
+/** Real failures in a row (5xx, timeouts, network) that open a destination's breaker. */
+const BREAKER_THRESHOLD = 3;
 /** A call whose turn is this close goes now rather than waiting in the store. */
 const SLACK_MS = 20;
 
@@ -45,20 +47,35 @@ interface State {
   reason: string;
   calls: number;
   limited: number;
+  /** Real failures in a row; at BREAKER_THRESHOLD the breaker is open. */
+  failures: number;
+  /** Times the breaker opened in a row (its wait doubles each time). */
+  opens: number;
+  /** Open breaker: no call before this, then one probe. */
+  openUntil: number;
+  /** The call let through as the probe (`jobId:index`). */
+  probe: string | undefined;
+  lastError: string;
 }
 
 /**
  * The destinations' state in this process: a pace per destination (GCRA: calls are spread at
- * `rate` a second with up to `burst` at once, each caller told when its turn is) and a pause
- * after a 429 or 529, for every job of that destination until Retry-After. A job whose turn is
- * later waits in the store (its slot is free meanwhile) and keeps its reserved turn.
+ * `rate` a second with up to `burst` at once, each caller told when its turn is), a pause after a
+ * 429 or 529, for every job of that destination until Retry-After, and a circuit breaker: after
+ * BREAKER_THRESHOLD real failures in a row, no call goes for a backoff period, then one probe; its
+ * success closes the breaker, its failure doubles the wait. A job whose turn is later waits in the
+ * store (its slot is free meanwhile) and keeps its reserved turn.
  */
 export class Destinations {
   private readonly states = new Map<string, State>();
   /** Turns reserved by jobs waiting in the store: `jobId:actionIndex` → time. */
   private readonly reserved = new Map<string, number>();
 
-  constructor(private readonly limits: DestinationLimits) {}
+  constructor(
+    private readonly limits: DestinationLimits,
+    /** The breaker's waits: baseMs, doubling, up to maxMs (delivery.backoff). */
+    private readonly backoff: { baseMs: number; maxMs: number } = { baseMs: 1000, maxMs: 600_000 },
+  ) {}
 
   /**
    * When the call of `jobId`'s action `index` to `dest` may go: now (0) or a later time, by which
@@ -67,6 +84,13 @@ export class Destinations {
   turn(dest: string, jobId: number, index: number, now = Date.now()): number {
     const s = this.state(dest);
     const key = `${jobId}:${index}`;
+    if (s.failures >= BREAKER_THRESHOLD) {
+      if (now < s.openUntil && s.probe !== key) return s.openUntil;
+      // Half-open: this call is the probe (one per wait); the others wait for its outcome.
+      s.probe = key;
+      s.openUntil = now + this.breakerWait(s.opens);
+      return 0;
+    }
     const held = this.reserved.get(key);
     if (held !== undefined) {
       this.reserved.delete(key);
@@ -106,20 +130,45 @@ export class Destinations {
     this.state(dest).calls++;
   }
 
+  /** A call succeeded: the breaker closes. */
+  succeeded(dest: string): void {
+    const s = this.state(dest);
+    s.failures = 0;
+    s.opens = 0;
+    s.openUntil = 0;
+    s.probe = undefined;
+  }
+
+  /** A call failed for real (5xx, timeout, network): at the threshold the breaker opens, longer each time. */
+  failed(dest: string, error: string, now = Date.now()): void {
+    const s = this.state(dest);
+    s.failures++;
+    s.lastError = error;
+    if (s.failures < BREAKER_THRESHOLD) return;
+    s.opens++;
+    s.openUntil = now + this.breakerWait(s.opens);
+    s.probe = undefined;
+  }
+
+  private breakerWait(opens: number): number {
+    return Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** Math.max(0, opens - 1));
+  }
+
   /** Destinations seen, for /health and /metrics. */
-  snapshot(now = Date.now()): Array<{ destination: string; pausedUntil: string | null; reason: string | null; calls: number; limited: number }> {
+  snapshot(now = Date.now()): Array<{ destination: string; pausedUntil: string | null; reason: string | null; calls: number; limited: number; failing: { failures: number; nextTryAt: string; error: string } | null }> {
     return [...this.states].map(([destination, s]) => ({
       destination,
       pausedUntil: s.pausedUntil > now ? new Date(s.pausedUntil).toISOString() : null,
       reason: s.pausedUntil > now ? s.reason : null,
       calls: s.calls,
       limited: s.limited,
+      failing: s.failures >= BREAKER_THRESHOLD ? { failures: s.failures, nextTryAt: new Date(Math.max(now, s.openUntil)).toISOString(), error: s.lastError } : null,
     }));
   }
 
   private state(dest: string): State {
     let s = this.states.get(dest);
-    if (!s) this.states.set(dest, (s = { tat: 0, pausedUntil: 0, reason: '', calls: 0, limited: 0 }));
+    if (!s) this.states.set(dest, (s = { tat: 0, pausedUntil: 0, reason: '', calls: 0, limited: 0, failures: 0, opens: 0, openUntil: 0, probe: undefined, lastError: '' }));
     return s;
   }
 

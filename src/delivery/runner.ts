@@ -176,6 +176,7 @@ export class JobRunner {
         const e = err instanceof ActionError ? err : networkError(err, action.type);
         const durationMs = Date.now() - started;
         if (e.flowControl) return this.slowDown(job, i, dest, e, started, durationMs, log);
+        if (dest && e.retriable) this.o.destinations.failed(dest, e.message);
         const attempts = job.attempts + 1;
         // Patient: until maxAttempts real failures, or until the job is maxAge old (with a few
         // tries since it was stored or replayed, so a replayed old job is tried again).
@@ -202,6 +203,7 @@ export class JobRunner {
         return;
       }
       const durationMs = Date.now() - started;
+      if (dest) this.o.destinations.succeeded(dest);
       const last = i === job.actions.length - 1;
       const owned = await this.record(
         log,

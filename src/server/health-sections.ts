@@ -28,9 +28,12 @@ export function healthSections(rules: RuleCoordinator, store: Store, actions: Ac
     }
     const recent = actions.report();
     degraded.push(...recent.degraded);
-    // A paused destination is flow control, not a fault: shown, not `degraded`.
-    const paused = (destinations?.snapshot() ?? []).filter((d) => d.pausedUntil !== null);
-    return { degraded, rules: { version: rules.current.version, count: rules.current.rules.length, lastReload: reloadView(rules) }, queue, actions: recent.section, destinations: { paused } };
+    // A paused destination is flow control, not a fault: shown, not `degraded`. A failing one is.
+    const all = destinations?.snapshot() ?? [];
+    const paused = all.filter((d) => d.pausedUntil !== null).map(({ destination, pausedUntil, reason }) => ({ destination, pausedUntil, reason }));
+    const failing = all.filter((d) => d.failing !== null).map(({ destination, failing }) => ({ destination, ...failing! }));
+    for (const f of failing) degraded.push(`${f.destination} is failing (${f.failures} failures in a row: ${f.error}); one probe call at ${f.nextTryAt}, its other calls wait`);
+    return { degraded, rules: { version: rules.current.version, count: rules.current.rules.length, lastReload: reloadView(rules) }, queue, actions: recent.section, destinations: { paused, failing } };
   };
 }
 

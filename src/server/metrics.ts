@@ -67,6 +67,7 @@ export class Metrics {
         });
       pick('notion_rules_destination_paused_until_seconds', 'Until when a destination is paused after a 429 or 529 (0: not paused), by destination (notion, slack:<channel>, http:<origin>).', (d) => (d.pausedUntil ? Date.parse(d.pausedUntil) / 1000 : 0));
       pick('notion_rules_destination_calls', 'Calls made to a destination by this process.', (d) => d.calls);
+      pick('notion_rules_destination_failing', '1 while a destination\'s breaker is open (real failures in a row; one probe call per backoff period), by destination.', (d) => (d.failing ? 1 : 0));
       pick('notion_rules_destination_rate_limited', 'Answers that asked this process to slow down (429, 529), by destination.', (d) => d.limited);
     }
     new Gauge({

@@ -69,7 +69,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     throw err;
   }
   const notion = createNotionClient(config, log);
-  const destinations = new Destinations(limitsOf(config.delivery.limits));
+  const destinations = new Destinations(limitsOf(config.delivery.limits), config.delivery.backoff);
   const metrics = new Metrics(store, destinations);
   const types = new EventTypes(config.rules.extraEventTypes);
   metrics.reloaded(rules.lastReload, rules.current);

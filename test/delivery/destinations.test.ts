@@ -40,4 +40,21 @@ describe('destinations: pace and pauses', () => {
       http: { 'https://hooks.example.com': { rate: 10, burst: 10 } },
     });
   });
+
+  it('after 3 real failures in a row the breaker opens: no call for a backoff period, then one probe; success closes it', () => {
+    const d = new Destinations(limits, { baseMs: 1000, maxMs: 8000 });
+    const now = 3_000_000;
+    for (let i = 0; i < 3; i++) d.failed('slack:#ship', 'slack: HTTP 500', now);
+    expect(d.turn('slack:#ship', 1, 0, now + 10)).toBe(now + 1000); // open
+    expect(d.turn('slack:#ship', 2, 0, now + 1000)).toBe(0); // the probe
+    expect(d.turn('slack:#ship', 3, 0, now + 1001)).toBe(now + 1000 + 1000); // the others wait for it
+    d.failed('slack:#ship', 'slack: HTTP 500', now + 1100); // the probe failed: twice as long
+    expect(d.turn('slack:#ship', 3, 0, now + 1200)).toBe(now + 1100 + 2000);
+    expect(d.snapshot(now + 1200)).toContainEqual(expect.objectContaining({ destination: 'slack:#ship', failing: expect.objectContaining({ failures: 4, error: 'slack: HTTP 500' }) }));
+    expect(d.turn('notion', 4, 0, now + 1200)).toBe(0); // other destinations flow
+    expect(d.turn('slack:#ship', 5, 0, now + 3100)).toBe(0); // the next probe
+    d.succeeded('slack:#ship');
+    expect(d.turn('slack:#ship', 6, 0, now + 3101)).toBe(0);
+    expect(d.snapshot(now + 3101).find((x) => x.destination === 'slack:#ship')!.failing).toBeNull();
+  });
 });

@@ -103,4 +103,30 @@ describe('destination-aware delivery: pace, and 429 as flow control', () => {
     const metrics = await (await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
     expect(metrics).toMatch(/^notion_rules_destination_rate_limited\{destination="notion"\} 1$/m);
   });
+
+  it('Slack down: one probe per backoff period reaches it, Notion jobs keep running, and after it is back every message arrives once, 0 dead', async () => {
+    const rules = {
+      'comment.yaml': 'id: comment\non: page.created\nactions:\n  - notion.comment: { text: "seen {{ event.id }}" }\n',
+      ...ship,
+    };
+    const { svc, watch } = await service(rules, { backoff: { baseMs: 200, maxMs: 800 }, maxAttempts: 100 });
+    slack.http.failAll(FakeSlack.serverError(500));
+    const events = Array.from({ length: 10 }, () => eventFrom('page.created.json', { entity: { id: PAGE, type: 'page' } }));
+    for (const e of events) await postEvent(svc.webhook, e, SECRET);
+    await notion.http.until(() => notion.comments.length === 10); // Notion's jobs are not held up
+    const outageStarted = Date.now();
+    const failing = async () => ((await (await fetch(`${svc.url}/health`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { reasons?: string[] }).reasons ?? [];
+    await expect.poll(failing, { timeout: 5000 }).toContainEqual(expect.stringMatching(/^slack:#ship is failing \(\d+ failures in a row: slack: HTTP 500\); one probe call at /));
+    // Keep Slack down for 4 s more: with the breaker, a probe per period (200, 400, 800, 800 ms…).
+    const before = slack.attempts;
+    await new Promise((r) => setTimeout(r, 4000)); // the length of the outage, not a wait for an event
+    const duringOutage = slack.attempts - before;
+    expect(duringOutage).toBeLessThanOrEqual(8); // ~4000 / 800 + the ramp; one per job per backoff would be ~10 × 6
+    slack.http.recover();
+    await watch.until(() => watch.count('done') === 20, 30_000);
+    expect(watch.count('dead')).toBe(0);
+    expect(new Set(slack.messages.map((m) => m.text)).size).toBe(10);
+    expect(slack.messages).toHaveLength(10);
+    expect(Date.now() - outageStarted).toBeGreaterThan(4000);
+  });
 });
