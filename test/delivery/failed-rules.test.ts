@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeNotion } from '../fakes/notion.js';
 import { FakeSlack } from '../fakes/slack.js';
 import { runCli, writeConfig } from '../support/child.js';
+import { useFakes } from '../support/fakes.js';
 import { eventFrom } from '../support/fixtures.js';
 import { postEvent } from '../support/http.js';
 import { rulesDir } from '../support/rules.js';
@@ -10,18 +11,7 @@ import { JobWatch, SECRET, startTestService, testConfig } from '../support/serve
 import { tempDir } from '../support/tmp.js';
 
 const ADMIN = 'admin-token-failed-0123456789';
-let notion: FakeNotion;
-let slack: FakeSlack;
-beforeEach(async () => {
-  notion = new FakeNotion();
-  slack = new FakeSlack();
-  await notion.start();
-  await slack.start();
-});
-afterEach(async () => {
-  await notion.stop();
-  await slack.stop();
-});
+const fakes = useFakes();
 
 const RULES = {
   // Needs the Notion API: fails without a token.
@@ -34,11 +24,11 @@ describe('a rule that failed for an event is never silent, and replay --failed m
   it('no NOTION_TOKEN: the event is failed in the CLI, console and /metrics; with the token, replay --failed delivers its actions once', async () => {
     const dir = tempDir();
     const rules = rulesDir(RULES, join(dir, 'rules'));
-    const base = { rules: { dir: rules }, slack: { token: slack.token, apiUrl: slack.url }, security: { adminToken: ADMIN }, log: { level: 'error' } };
+    const base = { rules: { dir: rules }, slack: { token: fakes.slack.token, apiUrl: fakes.slack.url }, security: { adminToken: ADMIN }, log: { level: 'error' } };
     const pageId = '1f8e2d3c-4b5a-4697-8877-665544332211';
-    notion.addPage(pageId);
+    fakes.notion.addPage(pageId);
     const watch = new JobWatch();
-    const first = await startTestService(testConfig({ ...base, notion: { baseUrl: notion.url } }, dir), { hooks: watch });
+    const first = await startTestService(testConfig({ ...base, notion: { baseUrl: fakes.notion.url } }, dir), { hooks: watch });
     const ev = eventFrom('page.created.json', { entity: { id: pageId, type: 'page' } });
     await postEvent(first.webhook, ev, SECRET);
     await watch.until(() => watch.count('done') === 1);
@@ -65,13 +55,13 @@ describe('a rule that failed for an event is never silent, and replay --failed m
     expect(events.stdout).toMatch(/rule comment: fetch_error: fetch page: no Notion token configured/);
 
     // The operator sets the token, restarts, and replays the failed events.
-    const second = await startTestService(testConfig({ ...base, notion: { baseUrl: notion.url, token: notion.token } }, dir), { hooks: watch });
+    const second = await startTestService(testConfig({ ...base, notion: { baseUrl: fakes.notion.url, token: fakes.notion.token } }, dir), { hooks: watch });
     const replay = await runCli(['replay', '--failed', '--config', configFile]);
     expect(replay.stdout).toContain('1 failed event(s) to be matched again');
     await watch.until(() => watch.count('done') === 2);
     await expect.poll(async () => (await second.store.getEvent(String(ev.id)))?.status).toBe('dispatched');
-    expect(notion.comments).toEqual([expect.objectContaining({ page_id: pageId, text: 'Thanks for Launch plan Q1' })]);
-    expect(slack.messages.filter((m) => m.text === ev.id)).toHaveLength(1);
+    expect(fakes.notion.comments).toEqual([expect.objectContaining({ page_id: pageId, text: 'Thanks for Launch plan Q1' })]);
+    expect(fakes.slack.messages.filter((m) => m.text === ev.id)).toHaveLength(1);
     const jobs = await second.store.getJobs(String(ev.id));
     expect(jobs.map((j) => [j.ruleId, j.status]).sort()).toEqual([['comment', 'done'], ['ship', 'done']]);
     expect(await runCli(['replay', String(ev.id), '--config', configFile])).toMatchObject({ stdout: `event ${String(ev.id)} has no dead jobs and no failed rules\n` });

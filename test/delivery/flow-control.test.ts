@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeNotion } from '../fakes/notion.js';
 import { FakeSlack } from '../fakes/slack.js';
+import { useFakes } from '../support/fakes.js';
 import { eventFrom } from '../support/fixtures.js';
 import { postEvent } from '../support/http.js';
 import { rulesDir } from '../support/rules.js';
@@ -10,19 +11,7 @@ import { tempDir } from '../support/tmp.js';
 
 const PAGE = '1f8e2d3c-4b5a-4697-8877-665544332211';
 const ADMIN = 'admin-token-flow-0123456789ab';
-let slack: FakeSlack;
-let notion: FakeNotion;
-beforeEach(async () => {
-  slack = new FakeSlack();
-  notion = new FakeNotion();
-  await slack.start();
-  await notion.start();
-  notion.addPage(PAGE);
-});
-afterEach(async () => {
-  await slack.stop();
-  await notion.stop();
-});
+const fakes = useFakes(PAGE);
 
 async function service(rules: Record<string, string>, delivery: Record<string, unknown> = {}) {
   const dir = tempDir();
@@ -31,8 +20,8 @@ async function service(rules: Record<string, string>, delivery: Record<string, u
     testConfig(
       {
         rules: { dir: rulesDir(rules, join(dir, 'rules')) },
-        slack: { token: slack.token, apiUrl: slack.url },
-        notion: { token: notion.token, baseUrl: notion.url },
+        slack: { token: fakes.slack.token, apiUrl: fakes.slack.url },
+        notion: { token: fakes.notion.token, baseUrl: fakes.notion.url },
         delivery: { concurrency: 8, backoff: { baseMs: 20, maxMs: 100 }, ...delivery },
         security: { adminToken: ADMIN },
         log: { level: 'warn' },
@@ -48,33 +37,33 @@ const ship = { 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { 
 
 describe('destination-aware delivery: pace, and 429 as flow control', () => {
   it('a burst to one Slack channel goes out at the pace the channel allows: each message once, almost no 429', async () => {
-    slack.limitPerChannel(5, 2); // the fake enforces 5 a second, 2 at once
+    fakes.slack.limitPerChannel(5, 2); // the fake enforces 5 a second, 2 at once
     const { svc, watch } = await service(ship, { limits: { slack: { perChannel: '5/s', burst: 2 } } });
     const events = Array.from({ length: 30 }, () => eventFrom('page.created.json'));
     const started = performance.now();
     await Promise.all(events.map((e) => postEvent(svc.webhook, e, SECRET)));
     await watch.until(() => watch.count('done') === 30, 30_000);
     const seconds = (performance.now() - started) / 1000;
-    expect(new Set(slack.messages.map((m) => m.text)).size).toBe(30);
-    expect(slack.messages).toHaveLength(30);
+    expect(new Set(fakes.slack.messages.map((m) => m.text)).size).toBe(30);
+    expect(fakes.slack.messages).toHaveLength(30);
     expect(watch.count('dead')).toBe(0);
-    expect(slack.limited / slack.attempts).toBeLessThan(0.05);
+    expect(fakes.slack.limited / fakes.slack.attempts).toBeLessThan(0.05);
     // The limit allows 28 more after the first 2 at 5 a second: 5.6 s; drained within 1.25 × that.
     expect(seconds).toBeLessThan(1.25 * 5.6 + 1);
   });
 
   it('a 429 spends no attempt and never dead-letters, even with maxAttempts 1; the channel pauses for every job', async () => {
     const { svc, watch } = await service(ship, { maxAttempts: 1 });
-    slack.http.failNext(1, FakeSlack.rateLimited(1));
+    fakes.slack.http.failNext(1, FakeSlack.rateLimited(1));
     const events = Array.from({ length: 5 }, () => eventFrom('page.created.json'));
     for (const e of events) await postEvent(svc.webhook, e, SECRET);
     await watch.until(() => watch.count('done') === 5, 30_000);
     expect(watch.count('dead')).toBe(0);
-    expect(new Set(slack.messages.map((m) => m.text)).size).toBe(5);
-    const limited = slack.http.requests.find((r) => r.status === 429)!;
+    expect(new Set(fakes.slack.messages.map((m) => m.text)).size).toBe(5);
+    const limited = fakes.slack.http.requests.find((r) => r.status === 429)!;
     // Nothing was sent to Slack during the second it asked for (calls already on the wire with the
     // 429 arrive within moments of it).
-    const during = slack.http.requests.filter((r) => r.at > limited.at + 100 && r.at < limited.at + 1000);
+    const during = fakes.slack.http.requests.filter((r) => r.at > limited.at + 100 && r.at < limited.at + 1000);
     expect(during).toEqual([]);
     const jobs = (await Promise.all(events.map((e) => svc.store.getJobs(String(e.id))))).flat();
     expect(jobs.every((j) => j.status === 'done' && j.attempts === 0)).toBe(true);
@@ -86,19 +75,19 @@ describe('destination-aware delivery: pace, and 429 as flow control', () => {
       ...ship,
     };
     const { svc, watch } = await service(rules, { limits: { slack: { perChannel: '50/s', burst: 10 } } });
-    notion.http.failNext(1, FakeNotion.rateLimited(2));
+    fakes.notion.http.failNext(1, FakeNotion.rateLimited(2));
     const events = Array.from({ length: 6 }, () => eventFrom('page.created.json', { entity: { id: PAGE, type: 'page' } }));
     for (const e of events) await postEvent(svc.webhook, e, SECRET);
-    await notion.http.until(() => notion.http.requests.some((r) => r.status === 429));
+    await fakes.notion.http.until(() => fakes.notion.http.requests.some((r) => r.status === 429));
     const paused = async () => ((await (await fetch(`${svc.url}/health`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { destinations: { paused: Array<{ destination: string }> } }).destinations.paused.map((d) => d.destination);
     await expect.poll(paused, { timeout: 1500, interval: 50 }).toContain('notion');
-    await slack.untilMessages(6, 10_000); // Slack is not held up by Notion's pause
-    expect(notion.comments.length).toBeLessThan(6);
+    await fakes.slack.untilMessages(6, 10_000); // Slack is not held up by Notion's pause
+    expect(fakes.notion.comments.length).toBeLessThan(6);
     await watch.until(() => watch.count('done') === 12, 30_000);
-    const calls = notion.http.requests.filter((r) => r.path === '/v1/comments');
+    const calls = fakes.notion.http.requests.filter((r) => r.path === '/v1/comments');
     const limited = calls.find((r) => r.status === 429)!;
     expect(calls.filter((r) => r.at > limited.at + 100 && r.at < limited.at + 2000)).toEqual([]);
-    expect(notion.comments).toHaveLength(6);
+    expect(fakes.notion.comments).toHaveLength(6);
     expect(watch.count('dead')).toBe(0);
     const metrics = await (await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
     expect(metrics).toMatch(/^notion_rules_destination_rate_limited\{destination="notion"\} 1$/m);
@@ -110,23 +99,23 @@ describe('destination-aware delivery: pace, and 429 as flow control', () => {
       ...ship,
     };
     const { svc, watch } = await service(rules, { backoff: { baseMs: 200, maxMs: 800 }, maxAttempts: 100 });
-    slack.http.failAll(FakeSlack.serverError(500));
+    fakes.slack.http.failAll(FakeSlack.serverError(500));
     const events = Array.from({ length: 10 }, () => eventFrom('page.created.json', { entity: { id: PAGE, type: 'page' } }));
     for (const e of events) await postEvent(svc.webhook, e, SECRET);
-    await notion.http.until(() => notion.comments.length === 10); // Notion's jobs are not held up
+    await fakes.notion.http.until(() => fakes.notion.comments.length === 10); // Notion's jobs are not held up
     const outageStarted = Date.now();
     const failing = async () => ((await (await fetch(`${svc.url}/health`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { reasons?: string[] }).reasons ?? [];
     await expect.poll(failing, { timeout: 5000 }).toContainEqual(expect.stringMatching(/^slack:#ship is failing \(\d+ failures in a row: slack: HTTP 500\); one probe call at /));
     // Keep Slack down for 4 s more: with the breaker, a probe per period (200, 400, 800, 800 ms…).
-    const before = slack.attempts;
+    const before = fakes.slack.attempts;
     await new Promise((r) => setTimeout(r, 4000)); // the length of the outage, not a wait for an event
-    const duringOutage = slack.attempts - before;
+    const duringOutage = fakes.slack.attempts - before;
     expect(duringOutage).toBeLessThanOrEqual(8); // ~4000 / 800 + the ramp; one per job per backoff would be ~10 × 6
-    slack.http.recover();
+    fakes.slack.http.recover();
     await watch.until(() => watch.count('done') === 20, 30_000);
     expect(watch.count('dead')).toBe(0);
-    expect(new Set(slack.messages.map((m) => m.text)).size).toBe(10);
-    expect(slack.messages).toHaveLength(10);
+    expect(new Set(fakes.slack.messages.map((m) => m.text)).size).toBe(10);
+    expect(fakes.slack.messages).toHaveLength(10);
     expect(Date.now() - outageStarted).toBeGreaterThan(4000);
   });
 });

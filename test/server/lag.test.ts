@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeNotion } from '../fakes/notion.js';
 import { FakeSlack } from '../fakes/slack.js';
+import { useFakes } from '../support/fakes.js';
 import { eventFrom } from '../support/fixtures.js';
 import { postEvent } from '../support/http.js';
 import { rulesDir } from '../support/rules.js';
@@ -10,18 +11,7 @@ import { tempDir } from '../support/tmp.js';
 
 const ADMIN = 'admin-token-lag-0123456789abc';
 const auth = { headers: { authorization: `Bearer ${ADMIN}` } };
-let slack: FakeSlack;
-let notion: FakeNotion;
-beforeEach(async () => {
-  slack = new FakeSlack();
-  notion = new FakeNotion();
-  await slack.start();
-  await notion.start();
-});
-afterEach(async () => {
-  await slack.stop();
-  await notion.stop();
-});
+const fakes = useFakes();
 
 async function service(rules: Record<string, string>) {
   const dir = tempDir();
@@ -29,8 +19,8 @@ async function service(rules: Record<string, string>) {
     testConfig(
       {
         rules: { dir: rulesDir(rules, join(dir, 'rules')) },
-        slack: { token: slack.token, apiUrl: slack.url, timeoutMs: 60_000 },
-        notion: { token: notion.token, baseUrl: notion.url, timeoutMs: 60_000 },
+        slack: { token: fakes.slack.token, apiUrl: fakes.slack.url, timeoutMs: 60_000 },
+        notion: { token: fakes.notion.token, baseUrl: fakes.notion.url, timeoutMs: 60_000 },
         delivery: { concurrency: 1 },
         health: { maxLagMs: 300 },
         server: { shutdownTimeoutMs: 200 },
@@ -44,7 +34,7 @@ async function service(rules: Record<string, string>) {
 
 describe('/health and /metrics report how far behind the service is (health.maxLagMs)', () => {
   it('a job queue that falls behind makes /health degraded with the reason', async () => {
-    slack.http.failAll({ kind: 'hang' }); // Slack stops answering: one job runs, the rest wait
+    fakes.slack.http.failAll({ kind: 'hang' }); // Slack stops answering: one job runs, the rest wait
     const svc = await service({ 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' });
     for (let i = 0; i < 3; i++) await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET);
     await expect
@@ -58,7 +48,7 @@ describe('/health and /metrics report how far behind the service is (health.maxL
   });
 
   it('events that wait for their match (Notion hangs) make /health degraded with the reason', async () => {
-    notion.http.failAll({ kind: 'hang' });
+    fakes.notion.http.failAll({ kind: 'hang' });
     const svc = await service({ 'page.yaml': 'id: page\non: page.created\nfetch: page\nactions:\n  - log: { message: x }\n' });
     await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET);
     await expect
