@@ -1,7 +1,5 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FakeNotion } from '../fakes/notion.js';
-import { FakeSlack } from '../fakes/slack.js';
 import { runCli, writeConfig } from '../support/child.js';
 import { useFakes } from '../support/fakes.js';
 import { eventFrom } from '../support/fixtures.js';
