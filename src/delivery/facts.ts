@@ -8,17 +8,49 @@ import type { NotionEvent } from '../model/event.js';
 /** Blocks read for `content`, at most (10 pages of 100). */
 const MAX_BLOCK_PAGES = 10;
 
+/** How long a finished read may still serve another event (one sent after that event happened). */
+const SHARE_AFTER_MS = 2000;
+
+/**
+ * Reads of Notion shared between events: a burst of events about one page (a bulk edit, a page
+ * edited in several steps) costs one request, not one each. A read serves an event only if it
+ * was sent after the event happened, so a newer event never sees an older page than its own
+ * change; a failed read is not shared.
+ */
+export class SharedReads {
+  private readonly reads = new Map<string, { sentAt: number; result: Promise<unknown>; doneAt?: number }>();
+
+  get(key: string, happenedAt: number, read: () => Promise<unknown>, now = Date.now()): Promise<unknown> {
+    const hit = this.reads.get(key);
+    if (hit && hit.sentAt >= happenedAt && (hit.doneAt === undefined || now - hit.doneAt <= SHARE_AFTER_MS)) return hit.result;
+    const entry: { sentAt: number; result: Promise<unknown>; doneAt?: number } = { sentAt: now, result: read() };
+    this.reads.set(key, entry);
+    entry.result.then(
+      () => (entry.doneAt = Date.now()),
+      () => this.reads.get(key) === entry && this.reads.delete(key),
+    );
+    if (this.reads.size > 10_000) this.prune(now);
+    return entry.result;
+  }
+
+  private prune(now: number): void {
+    for (const [key, r] of this.reads) if (r.doneAt !== undefined && now - r.doneAt > SHARE_AFTER_MS) this.reads.delete(key);
+  }
+}
+
 /**
  * The Notion API as the engine's fact source, for one event: each fact is fetched at most once,
- * however many rules ask (the promise is shared).
+ * however many rules ask (the promise is shared), and page and content reads are shared with
+ * other events through `shared` (see SharedReads).
  */
-export function notionFacts(client: Client | undefined): FactSource {
+export function notionFacts(client: Client | undefined, shared?: SharedReads): FactSource {
   const cache = new Map<Fact, Promise<unknown>>();
   return {
     get(fact, event) {
       let p = cache.get(fact);
       if (!p) {
-        p = load(client, fact, event);
+        const id = fact === 'database' ? undefined : pageIdOf(event);
+        p = shared && client && id ? shared.get(`${fact}:${id}`, Date.parse(event.timestamp), () => load(client, fact, event)) : load(client, fact, event);
         cache.set(fact, p);
       }
       return p;

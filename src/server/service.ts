@@ -5,7 +5,7 @@ import { createActions } from '../actions/registry.js';
 import type { Config } from '../config/types.js';
 import { formatProblem, type Problem } from '../config/errors.js';
 import { Dispatcher } from '../delivery/dispatcher.js';
-import { notionFacts } from '../delivery/facts.js';
+import { notionFacts, SharedReads } from '../delivery/facts.js';
 import { combineHooks, type DeliveryHooks } from '../delivery/hooks.js';
 import { Destinations, limitsOf } from '../delivery/destinations.js';
 import { Retention } from '../delivery/retention.js';
@@ -97,10 +97,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
     maxAgeMs: durationMs(config.delivery.maxAge),
     destinations,
   });
+  const reads = new SharedReads();
   const dispatcher = new Dispatcher({
     ...delivery,
     rules,
-    facts: () => notionFacts(notion),
+    facts: () => notionFacts(notion, reads),
     batch: 128,
     // One process owns a SQLite store; PostgreSQL replicas may briefly run different rules.
     staleTracking: store.kind === 'sqlite' ? 'when-read' : 'always',
