@@ -223,6 +223,22 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     await store.close();
   });
 
+  it.skipIf(!enabled)('defers a running job to a later time with nothing recorded and no attempt spent', async () => {
+    const store = await open();
+    const a = ev();
+    await store.insertEvent(a.event, a.raw);
+    await store.claimEvents(10, Date.now(), 60_000);
+    await store.completeDispatch([{ eventId: a.event.id, timestamp: a.event.timestamp, rulesVersion: 'v', report: [], jobs: [{ ruleId: 'r', actions: intent('x') }] }]);
+    const [job] = await store.claimJobs(5, Date.now(), 60_000);
+    const later = Date.now() + 60_000;
+    expect(await store.deferJob(job!.id, later)).toBe(true);
+    expect(await store.deferJob(job!.id, later)).toBe(false); // no longer running: not ours to defer
+    expect(await store.claimJobs(5, Date.now(), 60_000)).toEqual([]);
+    expect(await store.claimJobs(5, later, 60_000)).toMatchObject([{ id: job!.id, attempts: 0, nextAction: 0 }]);
+    expect(await store.getAttempts(job!.id)).toEqual([]);
+    await store.close();
+  });
+
   it.skipIf(!enabled)('indexes, finds by a word or prefix, and deletes documents', async () => {
     const store = await open();
     await store.indexDocument({ id: 'p1', title: 'Launch plan', text: 'Reduce time to first value for new workspaces', url: 'https://n/p1', fields: {} });
