@@ -163,8 +163,8 @@ export class Dispatcher {
       }
       else if (this.o.log.isLevelEnabled('debug')) this.o.log.debug({ ...ids, ruleId: o.rule, outcome }, o.matched ? 'rule matched' : 'rule did not match');
     }
-    const now: ReportEntry[] = outcomes.map((o) => (o.matched ? { rule: o.rule, matched: true, actions: o.actions.length } : o));
-    const report = previous ? previous.map((r) => now.find((n) => n.rule === r.rule) ?? r) : now;
+    const entries: ReportEntry[] = outcomes.map((o) => (o.matched ? { rule: o.rule, matched: true, actions: o.actions.length } : o));
+    const report = previous ? previous.map((r) => entries.find((e) => e.rule === r.rule) ?? r) : entries;
     return {
       eventId: event.id,
       ...(track ? { entityId: event.entity.id } : {}),

@@ -18,18 +18,26 @@ beforeEach(async () => {
 });
 afterEach(() => slack.stop());
 
+/** A config file for replicas of a fresh PostgreSQL database with one Slack rule; `extra` overrides. */
+async function replicaConfig(extra: Record<string, unknown>): Promise<{ config: string; db: string }> {
+  const dir = tempDir();
+  const db = await freshDatabase();
+  const config = writeConfig(dir, {
+    server: { host: '127.0.0.1', port: 0 },
+    store: { url: db },
+    rules: { dir: rulesDir({ 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' }, join(dir, 'rules')), watch: false },
+    log: { level: 'info' },
+    ...extra,
+  });
+  return { config, db };
+}
+
 describe.skipIf(!PG_URL)('several replicas on one PostgreSQL database', () => {
   it.each([2, 3])('%i replicas, round-robin, a tenth sent to two at once, one SIGKILLed: stored once, delivered once', { timeout: 120_000 }, async (n) => {
-    const db = await freshDatabase();
-    const dir = tempDir();
-    const config = writeConfig(dir, {
-      server: { host: '127.0.0.1', port: 0 },
-      store: { url: db },
-      rules: { dir: rulesDir({ 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' }, join(dir, 'rules')), watch: false },
+    const { config, db } = await replicaConfig({
       slack: { apiUrl: slack.url, timeoutMs: 2000 },
       delivery: { concurrency: 8, maxAttempts: 50, leaseMs: 2000, backoff: { baseMs: 50, maxMs: 500 }, limits: UNPACED },
       security: { adminToken: 'admin-token-replicas-0123456789' },
-      log: { level: 'info' },
     });
     const replicas: ServerProcess[] = [];
     for (let i = 0; i < n; i++) replicas.push(await startServer(config, { NOTION_WEBHOOK_SECRET: SECRET, SLACK_BOT_TOKEN: slack.token, NOTION_RULES_REPLICA_ID: `r${i}` }));
@@ -89,15 +97,9 @@ describe.skipIf(!PG_URL)('several replicas on one PostgreSQL database', () => {
   });
 
   it('a killed replica\'s running jobs are taken over within 15 s with the default lease', { timeout: 60_000 }, async () => {
-    const db = await freshDatabase();
-    const dir = tempDir();
-    const config = writeConfig(dir, {
-      server: { host: '127.0.0.1', port: 0 },
-      store: { url: db },
-      rules: { dir: rulesDir({ 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' }, join(dir, 'rules')), watch: false },
+    const { config } = await replicaConfig({
       slack: { apiUrl: slack.url, timeoutMs: 5000 },
       delivery: { concurrency: 8, limits: UNPACED }, // leaseMs: the default
-      log: { level: 'info' },
     });
     const victim = await startServer(config, { NOTION_WEBHOOK_SECRET: SECRET, SLACK_BOT_TOKEN: slack.token, NOTION_RULES_REPLICA_ID: 'victim' });
     const survivor = await startServer(config, { NOTION_WEBHOOK_SECRET: SECRET, SLACK_BOT_TOKEN: slack.token, NOTION_RULES_REPLICA_ID: 'survivor' });
