@@ -66,9 +66,27 @@ export class Metrics {
           },
         });
       pick('notion_rules_destination_paused_until_seconds', 'Until when a destination is paused after a 429 or 529 (0: not paused), by destination (notion, slack:<channel>, http:<origin>).', (d) => (d.pausedUntil ? Date.parse(d.pausedUntil) / 1000 : 0));
-      pick('notion_rules_destination_calls', 'Calls made to a destination by this process.', (d) => d.calls);
       pick('notion_rules_destination_failing', '1 while a destination\'s breaker is open (real failures in a row; one probe call per backoff period), by destination.', (d) => (d.failing ? 1 : 0));
-      pick('notion_rules_destination_rate_limited', 'Answers that asked this process to slow down (429, 529), by destination.', (d) => d.limited);
+      // Running totals kept by Destinations, exposed as counters (rate() works on them).
+      const total = (name: string, help: string, value: (d: ReturnType<Destinations['snapshot']>[number]) => number) => {
+        const seen = new Map<string, number>();
+        return new Counter({
+          name,
+          help,
+          labelNames: ['destination'],
+          registers: [registry],
+          collect() {
+            for (const d of destinations.snapshot()) {
+              const now = value(d);
+              const delta = now - (seen.get(d.destination) ?? 0);
+              if (delta > 0) this.inc({ destination: d.destination }, delta);
+              seen.set(d.destination, now);
+            }
+          },
+        });
+      };
+      total('notion_rules_destination_calls_total', 'Calls made to a destination by this process.', (d) => d.calls);
+      total('notion_rules_destination_rate_limited_total', 'Answers that asked this process to slow down (429, 529), by destination.', (d) => d.limited);
     }
     new Gauge({
       name: 'notion_rules_store_bytes',

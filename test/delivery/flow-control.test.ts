@@ -90,7 +90,7 @@ describe('destination-aware delivery: pace, and 429 as flow control', () => {
     expect(fakes.notion.comments).toHaveLength(6);
     expect(watch.count('dead')).toBe(0);
     const metrics = await (await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
-    expect(metrics).toMatch(/^notion_rules_destination_rate_limited\{destination="notion"\} 1$/m);
+    expect(metrics).toMatch(/^notion_rules_destination_rate_limited_total\{destination="notion"\} 1$/m);
   });
 
   it('Slack down: one probe per backoff period reaches it, Notion jobs keep running, and after it is back every message arrives once, 0 dead', async () => {
