@@ -619,10 +619,6 @@ export class SqliteStore implements Store {
 }
 
 /**
- * Only the body is stored: the event is normalized from it again, as the receiver did (a body
- * without a timestamp took the time it was received, which is the `timestamp` column).
- */
-/**
  * Commits fsynced by WalSync instead of inside SQLite; synchronous=FULL stays if the WAL file
  * cannot be opened (then nothing is lost, only the flush stays on the event loop).
  */
@@ -636,6 +632,10 @@ function offLoopSync(db: Database.Database, path: string): WalSync | undefined {
   }
 }
 
+/**
+ * Only the body is stored: the event is normalized from it again, as the receiver did (a body
+ * without a timestamp took the time it was received, which is the `timestamp` column).
+ */
 function toStored(row: EventRow): StoredEvent {
   return {
     // The timestamp column is the one normalized when the event arrived (a missing or
