@@ -32,6 +32,8 @@ export interface StoredEvent {
   /** What each candidate rule did with the event (matched, condition false, errors). */
   report: unknown;
   error: string | null;
+  /** The turn reserved at a destination's pace while matching waited for it (see Destinations). */
+  turnAt?: number | null;
 }
 
 export type JobStatus = 'pending' | 'running' | 'done' | 'dead';
@@ -49,6 +51,8 @@ export interface Job {
   lastError: string | null;
   createdAt: number;
   updatedAt: number;
+  /** The turn reserved at its next action's destination while it waits for it (see Destinations). */
+  turnAt?: number | null;
 }
 
 export interface Attempt {
@@ -183,8 +187,12 @@ export interface Store {
    * them), for the caller to run at once; the rest are pending.
    */
   completeDispatch(results: DispatchResult[], lease?: { until: number; max: number }): Promise<Job[]>;
-  /** Matching could not finish (e.g. Notion unreachable): try again at `nextAt`. */
-  deferDispatch(eventId: string, error: string, nextAt: number): Promise<void>;
+  /**
+   * Matching could not finish: try again at `nextAt`. Without `wait`: a failure (Notion
+   * unreachable) that counts as a dispatch attempt. With it: flow control (Notion's pace, a pause),
+   * free; `wait.turnAt` is the event's reserved turn, kept for whoever matches it.
+   */
+  deferDispatch(eventId: string, error: string, nextAt: number, wait?: { turnAt?: number }): Promise<void>;
   /** Whether an event with a later timestamp for this entity was already dispatched. */
   isStale(entityId: string, timestamp: string): Promise<boolean>;
   /**
@@ -205,10 +213,17 @@ export interface Store {
   recordAttempt(attempt: Attempt, update: JobUpdate): Promise<boolean>;
   /**
    * A running job of ours goes back to pending until `runAt`, with nothing recorded and no
-   * attempt spent: its destination asked to wait (a pause, or its pace). False when the lease is
-   * no longer ours.
+   * attempt spent: its destination asked to wait (a pause, or its pace). `turnAt`: its reserved
+   * turn at the pace, kept for whoever claims it. False when the lease is no longer ours.
    */
-  deferJob(jobId: number, runAt: number): Promise<boolean>;
+  deferJob(jobId: number, runAt: number, turnAt?: number | null): Promise<boolean>;
+  /**
+   * Makes waiting jobs and events due at `at` (no later): their destination's breaker closed, so
+   * what waited for it goes now rather than at the end of the breaker's wait.
+   */
+  hasten(jobIds: number[], eventIds: string[], at: number): Promise<void>;
+  /** The destinations' pace shared by every replica using this store; undefined: kept per process. */
+  readonly pace?: PaceLedger;
   /** Extends the leases of running jobs (a heartbeat for long actions). */
   extendLeases(jobIds: number[], until: number): Promise<void>;
   /** When the earliest pending job is due, if any. */
@@ -250,4 +265,18 @@ export interface Store {
   setMeta(key: string, value: string): Promise<void>;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
+}
+
+/**
+ * Where destinations' pace is kept when it must hold for the whole deployment (several replicas).
+ * Times are the caller's clock (ms); a shared ledger converts with its own clock.
+ */
+export interface PaceLedger {
+  /**
+   * Takes the next turn of `dest` (GCRA: one call per `intervalMs`, up to `toleranceMs` early for
+   * bursts, none before a pause ends) and returns when it is.
+   */
+  take(dest: string, intervalMs: number, toleranceMs: number, now: number): Promise<number>;
+  /** No turn of `dest` before `until`; turns after it start `resumeAfterMs` later (no burst). */
+  pause(dest: string, until: number, resumeAfterMs: number, now: number): Promise<void>;
 }

@@ -75,4 +75,18 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX search_index_tsv ON search_index USING GIN (tsv);
     `,
   },
+  {
+    version: 2,
+    name: 'destination pace shared by replicas',
+    sql: `
+      CREATE TABLE destination_pace (
+        destination TEXT PRIMARY KEY,
+        tat DOUBLE PRECISION NOT NULL,
+        paused_until DOUBLE PRECISION NOT NULL DEFAULT 0,
+        touched DOUBLE PRECISION NOT NULL DEFAULT 0
+      );
+      ALTER TABLE jobs ADD COLUMN turn_at BIGINT;
+      ALTER TABLE events ADD COLUMN turn_at BIGINT;
+    `,
+  },
 ];

@@ -14,6 +14,7 @@ import type {
   Job,
   JobStatus,
   JobUpdate,
+  PaceLedger,
   PruneResult,
   QueueCounts,
   ReplayResult,
@@ -37,7 +38,23 @@ const PRUNABLE = `e.status = 'dispatched' AND e.received_at < $1
 const REMATCH = "UPDATE events SET status = 'new', next_dispatch_at = $1, lease_until = 0, lease_owner = NULL, dispatch_attempts = 0 WHERE status = 'failed'";
 const KEEP_LATEST = 'ON CONFLICT (entity_id) DO UPDATE SET timestamp = greatest(entity_latest.timestamp, excluded.timestamp)';
 
-const EVENT_COLS = 'id, event, raw, status, received_at, duplicates, dispatch_attempts, rules_version, report, error';
+/**
+ * The shared pace (GCRA; see Destinations): takes destination $1's next turn, one per $2 ms with
+ * up to $3 ms early for bursts, none before its pause ends, and returns how far from now it is.
+ * Times are the database's clock, so replicas' clocks need not agree.
+ */
+const NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::float8';
+const TAKE_TURN = `INSERT INTO destination_pace AS d (destination, tat, paused_until, touched)
+  SELECT $1, c.now + $2, 0, c.now FROM (SELECT ${NOW_MS} AS now) c
+  ON CONFLICT (destination) DO UPDATE SET tat = greatest(d.tat, excluded.touched, d.paused_until) + $2, touched = excluded.touched
+  RETURNING greatest(d.touched, d.paused_until, d.tat - $2 - $3) - d.touched AS delay`;
+/** Pauses destination $1 for $2 ms from now; its next turn is $3 ms after the pause. */
+const PAUSE = `INSERT INTO destination_pace AS d (destination, tat, paused_until, touched)
+  SELECT $1, c.now + $2 + $3, c.now + $2, c.now FROM (SELECT ${NOW_MS} AS now) c
+  ON CONFLICT (destination) DO UPDATE SET paused_until = greatest(d.paused_until, excluded.paused_until),
+    tat = greatest(d.tat, greatest(d.paused_until, excluded.paused_until) + $3)`;
+
+const EVENT_COLS = 'id, event, raw, status, received_at, duplicates, dispatch_attempts, rules_version, report, error, turn_at';
 
 /** Codes that mean "the database is there but cannot take this now": answer 503, retry later. */
 const UNAVAILABLE = /^(08|53|57P0|58)/;
@@ -203,8 +220,8 @@ export class PostgresStore implements Store {
     );
   }
 
-  async deferDispatch(eventId: string, error: string, nextAt: number): Promise<void> {
-    await this.q('UPDATE events SET error = $1, next_dispatch_at = $2, lease_until = 0, dispatch_attempts = dispatch_attempts + 1 WHERE id = $3', [error, nextAt, eventId]);
+  async deferDispatch(eventId: string, error: string, nextAt: number, wait?: { turnAt?: number }): Promise<void> {
+    await this.q('UPDATE events SET error = $1, next_dispatch_at = $2, lease_until = 0, dispatch_attempts = dispatch_attempts + $4, turn_at = $5 WHERE id = $3', [error, nextAt, eventId, wait ? 0 : 1, wait?.turnAt ?? null]);
   }
 
   async isStale(entityId: string, timestamp: string): Promise<boolean> {
@@ -249,7 +266,7 @@ export class PostgresStore implements Store {
       this.tx(async (c) => {
         const now = Date.now();
         const res = await c.query(
-          `UPDATE jobs SET next_action = $1, status = $2, attempts = $3, run_at = $4, last_error = $5, updated_at = $6,
+          `UPDATE jobs SET next_action = $1, status = $2, attempts = $3, run_at = $4, last_error = $5, updated_at = $6, turn_at = NULL,
              lease_until = CASE WHEN $2 = 'running' THEN lease_until ELSE 0 END
            WHERE id = $7 AND lease_owner = $8 AND status = 'running'`,
           [u.nextAction, u.status, u.attempts, u.runAt, u.lastError, now, a.jobId, this.replica],
@@ -265,13 +282,28 @@ export class PostgresStore implements Store {
     );
   }
 
-  async deferJob(jobId: number, runAt: number): Promise<boolean> {
+  async deferJob(jobId: number, runAt: number, turnAt: number | null = null): Promise<boolean> {
     const rows = await this.q(
-      "UPDATE jobs SET status = 'pending', run_at = $1, lease_until = 0, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND status = 'running' RETURNING id",
-      [runAt, Date.now(), jobId, this.replica],
+      "UPDATE jobs SET status = 'pending', run_at = $1, turn_at = $5, lease_until = 0, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND status = 'running' RETURNING id",
+      [runAt, Date.now(), jobId, this.replica, turnAt],
     );
     return rows.length === 1;
   }
+
+  async hasten(jobIds: number[], eventIds: string[], at: number): Promise<void> {
+    if (jobIds.length > 0) await this.q("UPDATE jobs SET run_at = $1 WHERE id = ANY($2::bigint[]) AND status = 'pending' AND run_at > $1", [at, jobIds]);
+    if (eventIds.length > 0) await this.q("UPDATE events SET next_dispatch_at = $1 WHERE id = ANY($2::text[]) AND status = 'new' AND next_dispatch_at > $1", [at, eventIds]);
+  }
+
+  readonly pace: PaceLedger = {
+    take: async (dest, intervalMs, toleranceMs, now) => {
+      const [row] = await this.q(TAKE_TURN, [dest, intervalMs, toleranceMs]);
+      return now + Number(row!.delay);
+    },
+    pause: async (dest, until, resumeAfterMs, now) => {
+      await this.q(PAUSE, [dest, Math.max(0, until - now), resumeAfterMs]);
+    },
+  };
 
   async extendLeases(jobIds: number[], until: number): Promise<void> {
     if (jobIds.length === 0) return;
@@ -471,6 +503,7 @@ function toStored(r: Row): StoredEvent {
     rulesVersion: (r.rules_version as string | null) ?? null,
     report: r.report === null || r.report === undefined ? null : (JSON.parse(String(r.report)) as unknown),
     error: (r.error as string | null) ?? null,
+    turnAt: r.turn_at === null || r.turn_at === undefined ? null : Number(r.turn_at),
   };
 }
 
@@ -487,6 +520,7 @@ function toJob(r: Row): Job {
     lastError: (r.last_error as string | null) ?? null,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
+    turnAt: r.turn_at === null || r.turn_at === undefined ? null : Number(r.turn_at),
   };
 }
 

@@ -84,4 +84,11 @@ export const migrations: readonly Migration[] = [
     // written per event. Dropping the column rewrites the table once, at the first start.
     sql: `ALTER TABLE events DROP COLUMN event;`,
   },
+  {
+    version: 4,
+    name: 'turns reserved at a destination',
+    // A job or event waiting for its turn at a destination's pace keeps the turn it was given, so
+    // the replica or process that picks it up does not take another.
+    sql: `ALTER TABLE jobs ADD COLUMN turn_at INTEGER; ALTER TABLE events ADD COLUMN turn_at INTEGER;`,
+  },
 ];

@@ -50,6 +50,7 @@ interface EventRow {
   rules_version: string | null;
   report: string | null;
   error: string | null;
+  turn_at: number | null;
 }
 
 interface JobRow {
@@ -64,12 +65,13 @@ interface JobRow {
   last_error: string | null;
   created_at: number;
   updated_at: number;
+  turn_at: number | null;
 }
 
 /** Events read per slice when `entity_latest` is rebuilt. */
 const REBUILD_ROWS = 20_000;
 
-const EVENT_COLS = 'id, timestamp, raw, status, received_at, duplicates, dispatch_attempts, rules_version, report, error';
+const EVENT_COLS = 'id, timestamp, raw, status, received_at, duplicates, dispatch_attempts, rules_version, report, error, turn_at';
 
 /**
  * The embedded store: one SQLite file in WAL mode, every commit on disk before its caller hears
@@ -136,8 +138,8 @@ export class SqliteStore implements Store {
          ON CONFLICT (entity_id) DO UPDATE SET timestamp = max(timestamp, excluded.timestamp)`,
       ),
       lastEventRow: db.prepare<[], { n: number | null }>('SELECT max(rowid) AS n FROM events'),
-      deferDispatch: db.prepare<[string, number, string]>(
-        'UPDATE events SET error = ?, next_dispatch_at = ?, lease_until = 0, dispatch_attempts = dispatch_attempts + 1 WHERE id = ?',
+      deferDispatch: db.prepare<[string, number, number, number | null, string]>(
+        'UPDATE events SET error = ?, next_dispatch_at = ?, lease_until = 0, dispatch_attempts = dispatch_attempts + ?, turn_at = ? WHERE id = ?',
       ),
       claimJobs: db.prepare<[number, number, number, number, number], JobRow>(
         `UPDATE jobs SET status = 'running', lease_until = ?, updated_at = ? WHERE id IN (
@@ -150,11 +152,13 @@ export class SqliteStore implements Store {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       updateJob: db.prepare<[number, string, number, number, string | null, number, number]>(
-        `UPDATE jobs SET next_action = ?, status = ?, attempts = ?, run_at = ?, last_error = ?, lease_until = 0, updated_at = ?
+        `UPDATE jobs SET next_action = ?, status = ?, attempts = ?, run_at = ?, last_error = ?, lease_until = 0, updated_at = ?, turn_at = NULL
          WHERE id = ?`,
       ),
       nextRunAt: db.prepare<[], { t: number | null }>("SELECT min(run_at) AS t FROM jobs WHERE status = 'pending'"),
-      deferJob: db.prepare<[number, number, number]>("UPDATE jobs SET status = 'pending', run_at = ?, lease_until = 0, updated_at = ? WHERE id = ? AND status = 'running'"),
+      deferJob: db.prepare<[number, number | null, number, number]>("UPDATE jobs SET status = 'pending', run_at = ?, turn_at = ?, lease_until = 0, updated_at = ? WHERE id = ? AND status = 'running'"),
+      hastenJob: db.prepare<[number, number, number]>("UPDATE jobs SET run_at = ? WHERE id = ? AND status = 'pending' AND run_at > ?"),
+      hastenEvent: db.prepare<[number, string, number]>("UPDATE events SET next_dispatch_at = ? WHERE id = ? AND status = 'new' AND next_dispatch_at > ?"),
       releaseJobs: db.prepare("UPDATE jobs SET status = 'pending', lease_until = 0 WHERE status = 'running'"),
       releaseEvents: db.prepare('UPDATE events SET lease_until = 0 WHERE lease_until > 0'),
       jobsOf: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE event_id = ? ORDER BY id'),
@@ -346,8 +350,8 @@ export class SqliteStore implements Store {
     }, true);
   }
 
-  async deferDispatch(eventId: string, error: string, nextAt: number): Promise<void> {
-    this.write(() => this.stmts.deferDispatch.run(error, nextAt, eventId));
+  async deferDispatch(eventId: string, error: string, nextAt: number, wait?: { turnAt?: number }): Promise<void> {
+    this.write(() => this.stmts.deferDispatch.run(error, nextAt, wait ? 0 : 1, wait?.turnAt ?? null, eventId));
   }
 
   async isStale(entityId: string, timestamp: string): Promise<boolean> {
@@ -402,8 +406,17 @@ export class SqliteStore implements Store {
   }
 
   /** Shares the group commit: a burst of deferrals costs one fsync. */
-  deferJob(jobId: number, runAt: number): Promise<boolean> {
-    return this.groupCommit(() => this.stmts.deferJob.run(runAt, Date.now(), jobId).changes === 1, false);
+  async hasten(jobIds: number[], eventIds: string[], at: number): Promise<void> {
+    this.write(() =>
+      this.db.transaction(() => {
+        for (const id of jobIds) this.stmts.hastenJob.run(at, id, at);
+        for (const id of eventIds) this.stmts.hastenEvent.run(at, id, at);
+      })(),
+    );
+  }
+
+  deferJob(jobId: number, runAt: number, turnAt: number | null = null): Promise<boolean> {
+    return this.groupCommit(() => this.stmts.deferJob.run(runAt, turnAt, Date.now(), jobId).changes === 1, false);
   }
 
   async extendLeases(): Promise<void> {
@@ -648,6 +661,7 @@ function toStored(row: EventRow): StoredEvent {
     rulesVersion: row.rules_version,
     report: row.report === null ? null : (JSON.parse(row.report) as unknown),
     error: row.error,
+    turnAt: row.turn_at,
   };
 }
 
@@ -664,6 +678,7 @@ function toJob(row: JobRow): Job {
     lastError: row.last_error,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    turnAt: row.turn_at,
   };
 }
 
