@@ -11,14 +11,20 @@ export class ActionError extends Error {
    * a failure. Its calls pause until Retry-After; no attempt is spent.
    */
   readonly flowControl: boolean;
+  /** A flow-control wait's end (this process's clock): the destination's pause or pace says when. */
+  readonly waitUntil: number | undefined;
+  /** When `waitUntil` is the call's own reserved turn at the destination's pace (not a pause's end). */
+  readonly turnReserved: boolean;
 
-  constructor(message: string, opts: { retriable: boolean; retryAfterMs?: number; code?: string; flowControl?: boolean }) {
+  constructor(message: string, opts: { retriable: boolean; retryAfterMs?: number; code?: string; flowControl?: boolean; waitUntil?: number; turnReserved?: boolean }) {
     super(message);
     this.name = 'ActionError';
     this.retriable = opts.retriable;
     this.retryAfterMs = opts.retryAfterMs;
     this.code = opts.code;
     this.flowControl = opts.flowControl ?? false;
+    this.waitUntil = opts.waitUntil;
+    this.turnReserved = opts.turnReserved ?? false;
   }
 }
 

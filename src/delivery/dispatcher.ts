@@ -13,8 +13,8 @@ import { Pump } from './pump.js';
 export interface DispatcherOptions {
   store: Store;
   rules: RuleCoordinator;
-  /** A fresh fact source per event (its cache is the event's). */
-  facts: () => FactSource;
+  /** A fresh fact source per event (its cache is the event's); `turnAt`: its reserved turn at Notion. */
+  facts: (turnAt?: number | null) => FactSource;
   log: Logger;
   backoff: BackoffPolicy;
   maxAttempts: number;
@@ -56,6 +56,8 @@ export class Dispatcher {
   private readonly handed: NotionEvent[] = [];
   /** Whether the store's per-entity record is kept (undefined until the first pass settles it). */
   private tracking: boolean | undefined;
+  /** When events deferred by this process for Notion's turn are due: a pass is planned for each. */
+  private readonly waits = new WakeTimes();
 
   constructor(private readonly o: DispatcherOptions) {
     this.pump = new Pump(() => this.drain(), POLL_MS, (err) => {
@@ -109,7 +111,11 @@ export class Dispatcher {
         this.tracking = track;
       }
       const events = this.handed.length > 0 ? this.handed.splice(0, this.o.batch).map(fresh) : await this.o.store.claimEvents(this.o.batch, Date.now(), this.o.leaseMs);
-      if (events.length === 0) return;
+      if (events.length === 0) {
+        const next = this.waits.next(Date.now());
+        if (next !== undefined) this.pump.schedule(next - Date.now());
+        return;
+      }
       const results = (await Promise.all(events.map((stored) => this.match(stored, ruleSet, track)))).filter((r): r is DispatchResult => r !== undefined);
       if (results.length === 0) continue;
       const wanted = results.reduce((n, r) => n + r.jobs.length, 0);
@@ -140,13 +146,21 @@ export class Dispatcher {
     const previous = Array.isArray(stored.report) ? (stored.report as ReportEntry[]) : undefined;
     const retry = previous && new Set(previous.filter(failure).map((r) => r.rule));
     const outcomes = await evaluateEvent(ruleSet, event, {
-      facts: this.o.facts(),
+      facts: this.o.facts(stored.turnAt),
       stale,
       onCondition: (rule) => this.o.hooks?.onConditionEvaluated?.(rule.id),
       ...(retry ? { only: (rule) => retry.has(rule.id) } : {}),
     });
 
     const waiting = outcomes.find((o): o is Extract<RuleOutcome, { reason: 'fetch_error' }> => !o.matched && o.reason === 'fetch_error' && o.retriable);
+    if (waiting?.waitUntil !== undefined) {
+      // Notion's pace or pause: flow control, not a failure. The event waits, spending no attempt.
+      if (this.o.log.isLevelEnabled('debug')) this.o.log.debug({ ...ids, ruleId: waiting.rule, until: new Date(waiting.waitUntil).toISOString() }, 'waiting for Notion\'s turn before matching');
+      await this.o.store.deferDispatch(event.id, waiting.error, waiting.waitUntil, { ...(waiting.turnReserved ? { turnAt: waiting.waitUntil } : {}) });
+      // Come back at its turn, not at the next poll: turns that passed meanwhile would go together.
+      this.waits.add(waiting.waitUntil);
+      return undefined;
+    }
     if (waiting && stored.dispatchAttempts + 1 < this.o.maxAttempts) {
       const delay = backoffDelay(stored.dispatchAttempts + 1, this.o.backoff);
       this.o.log.warn({ ...ids, ruleId: waiting.rule, err: waiting.error, retryInMs: delay }, 'Notion fetch failed; matching this event again later');
@@ -202,4 +216,27 @@ export function withDefaults(actions: ActionIntent[], event: NotionEvent): Actio
     }
     return a;
   });
+}
+
+/** Future times, each wanting a pass then; `next` drops the past ones and names the soonest. */
+class WakeTimes {
+  private readonly times: number[] = [];
+
+  add(at: number): void {
+    let lo = 0;
+    let hi = this.times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.times[mid]! < at) lo = mid + 1;
+      else hi = mid;
+    }
+    if (this.times[lo] !== at) this.times.splice(lo, 0, at);
+  }
+
+  next(now: number): number | undefined {
+    let past = 0;
+    while (past < this.times.length && this.times[past]! <= now) past++;
+    if (past > 0) this.times.splice(0, past);
+    return this.times[0];
+  }
 }

@@ -4,6 +4,7 @@ import { classifyNotionError } from '../actions/notion-client.js';
 import { blocksText } from '../engine/props.js';
 import type { Fact, FactSource } from '../engine/types.js';
 import type { NotionEvent } from '../model/event.js';
+import type { Destinations } from './destinations.js';
 
 /** Blocks read for `content`, at most (10 pages of 100). */
 const MAX_BLOCK_PAGES = 10;
@@ -43,19 +44,44 @@ export class SharedReads {
  * however many rules ask (the promise is shared), and page and content reads are shared with
  * other events through `shared` (see SharedReads).
  */
-export function notionFacts(client: Client | undefined, shared?: SharedReads): FactSource {
+export function notionFacts(client: Client | undefined, shared?: SharedReads, destinations?: Destinations, turnAt?: number | null): FactSource {
   const cache = new Map<Fact, Promise<unknown>>();
   return {
     get(fact, event) {
       let p = cache.get(fact);
       if (!p) {
         const id = fact === 'database' ? undefined : pageIdOf(event);
-        p = shared && client && id ? shared.get(`${fact}:${id}`, Date.parse(event.timestamp), () => load(client, fact, event)) : load(client, fact, event);
+        const read = () => (destinations && client ? paced(destinations, `event:${event.id}:${fact}`, turnAt, () => load(client, fact, event)) : load(client, fact, event));
+        p = shared && client && id ? shared.get(`${fact}:${id}`, Date.parse(event.timestamp), read) : read();
         cache.set(fact, p);
       }
       return p;
     },
   };
+}
+
+/**
+ * A read at Notion's pace, like an action's call: when it is not its turn (the pace, a pause after
+ * a 429, an open breaker) it fails as flow control with the time to come back (the event waits in
+ * the store until then, spending no attempt); a 429 pauses every Notion call.
+ */
+async function paced(destinations: Destinations, key: string, turnAt: number | null | undefined, read: () => Promise<unknown>): Promise<unknown> {
+  const turn = await destinations.ready('notion', key, turnAt);
+  if (turn > 0) throw new ActionError(`waiting for Notion's turn until ${new Date(turn).toISOString()}`, { retriable: true, flowControl: true, code: 'paced', waitUntil: turn, turnReserved: destinations.reservedFor(key) === turn });
+  destinations.called('notion');
+  try {
+    const value = await read();
+    destinations.succeeded('notion');
+    return value;
+  } catch (err) {
+    if (!(err instanceof ActionError)) throw err;
+    if (err.flowControl) {
+      const until = await destinations.pause('notion', err.retryAfterMs, err.message);
+      throw new ActionError(`${err.message}: Notion paused until ${new Date(until).toISOString()}`, { retriable: true, flowControl: true, ...(err.code ? { code: err.code } : {}), waitUntil: until });
+    }
+    if (err.retriable) destinations.failed('notion', err.message, key);
+    throw err;
+  }
 }
 
 async function load(client: Client | undefined, fact: Fact, event: NotionEvent): Promise<unknown> {

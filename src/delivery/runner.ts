@@ -155,11 +155,11 @@ export class JobRunner {
     for (let i = job.nextAction; i < job.actions.length; i++) {
       const action = job.actions[i]!;
       const dest = destinationOf(action);
-      const turn = dest ? this.o.destinations.turn(dest, job.id, i) : 0;
+      const turn = dest ? await this.o.destinations.ready(dest, jobKey(job.id, i), i === job.nextAction ? job.turnAt : undefined) : 0;
       if (turn > 0) {
         // Not this destination's turn yet (its pace, or a pause it asked for): the job waits in
         // the store, its slot free for other destinations' jobs, and spends no attempt.
-        if (!(await this.o.store.deferJob(job.id, turn))) return this.lost(log, i);
+        if (!(await this.o.store.deferJob(job.id, turn, this.o.destinations.reservedFor(jobKey(job.id, i)) === turn ? turn : null))) return this.lost(log, i);
         this.dueAt = Math.min(this.dueAt, turn);
         this.pump.schedule(turn - Date.now());
         return;
@@ -176,7 +176,7 @@ export class JobRunner {
         const e = err instanceof ActionError ? err : networkError(err, action.type);
         const durationMs = Date.now() - started;
         if (e.flowControl) return this.slowDown(job, i, dest, e, started, durationMs, log);
-        if (dest && e.retriable) this.o.destinations.failed(dest, e.message);
+        if (dest && e.retriable) this.o.destinations.failed(dest, e.message, jobKey(job.id, i));
         const attempts = job.attempts + 1;
         // Patient: until maxAttempts real failures, or until the job is maxAge old (with a few
         // tries since it was stored or replayed, so a replayed old job is tried again).
@@ -224,7 +224,7 @@ export class JobRunner {
    */
   private async slowDown(job: Job, i: number, dest: string | undefined, e: ActionError, started: number, durationMs: number, log: Logger): Promise<void> {
     const action = job.actions[i]!;
-    const until = dest ? this.o.destinations.pause(dest, e.retryAfterMs, e.message) : Date.now() + (e.retryAfterMs ?? 1000);
+    const until = dest ? await this.o.destinations.pause(dest, e.retryAfterMs, e.message) : Date.now() + (e.retryAfterMs ?? 1000);
     const owned = await this.record(
       log,
       { jobId: job.id, actionIndex: i, actionType: action.type, startedAt: started, durationMs, outcome: 'retry', error: `${e.message}: ${dest ?? action.type} paused until ${new Date(until).toISOString()}` },
@@ -262,4 +262,9 @@ export class JobRunner {
   private lost(log: Logger, actionIndex: number): void {
     log.warn({ actionIndex }, 'job lease lost to another replica; it continues there (this action may have run twice)');
   }
+}
+
+/** A job's action as a caller of Destinations.turn. */
+export function jobKey(jobId: number, actionIndex: number): string {
+  return `job:${jobId}:${actionIndex}`;
 }

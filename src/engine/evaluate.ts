@@ -50,8 +50,8 @@ async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: Eva
       if (fact === 'content') loaded.content = String(value ?? '');
       else loaded[fact] = value as Record<string, unknown>;
     } catch (err) {
-      const retriable = (err as { retriable?: boolean }).retriable === true;
-      return { rule: rule.id, matched: false, reason: 'fetch_error', error: `fetch ${fact}: ${(err as Error).message}`, retriable };
+      const { retriable, waitUntil, turnReserved } = err as { retriable?: boolean; waitUntil?: number; turnReserved?: boolean };
+      return { rule: rule.id, matched: false, reason: 'fetch_error', error: `fetch ${fact}: ${(err as Error).message}`, retriable: retriable === true, ...(typeof waitUntil === 'number' ? { waitUntil, turnReserved: turnReserved === true } : {}) };
     }
   }
   const ctx = buildContext({

@@ -30,8 +30,8 @@ export function healthSections(rules: RuleCoordinator, store: Store, actions: Ac
     degraded.push(...recent.degraded);
     // A paused destination is flow control, not a fault: shown, not `degraded`. A failing one is.
     const all = destinations?.snapshot() ?? [];
-    const paused = all.filter((d) => d.pausedUntil !== null).map(({ destination, pausedUntil, reason }) => ({ destination, pausedUntil, reason }));
-    const failing = all.filter((d) => d.failing !== null).map(({ destination, failing }) => ({ destination, ...failing! }));
+    const paused = all.filter((d) => d.pausedUntil !== null).map(({ destination, pausedUntil, reason, queued }) => ({ destination, pausedUntil, reason, queued }));
+    const failing = (destinations?.failingServices() ?? []).map(({ service, ...f }) => ({ destination: service, ...f }));
     for (const f of failing) degraded.push(`${f.destination} is failing (${f.failures} failures in a row: ${f.error}); one probe call at ${f.nextTryAt}, its other calls wait`);
     return { degraded, rules: { version: rules.current.version, count: rules.current.rules.length, lastReload: reloadView(rules) }, queue, actions: recent.section, destinations: { paused, failing } };
   };

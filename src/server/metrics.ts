@@ -67,6 +67,8 @@ export class Metrics {
         });
       pick('notion_rules_destination_paused_until_seconds', 'Until when a destination is paused after a 429 or 529 (0: not paused), by destination (notion, slack:<channel>, http:<origin>).', (d) => (d.pausedUntil ? Date.parse(d.pausedUntil) / 1000 : 0));
       pick('notion_rules_destination_failing', '1 while a destination\'s breaker is open (real failures in a row; one probe call per backoff period), by destination.', (d) => (d.failing ? 1 : 0));
+      pick('notion_rules_destination_queued_calls', 'Calls waiting in the store for their turn at a destination (its pace, a pause), by destination.', (d) => d.queued);
+      pick('notion_rules_destination_speed_ratio', 'A destination\'s pace as a share of its configured rate: below 1 after 429s (adaptive), recovering with each success.', (d) => d.speed);
       // Running totals kept by Destinations, exposed as counters (rate() works on them).
       const total = (name: string, help: string, value: (d: ReturnType<Destinations['snapshot']>[number]) => number) => {
         const seen = new Map<string, number>();

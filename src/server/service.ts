@@ -7,7 +7,7 @@ import { formatProblem, type Problem } from '../config/errors.js';
 import { Dispatcher } from '../delivery/dispatcher.js';
 import { notionFacts, SharedReads } from '../delivery/facts.js';
 import { combineHooks, type DeliveryHooks } from '../delivery/hooks.js';
-import { Destinations, limitsOf } from '../delivery/destinations.js';
+import { callersOf, Destinations, limitsOf } from '../delivery/destinations.js';
 import { Retention } from '../delivery/retention.js';
 import { JobRunner } from '../delivery/runner.js';
 import { RuleCoordinator } from '../engine/coordinator.js';
@@ -69,7 +69,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
     throw err;
   }
   const notion = createNotionClient(config, log);
-  const destinations = new Destinations(limitsOf(config.delivery.limits), config.delivery.backoff);
+  // Calls that waited for a destination's breaker go at once when it closes (see Destinations).
+  let waitedForBreaker = (_keys: string[]): void => {};
+  const destinations = new Destinations(limitsOf(config.delivery.limits), config.delivery.backoff, store.pace, (keys) => waitedForBreaker(keys));
   const metrics = new Metrics(store, destinations);
   const types = new EventTypes(config.rules.extraEventTypes);
   metrics.reloaded(rules.lastReload, rules.current);
@@ -101,12 +103,19 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const dispatcher = new Dispatcher({
     ...delivery,
     rules,
-    facts: () => notionFacts(notion, reads),
+    facts: (turnAt) => notionFacts(notion, reads, destinations, turnAt),
     batch: 128,
     // One process owns a SQLite store; PostgreSQL replicas may briefly run different rules.
     staleTracking: store.kind === 'sqlite' ? 'when-read' : 'always',
     jobs: runner,
   });
+  waitedForBreaker = (keys) => {
+    const { jobs, events } = callersOf(keys);
+    store.hasten(jobs, events, Date.now()).then(
+      () => (runner.wake(), dispatcher.wake()),
+      (err: unknown) => log.warn({ err }, 'could not hasten the calls that waited for a destination; they go at their own time'),
+    );
+  };
   const retention = new Retention({ store, log, ...config.store.retention, onPruned: (r) => metrics.pruned(r.events) });
   let app: FastifyInstance | undefined;
   let adminApp: FastifyInstance | undefined;

@@ -2,7 +2,8 @@ import { loadConfig } from '../../config/load.js';
 import { retentionCutoff } from '../../delivery/retention.js';
 import { openStore } from '../../store/open.js';
 import type { Config } from '../../config/types.js';
-import type { EventListStatus, Store } from '../../store/types.js';
+import type { EventListStatus, Job, Store } from '../../store/types.js';
+import { destinationOf } from '../../delivery/destinations.js';
 import { CliError, EXIT_USAGE, print } from '../output.js';
 
 const STATUSES: EventListStatus[] = ['new', 'failed', 'pending', 'processed', 'dead'];
@@ -28,6 +29,14 @@ export async function eventsCommand(opts: { config: string; status?: string; lim
       print(`${new Date(e.receivedAt).toISOString()}  ${e.status.padEnd(9)} ${e.id}  ${e.type}  jobs ${e.jobs.done}/${e.jobs.total} done${e.jobs.dead ? `, ${e.jobs.dead} dead` : ''}${e.duplicates ? `, ${e.duplicates} duplicate deliveries` : ''}`);
       if (e.status === 'failed') {
         for (const r of failedRules((await store.getEvent(e.id))?.report)) print(`    rule ${r.rule}: ${r.reason}: ${r.error}`);
+      }
+      if (e.status === 'new') {
+        const stored = await store.getEvent(e.id);
+        if (stored?.turnAt) print(`    waiting for Notion's turn (its pace) until ${new Date(stored.turnAt).toISOString()}: not a failure`);
+        else if (stored?.error) print(`    to be matched again: ${stored.error}`);
+      }
+      if (e.status === 'pending') {
+        for (const job of (await store.getJobs(e.id)).filter((j) => j.status === 'pending')) print(`    rule ${job.ruleId}, action ${job.nextAction + 1} (${job.actions[job.nextAction]?.type}): ${pendingLine(job)}`);
       }
       if (e.status === 'dead' || e.jobs.dead > 0) {
         for (const job of (await store.getJobs(e.id)).filter((j) => j.status === 'dead')) {
@@ -58,6 +67,16 @@ export async function replayCommand(id: string | undefined, opts: { config: stri
     if (jobs > 0) print(`${jobs} job(s) of ${id} queued again; a running server picks them up within a second`);
     if (rematch) print(`the failed rules of ${id} will be matched again; a running server picks it up within a second`);
   });
+}
+
+/** Why a pending job has not run yet: its turn at a destination, a pause it asked for, or a retry. */
+function pendingLine(job: Job): string {
+  const at = new Date(job.runAt).toISOString();
+  const dest = job.actions[job.nextAction] ? destinationOf(job.actions[job.nextAction]!) : undefined;
+  if (job.turnAt) return `waiting for its turn at ${dest ?? 'its destination'} (the pace) until ${new Date(job.turnAt).toISOString()}: not a failure`;
+  if (job.attempts === 0 && job.lastError) return `waiting until ${at}: ${dest ?? 'the destination'} asked to slow down (${job.lastError}); no attempt spent`;
+  if (job.attempts > 0) return `retrying at ${at} after ${job.attempts} failed attempt${job.attempts === 1 ? '' : 's'}: ${job.lastError ?? ''}`;
+  return 'queued';
 }
 
 /** The rules that failed for an event, from its match report. */
