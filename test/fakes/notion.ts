@@ -20,7 +20,19 @@ export class FakeNotion {
   readonly updates: Array<{ page_id: string; body: Json }> = [];
   readonly token = 'ntn_test_token';
   private seq = 0;
-  readonly http = new HttpFake((req) => this.route(req.method, req.path, req.body as Json, req.headers.authorization, new URL(req.url, 'http://fake').searchParams));
+  /** Answers that were 429 because the token was over its limit (see `limit`). */
+  limited = 0;
+  private bucket: { rate: number; burst: number; tokens: number; at: number } | undefined;
+  readonly http = new HttpFake((req) => {
+    if (req.headers.authorization === `Bearer ${this.token}` && this.bucket) {
+      const wait = this.take(this.bucket);
+      if (wait > 0) {
+        this.limited++;
+        return { status: 429, headers: { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) }, body: error(429, 'rate_limited', 'You have been rate limited. Please try again in a few minutes.').body };
+      }
+    }
+    return this.route(req.method, req.path, req.body as Json, req.headers.authorization, new URL(req.url, 'http://fake').searchParams);
+  });
   url = '';
 
   async start(): Promise<string> {
@@ -40,6 +52,25 @@ export class FakeNotion {
     this.pages.set(id, page);
     this.blocks.set(id, JSON.parse(readFileSync(`${fixturesDir}notion/blocks.children.json`, 'utf8')) as Json);
     return page;
+  }
+
+  /**
+   * Enforces Notion's limit per connection (token) as a token bucket: `rate` requests a second on
+   * average with bursts of `burst`; over it, 429 `rate_limited` with Retry-After in whole seconds.
+   */
+  limit(rate: number, burst: number): void {
+    this.bucket = { rate, burst, tokens: burst, at: Date.now() };
+  }
+
+  private take(b: { rate: number; burst: number; tokens: number; at: number }): number {
+    const now = Date.now();
+    b.tokens = Math.min(b.burst, b.tokens + ((now - b.at) / 1000) * b.rate);
+    b.at = now;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return ((1 - b.tokens) / b.rate) * 1000;
   }
 
   static rateLimited(retryAfterSeconds: number): Fault {

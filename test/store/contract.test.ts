@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { normalize } from '../../src/model/normalize.js';
+import { migrations as pgMigrations } from '../../src/store/postgres/migrations.js';
 import { PostgresStore } from '../../src/store/postgres/store.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import { ENTITY_RECORD_KEY, type Store } from '../../src/store/types.js';
@@ -231,11 +232,41 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     await store.completeDispatch([{ eventId: a.event.id, timestamp: a.event.timestamp, rulesVersion: 'v', report: [], jobs: [{ ruleId: 'r', actions: intent('x') }] }]);
     const [job] = await store.claimJobs(5, Date.now(), 60_000);
     const later = Date.now() + 60_000;
-    expect(await store.deferJob(job!.id, later)).toBe(true);
-    expect(await store.deferJob(job!.id, later)).toBe(false); // no longer running: not ours to defer
+    expect(await store.deferJob(job!.id, later, later)).toBe(true);
+    expect(await store.deferJob(job!.id, later, later)).toBe(false); // no longer running: not ours to defer
     expect(await store.claimJobs(5, Date.now(), 60_000)).toEqual([]);
-    expect(await store.claimJobs(5, later, 60_000)).toMatchObject([{ id: job!.id, attempts: 0, nextAction: 0 }]);
+    // Its turn at the destination is kept with it, for whichever replica claims it.
+    expect(await store.claimJobs(5, later, 60_000)).toMatchObject([{ id: job!.id, attempts: 0, nextAction: 0, turnAt: later }]);
     expect(await store.getAttempts(job!.id)).toEqual([]);
+    // Recording the action's outcome ends the reservation.
+    await store.recordAttempt({ jobId: job!.id, actionIndex: 0, actionType: 'log', startedAt: later, durationMs: 1, outcome: 'ok' }, { nextAction: 1, status: 'done', attempts: 0, runAt: later, lastError: null });
+    expect((await store.getJobs(a.event.id))[0]!.turnAt).toBeNull();
+    await store.close();
+  });
+
+  it.skipIf(!enabled)('an event waiting for its turn at Notion keeps it and spends no attempt; hasten makes waiting jobs and events due now', async () => {
+    const store = await open();
+    const [a, b] = [ev(), ev()];
+    await store.insertEvent(a.event, a.raw);
+    await store.insertEvent(b.event, b.raw);
+    const now = Date.now();
+    await store.claimEvents(10, now, 60_000);
+    const later = now + 60_000;
+    await store.deferDispatch(a.event.id, 'waiting for Notion', later, { turnAt: later });
+    await store.deferDispatch(b.event.id, 'Notion unreachable', later);
+    const claimed = await store.claimEvents(10, later, 60_000);
+    const of = (id: string) => claimed.find((e) => e.event.id === id)!;
+    expect([of(a.event.id), of(b.event.id)].map((e) => [e.dispatchAttempts, e.turnAt])).toEqual([
+      [0, later],
+      [1, null],
+    ]);
+    await store.completeDispatch([{ eventId: a.event.id, timestamp: a.event.timestamp, rulesVersion: 'v', report: [], jobs: [{ ruleId: 'r', actions: intent('x') }] }]);
+    const [job] = await store.claimJobs(5, Date.now(), 60_000);
+    await store.deferJob(job!.id, later);
+    await store.deferDispatch(b.event.id, 'Notion paused', later, {});
+    await store.hasten([job!.id], [b.event.id], now);
+    expect(await store.claimJobs(5, now, 60_000)).toMatchObject([{ id: job!.id }]);
+    expect((await store.claimEvents(10, now + 60_001, 60_000)).map((e) => e.event.id)).toEqual([b.event.id]);
     await store.close();
   });
 
@@ -294,7 +325,7 @@ describe.skipIf(!PG_URL)('PostgreSQL shared by replicas', () => {
   it('replicas starting at once apply the migrations once', async () => {
     const url = await freshDatabase();
     const stores = await Promise.all([1, 2, 3].map((i) => PostgresStore.open(url, `r${i}`)));
-    expect((await stores[0]!.health()).schemaVersion).toBe(1);
+    expect((await stores[0]!.health()).schemaVersion).toBe(pgMigrations.at(-1)!.version);
     for (const s of stores) await s.close();
   });
 });
