@@ -7,12 +7,14 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { eventStream } from './events.js';
 import { load, loadTimed, type LoadResult } from './load.js';
 import { start } from './processes.js';
+import { pageId } from './limited-fakes-ids.js';
+import { sign } from '../src/receiver/sign.js';
 
 const quick = process.argv.includes('--quick');
 const DURATION = quick ? 2 : 10;
@@ -23,6 +25,8 @@ const E2E_WARMUP = quick ? 200 : 1000;
 /** Seconds of unmeasured load before each throughput run (autocannon's warm-up). */
 const WARMUP_S = quick ? 1 : 2;
 const RELOADS = quick ? 5 : 20;
+/** Pages of the bulk edit (scenario 5), delivered at the documented limits: about 1 s each. */
+const BULK_PAGES = quick ? 40 : 200;
 const SECRET = 'bench-secret';
 const ADMIN = 'bench-admin-token-0123456789';
 const root = fileURLToPath(new URL('../../', import.meta.url)); // dist-bench/bench → repo
@@ -108,6 +112,50 @@ const fmt = (r: LoadResult, bare?: LoadResult) => ({
   errors: r.errors + r.non2xx,
   'vs bare': bare ? `${Math.round((r.rps / bare.rps) * 100)} %` : '100 %',
 });
+
+/**
+ * Scenario 5: BULK_PAGES pages set to Done at once; one rule fetches the page, posts to one Slack
+ * channel and comments on the page, with the default limits, against fakes that enforce the
+ * documented ones (bench/limited-fakes.ts). Drain time is compared with what the limits allow:
+ * one channel at 1 message/s after a burst of 4 (Notion's 2 calls a page at 3/s need less).
+ */
+async function bulkEdit(): Promise<{ seconds: number; limitS: number; messages: number; comments: number; calls: number; limited: number }> {
+  const fakes = await start([join(root, 'dist-bench/bench/limited-fakes.js'), String(BULK_PAGES)]);
+  const [slackUrl, slackToken, notionUrl, notionToken] = fakes.url.split(' ') as [string, string, string, string];
+  let last: number[] = [0, 0, 0, 0, 0, 0, 0];
+  let onProgress: (() => void) | undefined;
+  createInterface({ input: fakes.proc.stdout! }).on('line', (l) => {
+    if (!l.startsWith('progress ')) return;
+    last = l.split(' ').slice(1).map(Number);
+    onProgress?.();
+  });
+  const rules = rulesFolder('bulk', {
+    'done.yaml': 'id: announce-done\non: page.properties_updated\nfetch: page\nwhen: page.props.Status = "Done"\nactions:\n  - slack: { channel: "#done", text: "{{ page.props.Name }} is done ({{ event.entity.id }})" }\n  - notion.comment: { text: "Announced in #done" }\n',
+  });
+  const nr = await notionRules('bulk', rules, { slack: { token: slackToken, apiUrl: slackUrl }, notion: { token: notionToken, baseUrl: notionUrl } });
+  const limitS = Math.max((BULK_PAGES - 4) / 1, (2 * BULK_PAGES - 9) / 3);
+  const done = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, (limitS * 3 + 60) * 1000);
+    onProgress = () => {
+      if (last[0]! >= BULK_PAGES && last[1]! >= BULK_PAGES) (clearTimeout(timer), resolve());
+    };
+  });
+  const started = Date.now();
+  for (let i = 0; i < BULK_PAGES; i += 20) {
+    await Promise.all(
+      Array.from({ length: Math.min(20, BULK_PAGES - i) }, async (_, j) => {
+        const body = JSON.stringify({ id: randomUUID(), timestamp: new Date().toISOString(), workspace_id: '7a3e1c52-4f0b-4d8e-9b6a-1f2c3d4e5f60', subscription_id: '1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9', integration_id: '2c3d4e5f-6071-4829-93a4-b5c6d7e8f9a0', type: 'page.properties_updated', authors: [{ id: 'c0ffee00-1111-4222-8333-444455556666', type: 'person' }], attempt_number: 1, api_version: '2025-09-03', entity: { id: pageId(i + j), type: 'page' }, data: { parent: { id: '3d4e5f60-7182-493a-a4b5-c6d7e8f9a0b1', type: 'data_source' }, updated_properties: ['%3AUPp'] } });
+        await fetch(`${nr.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-notion-signature': sign(SECRET, body) }, body });
+      }),
+    );
+  }
+  await done;
+  const seconds = ((last[6] || Date.now()) - started) / 1000;
+  await nr.stop();
+  await fakes.stop();
+  const [messages, comments, slackCalls, slack429, notionCalls, notion429] = last as [number, number, number, number, number, number];
+  return { seconds, limitS, messages, comments, calls: slackCalls + notionCalls, limited: slack429 + notion429 };
+}
 
 async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
@@ -211,6 +259,10 @@ async function main(): Promise<void> {
   const reloadMax = reloadTimes[reloadTimes.length - 1]!;
   rows.push({ scenario: `4 ingest during ${RELOADS} reloads of 1,000 rules`, ...fmt(underReload, bareRes), reload: `p50 ${reloadP50} ms, max ${reloadMax} ms, ${reloadFailures} failed` });
 
+  // Scenario 5: a bulk edit against fakes that enforce the documented limits (issue #17).
+  const bulk = await bulkEdit();
+  rows.push({ scenario: `5 bulk edit: ${BULK_PAGES} pages → 1 Slack channel + comments, at the limits`, drained: `${bulk.seconds.toFixed(1)} s`, 'vs limit': `${(bulk.seconds / bulk.limitS).toFixed(2)} × ${bulk.limitS.toFixed(0)} s`, '429 answers': `${bulk.limited} of ${bulk.calls} (${((bulk.limited / bulk.calls) * 100).toFixed(1)} %)`, delivered: `${bulk.messages} messages, ${bulk.comments} comments` });
+
   // Scenario 6: ingest on two replicas sharing one PostgreSQL database (the load split between them).
   let pgIngest: LoadResult | undefined;
   if (PG) {
@@ -253,6 +305,7 @@ async function main(): Promise<void> {
     reloadFailedRequests: underReload.errors + underReload.non2xx,
     peakRssMb: { rules10: rss10, rules1000: rss1000, e2e: rssE2e },
     postgresTwoReplicasRps: pgIngest?.rps ?? null,
+    bulkEdit: bulk,
     postgresVsSqliteIngest: pgIngest ? pgIngest.rps / ingest.rps : null,
   };
   const targets = [
@@ -260,6 +313,7 @@ async function main(): Promise<void> {
     ['1,000 rules ≥ 80 % of 10 rules', summary.rules1000Vs10 >= 0.8, `${Math.round(summary.rules1000Vs10 * 100)} %`],
     ['end to end ≥ 2,000 actions/s, exactly N', summary.e2eActionsPerSecond >= 2000 && delivered === E2E_EVENTS && unique === E2E_EVENTS, `${Math.round(summary.e2eActionsPerSecond)}/s, ${delivered} of ${E2E_EVENTS}`],
     ['reload of 1,000 rules ≤ 1 s, 0 failed requests', reloadMax <= 1000 && summary.reloadFailedRequests === 0 && reloadFailures === 0, `max ${reloadMax} ms, ${summary.reloadFailedRequests} failed`],
+    [`bulk edit drained ≤ 1.25 × the limit, < 5 % 429, each once`, bulk.seconds <= 1.25 * bulk.limitS && bulk.limited / bulk.calls < 0.05 && bulk.messages === BULK_PAGES && bulk.comments === BULK_PAGES, `${(bulk.seconds / bulk.limitS).toFixed(2)} ×, ${((bulk.limited / bulk.calls) * 100).toFixed(1)} % 429, ${bulk.messages}/${bulk.comments} of ${BULK_PAGES}`],
     ['peak RSS ≤ 200 MB', Math.max(rss10, rss1000, rssE2e) <= 200, `${Math.max(rss10, rss1000, rssE2e)} MB`],
   ] as const;
   console.log('\ntargets:');
