@@ -241,6 +241,19 @@ describe('console pages', () => {
     expect(await (await c.get('/console/dead')).text()).toContain('No dead jobs.');
   });
 
+  it('shows a destination paused by a 429 on every page: until when, why, and the calls waiting; not as degraded', async () => {
+    slack.knownChannels = undefined;
+    const { svc } = await service();
+    slack.http.failNext(1, FakeSlack.rateLimited(30));
+    for (let i = 0; i < 3; i++) await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET);
+    await slack.http.until(() => slack.http.requests.some((r) => r.status === 429));
+    const c = new Client(svc.url);
+    await c.login();
+    const page = async () => (await c.get('/console')).text();
+    await expect.poll(page, { timeout: 5000 }).toMatch(/slack:#ship paused until 20\d\d-[^ ]+ \(slack: rate limited \(Retry-After 30s\)\); \d+ calls? waiting, no attempt spent/);
+    expect(await page()).toContain('Status: <strong class="ok">ok</strong>');
+  });
+
   it('lists the active rules with file and version; a failed reload shows its problems and the rules that keep running', async () => {
     const { svc, rules } = await service();
     const c = new Client(svc.url);

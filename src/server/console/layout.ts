@@ -11,6 +11,8 @@ export interface StatusLine {
   rulesVersion: string;
   rulesCount: number;
   successRate: number | null;
+  /** Destinations paused by a 429 (flow control, not a fault): until when, why, calls waiting. */
+  paused?: Array<{ destination: string; pausedUntil: string | null; reason: string | null; queued: number }>;
 }
 
 export interface Chrome {
@@ -66,6 +68,7 @@ function statusLine(s: StatusLine): SafeHtml {
   <span>Recent action success: ${rate}</span>
   <span>Rules: <a href="/console/rules">${s.rulesCount} · <code>${s.rulesVersion}</code></a></span>
   ${s.reasons.length > 0 ? html`<ul class="warn">${s.reasons.map((r) => html`<li>${r}</li>`)}</ul>` : ''}
+  ${s.paused && s.paused.length > 0 ? html`<ul class="paused">${s.paused.map((p) => html`<li>${p.destination} paused until ${p.pausedUntil ?? ''} (${p.reason ?? 'asked to slow down'}); ${p.queued} call${p.queued === 1 ? '' : 's'} waiting, no attempt spent</li>`)}</ul>` : ''}
 </section>`;
 }
 

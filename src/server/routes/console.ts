@@ -235,5 +235,6 @@ async function statusLine(health: ConsoleOptions['health']): Promise<StatusLine>
     rulesVersion: h.rules.version,
     rulesCount: h.rules.count,
     successRate: h.actions.successRate,
+    paused: h.destinations.paused,
   };
 }
