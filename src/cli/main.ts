@@ -93,6 +93,7 @@ export function buildProgram(): Command {
     .argument('[id]', 'event id')
     .option('--dead', 'every dead job')
     .option('--failed', 'every event a rule failed for: its failed rules are matched again')
+    .option('--rerender', "render the dead jobs' actions again from the current rules (after fixing a rule) instead of as they were")
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .action(replayCommand);
 

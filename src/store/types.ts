@@ -61,7 +61,8 @@ export interface Attempt {
   actionType: string;
   startedAt: number;
   durationMs: number;
-  outcome: 'ok' | 'retry' | 'dead';
+  /** `rerendered`: not a call: the job's actions were rendered again from the current rule (replay --rerender). */
+  outcome: 'ok' | 'retry' | 'dead' | 'rerendered';
   error?: string | null;
   result?: unknown;
 }
@@ -244,6 +245,12 @@ export interface Store {
   replayFailed(now: number): Promise<number>;
   /** Puts one dead job back in the queue; false when it is not dead (already replayed, or done). */
   replayJob(jobId: number, now: number): Promise<boolean>;
+  /**
+   * Puts one dead job back in the queue with `actions` rendered again from the current rule; it
+   * resumes at the action that failed. Recorded in its history as `rerendered` with `note`. False
+   * when the job is not dead.
+   */
+  rerenderJob(jobId: number, actions: ActionIntent[], note: string, now: number): Promise<boolean>;
   replayDead(now: number): Promise<number>;
   counts(): Promise<QueueCounts>;
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LIMIT_S, LIMITS, NOTION, PAGES, pageId, SCALE, SLACK } from '../support/bulk-edit.js';
 import { useFakes } from '../support/fakes.js';
 import { eventFrom } from '../support/fixtures.js';
 import { postEvent } from '../support/http.js';
@@ -7,22 +8,9 @@ import { rulesDir } from '../support/rules.js';
 import { JobWatch, SECRET, startTestService, testConfig } from '../support/server.js';
 import { tempDir } from '../support/tmp.js';
 
-/**
- * The bulk edit of issue #17: 200 pages set to Done at once in Notion, one rule that fetches the
- * page, posts to one Slack channel and comments on the page, against fakes that enforce the
- * documented limits (Notion 3 requests/s per token with bursts, Slack 1 message/s per channel).
- * The limits are sped up by NOTION_RULES_PACE_SCALE (default 5: Slack 5/s, Notion 15/s) so the
- * suite stays short; NOTION_RULES_PACE_SCALE=1 runs it at the documented rates (about 200 s).
- */
-const SCALE = Number(process.env.NOTION_RULES_PACE_SCALE ?? 5);
-const PAGES = 200;
-const SLACK = { rate: 1 * SCALE, burst: 4 };
-const NOTION = { rate: 3 * SCALE, burst: 9 };
-/** What the destinations allow: one channel at its rate after its burst (Notion's 400 calls need less). */
-const LIMIT_S = Math.max((PAGES - SLACK.burst) / SLACK.rate, (2 * PAGES - NOTION.burst) / NOTION.rate);
+/** The bulk edit of issue #17, in one process: see test/support/bulk-edit.ts. */
 const fakes = useFakes();
 
-const pageId = (i: number) => `1f8e2d3c-4b5a-4697-8877-${String(i).padStart(12, '0')}`;
 
 describe('a bulk edit at the destinations\' pace', () => {
   it(`200 pages set to Done: one Slack message and one comment each, exactly once, 0 dead, within 1.25 × what the limits allow, < 5 % answered 429`, { timeout: (LIMIT_S * 2 + 60) * 1000 }, async () => {
@@ -49,8 +37,7 @@ describe('a bulk edit at the destinations\' pace', () => {
           rules: { dir: rulesDir(rules, join(dir, 'rules')) },
           slack: { token: fakes.slack.token, apiUrl: fakes.slack.url },
           notion: { token: fakes.notion.token, baseUrl: fakes.notion.url },
-          // The defaults (notion 3/s burst 9, slack 1/s burst 4), sped up like the fakes.
-          delivery: { limits: { notion: { rate: NOTION.rate, burst: NOTION.burst }, slack: { perChannel: SLACK.rate, burst: SLACK.burst } } },
+          delivery: { limits: LIMITS },
           log: { level: 'warn' },
         },
         dir,

@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { openStore } from '../../src/store/open.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeNotion } from '../fakes/notion.js';
 import { FakeSlack } from '../fakes/slack.js';
@@ -84,6 +86,35 @@ describe('crash safety of delivery (child process, SIGKILL)', () => {
     expect(server.logs.filter((l) => l.msg === 'first')).toHaveLength(1);
     expect((await runCli(['replay', '--config', config], env)).code).toBe(2);
     await server.kill();
+  });
+
+  it('replay --dead --rerender sends the dead job as the fixed rule renders it, from the failed action, recorded as re-rendered', async () => {
+    const { dir, config, env } = setup({ 'a.yaml': 'id: ship\non: page.created\nactions:\n  - log: { message: first }\n  - slack: { channel: "#typo", text: "hi {{ event.id }}" }\n' });
+    slack.knownChannels = new Set(['#ship']);
+    const server = await startServer(config, env);
+    const ev = eventFrom('page.created.json');
+    await postEvent(`${server.url}/webhook`, ev, SECRET);
+    await server.waitForLog((l) => l.msg.startsWith('action failed; job is dead'));
+
+    // The operator fixes the channel in the rule file (the running server need not reload).
+    writeFileSync(join(dir, 'rules', 'a.yaml'), 'id: ship\non: page.created\nactions:\n  - log: { message: first }\n  - slack: { channel: "#ship", text: "hi again {{ event.id }}" }\n');
+    const plain = await runCli(['replay', '--rerender', '--config', config], env);
+    expect(plain.code).toBe(2); // --rerender is for dead jobs: an event id or --dead
+    const replay = await runCli(['replay', '--dead', '--rerender', '--config', config], env);
+    expect(replay).toMatchObject({ code: 0, stdout: expect.stringMatching(/^1 dead job\(s\) re-rendered from rules version [0-9a-f]+ and queued again/m) });
+    await slack.untilMessages(1);
+    expect(slack.messages[0]).toMatchObject({ channel: '#ship', text: `hi again ${String(ev.id)}` });
+    expect(server.logs.filter((l) => l.msg === 'first')).toHaveLength(1); // resumed at the failed action
+    await server.kill();
+    const store = await openStore(`sqlite:${join(dir, 'store.db')}`);
+    const [job] = await store.getJobs(String(ev.id));
+    expect((await store.getAttempts(job!.id)).map((a) => [a.outcome, a.actionIndex])).toEqual([
+      ['ok', 0],
+      ['dead', 1],
+      ['rerendered', 1],
+      ['ok', 1],
+    ]);
+    await store.close();
   });
 
   it('search QUERY finds indexed pages from the command line', async () => {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { startServer, writeConfig, type ServerProcess } from '../support/child.js';
+import { LIMIT_S, LIMITS, NOTION, PAGES, pageId, SCALE, SLACK } from '../support/bulk-edit.js';
 import { useFakes } from '../support/fakes.js';
 import { eventFrom } from '../support/fixtures.js';
 import { postEvent } from '../support/http.js';
@@ -11,17 +12,11 @@ import { SECRET } from '../support/server.js';
 import { tempDir } from '../support/tmp.js';
 
 /**
- * The bulk edit of issue #17 (see test/delivery/bulk-edit.test.ts) sent to two replicas of one
+ * The bulk edit of issue #17 (see test/support/bulk-edit.ts) sent to two replicas of one
  * PostgreSQL database: the destinations' pace is kept in the database, so the two together stay
- * within one limit. Rates sped up by NOTION_RULES_PACE_SCALE (default 5) like the fakes'.
+ * within one limit.
  */
-const SCALE = Number(process.env.NOTION_RULES_PACE_SCALE ?? 5);
-const PAGES = 200;
-const SLACK = { rate: 1 * SCALE, burst: 4 };
-const NOTION = { rate: 3 * SCALE, burst: 9 };
-const LIMIT_S = Math.max((PAGES - SLACK.burst) / SLACK.rate, (2 * PAGES - NOTION.burst) / NOTION.rate);
 const fakes = useFakes();
-const pageId = (i: number) => `1f8e2d3c-4b5a-4697-8877-${String(i).padStart(12, '0')}`;
 
 describe.skipIf(!PG_URL)('two replicas on PostgreSQL share the destinations\' limits', () => {
   it('the bulk edit sent to both: every message and comment once, 0 dead, < 5 % answered 429, within 1.25 × the one limit', { timeout: (LIMIT_S * 2 + 90) * 1000 }, async () => {
@@ -44,7 +39,7 @@ describe.skipIf(!PG_URL)('two replicas on PostgreSQL share the destinations\' li
       },
       slack: { apiUrl: fakes.slack.url },
       notion: { baseUrl: fakes.notion.url },
-      delivery: { limits: { notion: { rate: NOTION.rate, burst: NOTION.burst }, slack: { perChannel: SLACK.rate, burst: SLACK.burst } } },
+      delivery: { limits: LIMITS },
       log: { level: 'info' },
     });
     const env = { NOTION_WEBHOOK_SECRET: SECRET, SLACK_BOT_TOKEN: fakes.slack.token, NOTION_TOKEN: fakes.notion.token };

@@ -144,6 +144,14 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     expect(await store.replayJob(job!.id, Date.now())).toBe(false);
     expect(await store.replayJob(999_999, Date.now())).toBe(false);
     expect(await store.claimJobs(5, Date.now(), 60_000)).toMatchObject([{ id: job!.id, nextAction: 1, attempts: 0 }]);
+
+    // Re-rendered (replay --rerender): new actions, resumed at the failed one, recorded as such.
+    expect(await store.recordAttempt({ jobId: job!.id, actionIndex: 1, actionType: 'log', startedAt: Date.now(), durationMs: 2, outcome: 'dead', error: 'third' }, { nextAction: 1, status: 'dead', attempts: 1, runAt: 0, lastError: 'third' })).toBe(true);
+    const fixed = [...intent('1'), ...intent('2 fixed')];
+    expect(await store.rerenderJob(job!.id, fixed, 're-rendered from rules version v2', Date.now())).toBe(true);
+    expect(await store.rerenderJob(job!.id, fixed, 'twice', Date.now())).toBe(false); // no longer dead
+    expect(await store.claimJobs(5, Date.now(), 60_000)).toMatchObject([{ id: job!.id, nextAction: 1, attempts: 0, actions: fixed, lastError: null }]);
+    expect((await store.getAttempts(job!.id)).at(-1)).toMatchObject({ outcome: 'rerendered', actionIndex: 1, error: 're-rendered from rules version v2' });
     await store.close();
   });
 

@@ -4,7 +4,15 @@ import { openStore } from '../../store/open.js';
 import type { Config } from '../../config/types.js';
 import type { EventListStatus, Job, Store } from '../../store/types.js';
 import { destinationOf } from '../../delivery/destinations.js';
-import { CliError, EXIT_USAGE, print } from '../output.js';
+import { CliError, EXIT_PROBLEMS, EXIT_USAGE, print } from '../output.js';
+import { formatProblem } from '../../config/errors.js';
+import { loadOptionsOf } from '../../engine/load.js';
+import { buildRuleSet } from '../../engine/rule-set.js';
+import { evaluateEvent } from '../../engine/evaluate.js';
+import { createNotionClient } from '../../actions/notion-client.js';
+import { notionFacts } from '../../delivery/facts.js';
+import { withDefaults } from '../../delivery/dispatcher.js';
+import { createLogger } from '../../server/logger.js';
 
 const STATUSES: EventListStatus[] = ['new', 'failed', 'pending', 'processed', 'dead'];
 
@@ -52,12 +60,19 @@ export async function eventsCommand(opts: { config: string; status?: string; lim
  * `notion-rules replay ID | --dead | --failed`: dead jobs go back to the queue, resuming at the
  * failed action; failed events go back to the matcher, which matches their failed rules again.
  */
-export async function replayCommand(id: string | undefined, opts: { config: string; dead?: boolean; failed?: boolean }): Promise<void> {
+export async function replayCommand(id: string | undefined, opts: { config: string; dead?: boolean; failed?: boolean; rerender?: boolean }): Promise<void> {
   if (!id && !opts.dead && !opts.failed) throw new CliError('replay: give an event ID, --dead or --failed', EXIT_USAGE);
-  await withStore(opts.config, async (store) => {
+  if (opts.rerender && !id && !opts.dead) throw new CliError('replay: --rerender is for dead jobs: give an event ID or --dead', EXIT_USAGE);
+  await withStore(opts.config, async (store, config) => {
     const now = Date.now();
+    if (opts.rerender) {
+      if (id && !(await store.getEvent(id))) throw new CliError(`replay: no event ${id}`);
+      const dead = id ? (await store.getJobs(id)).filter((j) => j.status === 'dead') : await store.listJobs('dead', 100_000);
+      await rerender(store, config, dead, now);
+      if (!opts.failed) return;
+    }
     if (opts.dead || opts.failed) {
-      if (opts.dead) print(`${await store.replayDead(now)} dead job(s) queued again`);
+      if (opts.dead && !opts.rerender) print(`${await store.replayDead(now)} dead job(s) queued again`);
       if (opts.failed) print(`${await store.replayFailed(now)} failed event(s) to be matched again; a running server picks them up within a second`);
       return;
     }
@@ -67,6 +82,42 @@ export async function replayCommand(id: string | undefined, opts: { config: stri
     if (jobs > 0) print(`${jobs} job(s) of ${id} queued again; a running server picks them up within a second`);
     if (rematch) print(`the failed rules of ${id} will be matched again; a running server picks it up within a second`);
   });
+}
+
+/**
+ * `replay --rerender`: each dead job's actions rendered again from its rule as it is now (a fixed
+ * channel, a corrected template), for the job's event, and queued; it resumes at the action that
+ * failed. A job whose rule is gone, no longer matches, or fails to render stays dead, with why.
+ */
+async function rerender(store: Store, config: Config, jobs: Job[], now: number): Promise<void> {
+  const built = buildRuleSet(config.rules.dir, loadOptionsOf(config.rules));
+  if (!built.ok) {
+    for (const p of built.problems) print(formatProblem(p));
+    throw new CliError(`replay --rerender: the rules in ${config.rules.dir} are invalid (notion-rules validate)`, EXIT_PROBLEMS);
+  }
+  const { ruleSet } = built;
+  const notion = createNotionClient(config, createLogger('silent'));
+  let queued = 0;
+  for (const job of jobs) {
+    const stored = await store.getEvent(job.eventId);
+    const rule = ruleSet.rules.find((r) => r.id === job.ruleId);
+    if (!stored || !rule) {
+      print(`job ${job.id} (rule ${job.ruleId}): stays dead: ${stored ? 'the rule is no longer in the rules' : 'its event is gone'}`);
+      continue;
+    }
+    const [outcome] = await evaluateEvent(ruleSet, stored.event, { facts: notionFacts(notion), only: (r) => r.id === job.ruleId });
+    if (!outcome?.matched) {
+      print(`job ${job.id} (rule ${job.ruleId}): stays dead: the rule as it is now ${outcome && 'error' in outcome ? `fails: ${outcome.error}` : 'does not match its event'}`);
+      continue;
+    }
+    const actions = withDefaults(outcome.actions, stored.event);
+    if (actions.length !== job.actions.length) {
+      print(`job ${job.id} (rule ${job.ruleId}): stays dead: the rule now has ${actions.length} actions, the job ${job.actions.length}; replay it as it was, or send the event again`);
+      continue;
+    }
+    if (await store.rerenderJob(job.id, actions, `re-rendered from rules version ${ruleSet.version} (replay --rerender)`, now)) queued++;
+  }
+  print(`${queued} dead job(s) re-rendered from rules version ${ruleSet.version} and queued again; a running server picks them up within a second`);
 }
 
 /** Why a pending job has not run yet: its turn at a destination, a pause it asked for, or a retry. */

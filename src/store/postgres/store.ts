@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import pg from 'pg';
-import type { NotionEvent } from '../../model/event.js';
+import type { ActionIntent, NotionEvent } from '../../model/event.js';
 import { StoreUnavailableError, StoreVersionError } from '../errors.js';
 import type {
   Attempt,
@@ -390,6 +390,25 @@ export class PostgresStore implements Store {
   async replayJob(jobId: number, now: number): Promise<boolean> {
     const rows = await this.q("UPDATE jobs SET status = 'pending', attempts = 0, run_at = $1, updated_at = $1, lease_until = 0 WHERE id = $2 AND status = 'dead' RETURNING id", [now, jobId]);
     return rows.length === 1;
+  }
+
+  async rerenderJob(jobId: number, actions: ActionIntent[], note: string, now: number): Promise<boolean> {
+    return this.guard(() =>
+      this.tx(async (c) => {
+        const res = await c.query(
+          "UPDATE jobs SET actions = $1, status = 'pending', attempts = 0, last_error = NULL, turn_at = NULL, run_at = $2, updated_at = $2, lease_until = 0 WHERE id = $3 AND status = 'dead' RETURNING next_action",
+          [JSON.stringify(actions), now, jobId],
+        );
+        const row = res.rows[0] as { next_action: number } | undefined;
+        if (!row) return false;
+        await c.query(
+          `INSERT INTO attempts (job_id, action_index, action_type, started_at, duration_ms, outcome, error, result, replica)
+           VALUES ($1, $2, $3, $4, 0, 'rerendered', $5, NULL, $6)`,
+          [jobId, row.next_action, actions[row.next_action]?.type ?? 'none', now, note, this.replica],
+        );
+        return true;
+      }),
+    );
   }
 
   async replayDead(now: number): Promise<number> {

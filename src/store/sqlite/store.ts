@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { NotionEvent } from '../../model/event.js';
+import type { ActionIntent, NotionEvent } from '../../model/event.js';
 import { StoreUnavailableError, StoreVersionError } from '../errors.js';
 import type {
   Attempt,
@@ -178,6 +178,9 @@ export class SqliteStore implements Store {
       ),
       replayJob: db.prepare<[number, number, number]>(
         "UPDATE jobs SET status = 'pending', attempts = 0, run_at = ?, updated_at = ?, lease_until = 0 WHERE id = ? AND status = 'dead'",
+      ),
+      rerender: db.prepare<[string, number, number, number], { next_action: number }>(
+        "UPDATE jobs SET actions = ?, status = 'pending', attempts = 0, last_error = NULL, turn_at = NULL, run_at = ?, updated_at = ?, lease_until = 0 WHERE id = ? AND status = 'dead' RETURNING next_action",
       ),
       replayDead: db.prepare<[number, number]>(
         "UPDATE jobs SET status = 'pending', attempts = 0, run_at = ?, updated_at = ?, lease_until = 0 WHERE status = 'dead'",
@@ -502,6 +505,17 @@ export class SqliteStore implements Store {
 
   async replayJob(jobId: number, now: number): Promise<boolean> {
     return this.writeDurably(() => this.stmts.replayJob.run(now, now, jobId).changes === 1);
+  }
+
+  async rerenderJob(jobId: number, actions: ActionIntent[], note: string, now: number): Promise<boolean> {
+    return this.writeDurably(() =>
+      this.db.transaction(() => {
+        const job = this.stmts.rerender.get(JSON.stringify(actions), now, now, jobId);
+        if (!job) return false;
+        this.stmts.insertAttempt.run(jobId, job.next_action, actions[job.next_action]?.type ?? 'none', now, 0, 'rerendered', note, null);
+        return true;
+      })(),
+    );
   }
 
   async replayDead(now: number): Promise<number> {

@@ -76,7 +76,7 @@ function jobSection(job: Job & { history: Attempt[] }, csrf: string): SafeHtml {
         : html`<table>
         <caption>Attempts of action ${i + 1}</caption>
         <thead><tr><th scope="col">Started</th><th scope="col">Took</th><th scope="col">Outcome</th><th scope="col">Error</th></tr></thead>
-        <tbody>${attempts.map((a) => html`<tr><td>${time(a.startedAt)}</td><td class="num">${a.durationMs} ms</td><td>${badge(a.outcome, a.outcome === 'ok' ? 'ok' : a.outcome === 'dead' ? 'bad' : 'warn')}</td><td>${a.error ?? ''}</td></tr>`)}</tbody>
+        <tbody>${attempts.map((a) => html`<tr><td>${time(a.startedAt)}</td><td class="num">${a.durationMs} ms</td><td>${badge(a.outcome, a.outcome === 'ok' ? 'ok' : a.outcome === 'dead' ? 'bad' : a.outcome === 'rerendered' ? 'muted' : 'warn')}</td><td>${a.error ?? ''}</td></tr>`)}</tbody>
       </table>`}
     </li>`;
   })}</ol>
