@@ -16,7 +16,7 @@ export interface Config {
     keepAliveTimeoutMs: number;
     maxConnections: number;
   };
-  notion: { verificationToken?: string; token?: string; baseUrl: string; version: string; timeoutMs: number };
+  notion: { verificationToken?: string; previousVerificationTokens: string[]; token?: string; baseUrl: string; version: string; timeoutMs: number };
   slack: { token?: string; apiUrl: string; timeoutMs: number };
   http: { signingSecret?: string; timeoutMs: number };
   security: { allowUnsigned: boolean; adminToken?: string; userAgent?: string };

@@ -64,7 +64,7 @@ export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise
     path: config.server.path,
     store,
     log,
-    secret: deps.handshakeOnly ? undefined : config.notion.verificationToken,
+    secrets: deps.handshakeOnly || !config.notion.verificationToken ? [] : [config.notion.verificationToken, ...config.notion.previousVerificationTokens],
     allowUnsigned: !deps.handshakeOnly && config.security.allowUnsigned,
     ...(deps.onStored ? { onStored: deps.onStored } : {}),
     ...(deps.intake ? { intake: deps.intake } : {}),

@@ -12,6 +12,7 @@ export const REDACT_PATHS = [
   'verification_token',
   '*.token',
   '*.verificationToken',
+  '*.previousVerificationTokens',
   '*.verification_token',
   '*.adminToken',
   '*.signingSecret',

@@ -19,6 +19,14 @@ describe('POST /webhook: every row of the SPEC §3 status table', () => {
     expect(stored).toMatchObject({ duplicates: 1, event: { type: 'page.created', attempt_number: 1 } });
   });
 
+  it('accepts events signed with an older token listed in notion.previousVerificationTokens (rotation), and no other', async () => {
+    const OLD = 'old-verification-token-0123456789';
+    const svc = await startTestService(testConfig({ notion: { previousVerificationTokens: [OLD] } }));
+    expect((await postEvent(svc.webhook, eventFrom('page.created.json'), OLD)).status).toBe(200);
+    expect((await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET)).status).toBe(200);
+    expect((await postEvent(svc.webhook, eventFrom('page.created.json'), 'another-token-0123456789')).status).toBe(401);
+  });
+
   it('stores a seed-document envelope under its event_type', async () => {
     const svc = await startTestService(testConfig());
     const res = await postEvent(svc.webhook, { object: 'event', id: 'seed-9', created_time: '2026-11-20T14:00:00Z', event_type: 'page.updated', data: notionFixture('page.json') }, SECRET);

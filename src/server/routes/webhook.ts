@@ -2,20 +2,18 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { NotionEvent } from '../../model/event.js';
-import { InvalidEvent, normalize, verificationToken } from '../../model/normalize.js';
-import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../receiver/depth.js';
-import { verifySignature } from '../../receiver/verify.js';
+import { receive, type ReceiveOptions, type RejectReason } from '../../receiver/receive.js';
 import { StoreUnavailableError } from '../../store/errors.js';
 import type { InsertOptions, Store } from '../../store/types.js';
 
-export type RejectReason = 'invalid_signature' | 'invalid_event' | 'too_large' | 'unsupported_media_type' | 'store_unavailable' | 'rate_limited' | 'user_agent';
+export type { RejectReason };
 
 export interface WebhookOptions {
   path: string;
   store: Store;
   log: Logger;
-  /** The HMAC key; undefined in handshake-only mode (every event is then 401). */
-  secret: string | undefined;
+  /** The HMAC keys accepted (current first, then older ones during a rotation); none in handshake-only mode (every event is then 401). */
+  secrets: readonly string[];
   allowUnsigned: boolean;
   /** Called once per newly stored event, after its commit, with how it was stored. */
   onStored?: (event: NotionEvent, how: InsertOptions) => void;
@@ -31,18 +29,17 @@ export interface WebhookOptions {
 }
 
 export const VERIFICATION_TOKEN_KEY = 'verification_token';
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-const HANDSHAKE_MAX = 4096;
 const IGNORED_TOKENS_MAX = 100;
 const USER_AGENT_WARN_EVERY_MS = 60_000;
 
 /**
- * `POST <path>`: verify the signature on the raw bytes, then parse, normalize and commit the event;
- * the answer waits for the commit (SPEC §3). Rule work happens after, never inside the request.
+ * `POST <path>`: the receiver (receiver/receive.ts) decides what the request is from its bytes and
+ * signature; this route answers it, commits an event before answering (SPEC §3) and keeps the
+ * handshake's token. Rule work happens after, never inside the request.
  */
 export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts) => {
   const { store, log } = opts;
-  const configured = opts.secret !== undefined;
+  const receiving: ReceiveOptions = { secrets: opts.secrets, allowUnsigned: opts.allowUnsigned };
 
   // No per-request child logger on this hot path (a pino child with redaction costs ~2 % of a
   // request): lines about a request carry its id themselves.
@@ -109,48 +106,15 @@ export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts
     if (!Buffer.isBuffer(raw)) {
       return reject(reply, 415, 'unsupported_media_type', { error: 'unsupported_media_type', detail: 'send application/json' });
     }
-    const signed = opts.secret !== undefined && verifySignature(opts.secret, raw, req.headers['x-notion-signature']);
-
-    let text: string;
-    try {
-      text = utf8.decode(raw);
-    } catch {
-      if (!signed && !opts.allowUnsigned) return reject(reply, 401, 'invalid_signature', { error: 'invalid_signature' });
-      return reject(reply, 400, 'invalid_event', { error: 'invalid_event', detail: 'body is not valid UTF-8' });
-    }
-
-    if (!signed && !opts.allowUnsigned) {
-      // The handshake may come unsigned, but only while no token is configured: the sender
-      // cannot know it yet. Once one is, an unsigned request is refused like any other.
-      const token = !configured && raw.length <= HANDSHAKE_MAX ? verificationToken(tryParse(text)) : undefined;
-      if (token === undefined) return reject(reply, 401, 'invalid_signature', { error: 'invalid_signature' });
-      return handshake(token, reply);
-    }
-
-    if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {
-      return reject(reply, 400, 'invalid_event', { error: 'invalid_event', detail: `JSON nested deeper than ${MAX_JSON_DEPTH} levels; Notion never sends such events` });
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (err) {
-      return reject(reply, 400, 'invalid_event', { error: 'invalid_event', detail: `not JSON: ${(err as Error).message}` });
-    }
-    const token = verificationToken(body);
-    if (token !== undefined) {
-      if (!configured) return handshake(token, reply);
-      noteIgnoredToken(token, 'a verification request arrived while notion.verificationToken is set: ignored (nothing stored)');
+    const received = receive(raw, req.headers['x-notion-signature'], receiving);
+    if (received.kind === 'rejected') return reject(reply, received.status, received.reason, received.body);
+    if (received.kind === 'handshake') return handshake(received.token, reply);
+    if (received.kind === 'verification_ignored') {
+      noteIgnoredToken(received.token, 'a verification request arrived while notion.verificationToken is set: ignored (nothing stored)');
       return reply.code(200).send({ ok: true, verification: true });
     }
 
-    let event: NotionEvent;
-    try {
-      event = normalize(body);
-    } catch (err) {
-      if (err instanceof InvalidEvent) return reject(reply, 400, 'invalid_event', { error: 'invalid_event', detail: err.detail });
-      throw err;
-    }
-
+    const { event, text } = received;
     try {
       const how = opts.intake?.(event) ?? {};
       const { duplicate } = await store.insertEvent(event, text, how);
@@ -208,11 +172,3 @@ export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts
     }
   }
 };
-
-function tryParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
