@@ -5,19 +5,20 @@ import { repoRoot } from './support/fixtures.js';
 
 /**
  * The layers depend one way: cli → server → receiver, engine, delivery → actions → store;
- * config, model and util are leaves anyone may use. Delivery runs the engine's matching.
+ * config, model, util and errors (the catalog of error codes) are leaves anyone may use. Delivery runs the engine's matching.
  */
 const allowed: Record<string, string[]> = {
-  cli: ['server', 'receiver', 'engine', 'delivery', 'actions', 'store', 'config', 'model', 'util'],
-  server: ['receiver', 'engine', 'delivery', 'actions', 'store', 'config', 'model', 'util'],
-  receiver: ['config', 'model', 'util'],
-  engine: ['config', 'model', 'util'],
-  delivery: ['engine', 'actions', 'store', 'config', 'model', 'util'],
-  actions: ['store', 'config', 'model', 'util'],
-  store: ['model', 'util'],
-  config: ['util'],
-  model: [],
+  cli: ['server', 'receiver', 'engine', 'delivery', 'actions', 'store', 'config', 'model', 'util', 'errors'],
+  server: ['receiver', 'engine', 'delivery', 'actions', 'store', 'config', 'model', 'util', 'errors'],
+  receiver: ['config', 'model', 'util', 'errors'],
+  engine: ['config', 'model', 'util', 'errors'],
+  delivery: ['engine', 'actions', 'store', 'config', 'model', 'util', 'errors'],
+  actions: ['store', 'config', 'model', 'util', 'errors'],
+  store: ['model', 'util', 'errors'],
+  config: ['util', 'errors'],
+  model: ['errors'],
   util: [],
+  errors: [],
 };
 
 function files(dir: string): string[] {

@@ -1,6 +1,7 @@
 import type { NotionEvent } from '../model/event.js';
 import { InvalidEvent, normalize, verificationToken } from '../model/normalize.js';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './depth.js';
+import { httpError } from '../errors/http.js';
 import { verifySignature } from './verify.js';
 
 /** Why a webhook request was turned away (also the label of `…_events_rejected_total`). */
@@ -14,7 +15,7 @@ export type Received =
   | { kind: 'verification_ignored'; token: string }
   /** An event to store: normalized, and the body as received. */
   | { kind: 'event'; event: NotionEvent; text: string }
-  | { kind: 'rejected'; status: number; reason: RejectReason; body: { error: string; detail?: string } };
+  | { kind: 'rejected'; reason: RejectReason; error: ReturnType<typeof httpError> };
 
 export interface ReceiveOptions {
   /**
@@ -43,25 +44,25 @@ export function receive(raw: Uint8Array, signature: string | string[] | undefine
   try {
     text = utf8.decode(raw);
   } catch {
-    if (!signed && !opts.allowUnsigned) return rejected(401, 'invalid_signature');
-    return rejected(400, 'invalid_event', 'body is not valid UTF-8');
+    if (!signed && !opts.allowUnsigned) return rejected('invalid_signature');
+    return rejected('invalid_event', 'body is not valid UTF-8');
   }
 
   if (!signed && !opts.allowUnsigned) {
     // The handshake may come unsigned, but only while no token is configured: the sender cannot
     // know it yet. Once one is, an unsigned request is refused like any other.
     const token = !configured && raw.length <= HANDSHAKE_MAX ? verificationToken(tryParse(text)) : undefined;
-    return token === undefined ? rejected(401, 'invalid_signature') : { kind: 'handshake', token };
+    return token === undefined ? rejected('invalid_signature') : { kind: 'handshake', token };
   }
 
   if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {
-    return rejected(400, 'invalid_event', `JSON nested deeper than ${MAX_JSON_DEPTH} levels; Notion never sends such events`);
+    return rejected('invalid_event', `JSON nested deeper than ${MAX_JSON_DEPTH} levels; Notion never sends such events`);
   }
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch (err) {
-    return rejected(400, 'invalid_event', `not JSON: ${(err as Error).message}`);
+    return rejected('invalid_event', `not JSON: ${(err as Error).message}`);
   }
   const token = verificationToken(body);
   if (token !== undefined) return configured ? { kind: 'verification_ignored', token } : { kind: 'handshake', token };
@@ -69,13 +70,13 @@ export function receive(raw: Uint8Array, signature: string | string[] | undefine
   try {
     return { kind: 'event', event: normalize(body), text };
   } catch (err) {
-    if (err instanceof InvalidEvent) return rejected(400, 'invalid_event', err.detail);
+    if (err instanceof InvalidEvent) return rejected('invalid_event', err.detail);
     throw err;
   }
 }
 
-function rejected(status: number, reason: RejectReason, detail?: string): Received {
-  return { kind: 'rejected', status, reason, body: { error: reason, ...(detail !== undefined ? { detail } : {}) } };
+function rejected(reason: 'invalid_signature' | 'invalid_event', detail?: string): Received {
+  return { kind: 'rejected', reason, error: httpError(reason, detail) };
 }
 
 function tryParse(text: string): unknown {

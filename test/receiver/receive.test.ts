@@ -14,17 +14,17 @@ const handshakeOnly = { secrets: [], allowUnsigned: false };
 describe('receive: what a webhook request is, from its bytes and signature', () => {
   it.each([
     ['a signed event', event, sign(CURRENT, event), configured, { kind: 'event' }],
-    ['an unsigned event', event, undefined, configured, { kind: 'rejected', status: 401, reason: 'invalid_signature' }],
-    ['an event signed with another secret', event, sign('secret_someone_else', event), configured, { kind: 'rejected', status: 401, reason: 'invalid_signature' }],
-    ['a signed body that is not UTF-8', notUtf8, sign(CURRENT, notUtf8), configured, { kind: 'rejected', status: 400, reason: 'invalid_event', body: { error: 'invalid_event', detail: 'body is not valid UTF-8' } }],
-    ['an unsigned body that is not UTF-8', notUtf8, undefined, configured, { kind: 'rejected', status: 401, reason: 'invalid_signature' }],
-    ['signed, not JSON', Buffer.from('{"id":'), sign(CURRENT, '{"id":'), configured, { kind: 'rejected', status: 400, reason: 'invalid_event', body: { error: 'invalid_event', detail: expect.stringMatching(/^not JSON: /) } }],
-    ['signed, nested 100 deep', Buffer.from(`${'['.repeat(100)}${']'.repeat(100)}`), sign(CURRENT, `${'['.repeat(100)}${']'.repeat(100)}`), configured, { kind: 'rejected', status: 400, reason: 'invalid_event' }],
-    ['signed, not an event', Buffer.from('{"hello":1}'), sign(CURRENT, '{"hello":1}'), configured, { kind: 'rejected', status: 400, reason: 'invalid_event' }],
+    ['an unsigned event', event, undefined, configured, { kind: 'rejected', reason: 'invalid_signature', error: { status: 401 } }],
+    ['an event signed with another secret', event, sign('secret_someone_else', event), configured, { kind: 'rejected', reason: 'invalid_signature', error: { status: 401 } }],
+    ['a signed body that is not UTF-8', notUtf8, sign(CURRENT, notUtf8), configured, { kind: 'rejected', reason: 'invalid_event', error: { status: 400, body: { error: 'invalid_event', detail: 'body is not valid UTF-8' } } }],
+    ['an unsigned body that is not UTF-8', notUtf8, undefined, configured, { kind: 'rejected', reason: 'invalid_signature', error: { status: 401 } }],
+    ['signed, not JSON', Buffer.from('{"id":'), sign(CURRENT, '{"id":'), configured, { kind: 'rejected', reason: 'invalid_event', error: { status: 400, body: { error: 'invalid_event', detail: expect.stringMatching(/^not JSON: /) } } }],
+    ['signed, nested 100 deep', Buffer.from(`${'['.repeat(100)}${']'.repeat(100)}`), sign(CURRENT, `${'['.repeat(100)}${']'.repeat(100)}`), configured, { kind: 'rejected', reason: 'invalid_event', error: { status: 400 } }],
+    ['signed, not an event', Buffer.from('{"hello":1}'), sign(CURRENT, '{"hello":1}'), configured, { kind: 'rejected', reason: 'invalid_event', error: { status: 400 } }],
     ['the unsigned handshake before a token is configured', handshake, undefined, handshakeOnly, { kind: 'handshake', token: 'secret_from_notion' }],
-    ['an unsigned handshake once a token is configured', handshake, undefined, configured, { kind: 'rejected', status: 401, reason: 'invalid_signature' }],
+    ['an unsigned handshake once a token is configured', handshake, undefined, configured, { kind: 'rejected', reason: 'invalid_signature', error: { status: 401 } }],
     ['a signed verification request once a token is configured', handshake, sign(CURRENT, handshake), configured, { kind: 'verification_ignored', token: 'secret_from_notion' }],
-    ['an event before a token is configured', event, undefined, handshakeOnly, { kind: 'rejected', status: 401, reason: 'invalid_signature' }],
+    ['an event before a token is configured', event, undefined, handshakeOnly, { kind: 'rejected', reason: 'invalid_signature', error: { status: 401 } }],
     ['an unsigned event with security.allowUnsigned', event, undefined, { secrets: [CURRENT], allowUnsigned: true }, { kind: 'event' }],
   ])('%s', (_name, body, signature, opts, expected) => {
     expect(receive(body, signature, opts)).toMatchObject(expected);
@@ -34,6 +34,6 @@ describe('receive: what a webhook request is, from its bytes and signature', () 
     const rotating = { secrets: [CURRENT, OLD], allowUnsigned: false };
     expect(receive(event, sign(OLD, event), rotating)).toMatchObject({ kind: 'event' });
     expect(receive(event, sign(CURRENT, event), rotating)).toMatchObject({ kind: 'event' });
-    expect(receive(event, sign(OLD, event), configured)).toMatchObject({ kind: 'rejected', status: 401 });
+    expect(receive(event, sign(OLD, event), configured)).toMatchObject({ kind: 'rejected', error: { status: 401 } });
   });
 });

@@ -1,8 +1,9 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { RuleCoordinator } from '../../engine/coordinator.js';
 import type { EventListStatus, Store } from '../../store/types.js';
 import { maskSecrets } from '../../util/mask.js';
 import { adminTokenCheck } from '../admin-token.js';
+import { httpError } from '../../errors/http.js';
 
 export interface AdminOptions {
   token: string;
@@ -20,7 +21,7 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
   app.addHook('onRequest', async (req, reply) => {
     const header = req.headers.authorization ?? '';
     if (!isAdmin(header.startsWith('Bearer ') ? header.slice(7) : undefined)) {
-      return reply.code(401).header('www-authenticate', 'Bearer realm="notion-rules"').send({ error: 'unauthorized' });
+      return send(reply.header('www-authenticate', 'Bearer realm="notion-rules"'), httpError('unauthorized'));
     }
   });
 
@@ -52,14 +53,14 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
 
   app.get<{ Querystring: { status?: string; limit?: string } }>('/admin/events', async (req, reply) => {
     const status = req.query.status as EventListStatus | undefined;
-    if (status && !STATUSES.has(status)) return reply.code(400).send({ error: 'invalid_status', detail: `status must be one of ${[...STATUSES].join(', ')}` });
+    if (status && !STATUSES.has(status)) return send(reply, httpError('invalid_status', `status must be one of ${[...STATUSES].join(', ')}`));
     const limit = Math.min(1000, Math.max(1, Number(req.query.limit) || 100));
     return { events: await opts.store.listEvents({ limit, ...(status ? { status } : {}) }) };
   });
 
   app.get<{ Params: { id: string } }>('/admin/events/:id', async (req, reply) => {
     const stored = await opts.store.getEvent(req.params.id);
-    if (!stored) return reply.code(404).send({ error: 'not_found' });
+    if (!stored) return send(reply, httpError('not_found'));
     const jobs = await opts.store.getJobs(req.params.id);
     return {
       event: stored.event,
@@ -75,7 +76,7 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
   });
 
   app.post<{ Params: { id: string } }>('/admin/events/:id/replay', async (req, reply) => {
-    if (!(await opts.store.getEvent(req.params.id))) return reply.code(404).send({ error: 'not_found' });
+    if (!(await opts.store.getEvent(req.params.id))) return send(reply, httpError('not_found'));
     const { jobs, rematch } = await opts.store.replayEvent(req.params.id, Date.now());
     if (jobs > 0 || rematch) opts.onReplay();
     return { replayed: jobs, rematch };
@@ -87,7 +88,7 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
   });
 
   app.get<{ Querystring: { q?: string; limit?: string } }>('/admin/search', async (req, reply) => {
-    if (!req.query.q) return reply.code(400).send({ error: 'missing_query', detail: 'give ?q=words' });
+    if (!req.query.q) return send(reply, httpError('missing_query', 'give ?q=words'));
     return { hits: await opts.store.search(req.query.q, Math.min(100, Math.max(1, Number(req.query.limit) || 20))) };
   });
 };
@@ -102,4 +103,9 @@ export function reloadView(rules: RuleCoordinator) {
     durationMs: last.durationMs,
     problems: last.problems,
   };
+}
+
+/** An error answer from the catalog (errors/http.ts). */
+function send(reply: FastifyReply, e: ReturnType<typeof httpError>): FastifyReply {
+  return reply.code(e.status).send(e.body);
 }

@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { NotionEvent } from '../../model/event.js';
+import { httpError } from '../../errors/http.js';
 import { receive, type ReceiveOptions, type RejectReason } from '../../receiver/receive.js';
 import { StoreUnavailableError } from '../../store/errors.js';
 import type { InsertOptions, Store } from '../../store/types.js';
@@ -57,14 +58,15 @@ export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts
       hook: 'onRequest',
       errorResponseBuilder: (_req, ctx) => {
         opts.onRejected?.('rate_limited');
-        return { statusCode: 429, error: 'rate_limited', detail: `more than ${ctx.max} requests in ${opts.rateLimit!.timeWindowMs} ms; retry after ${ctx.after}` };
+        const e = httpError('rate_limited', `more than ${ctx.max} requests in ${opts.rateLimit!.timeWindowMs} ms; retry after ${ctx.after}`);
+        return { statusCode: e.status, ...e.body };
       },
     });
   }
 
-  const reject = (reply: FastifyReply, status: number, reason: RejectReason, body: Record<string, unknown>) => {
+  const reject = (reply: FastifyReply, reason: RejectReason, e: ReturnType<typeof httpError>) => {
     opts.onRejected?.(reason);
-    return reply.code(status).send(body);
+    return reply.code(e.status).send(e.body);
   };
 
   if (opts.userAgent) {
@@ -82,32 +84,34 @@ export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts
         lastWarnAt = Date.now();
         refused = 0;
       }
-      return reject(reply, 403, 'user_agent', { error: 'invalid_user_agent' });
+      return reject(reply, 'user_agent', httpError('invalid_user_agent'));
     });
   }
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
-    if (err.statusCode === 429) return reply.code(429).send({ error: 'rate_limited', detail: (err as { detail?: string }).detail ?? err.message });
+    if (err.statusCode === 429) {
+      const e = httpError('rate_limited', (err as { detail?: string }).detail ?? err.message);
+      return reply.code(e.status).send(e.body);
+    }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
-      return reject(reply, 413, 'too_large', { error: 'payload_too_large' });
+      return reject(reply, 'too_large', httpError('payload_too_large'));
     }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.statusCode === 415) {
-      return reject(reply, 415, 'unsupported_media_type', { error: 'unsupported_media_type', detail: 'send application/json' });
+      return reject(reply, 'unsupported_media_type', httpError('unsupported_media_type', 'send application/json'));
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return reject(reply, err.statusCode, 'invalid_event', { error: 'invalid_event', detail: err.message });
+      return reject(reply, 'invalid_event', httpError('invalid_event', err.message));
     }
     log.error({ err, reqId: req.id }, 'webhook handler failed');
-    return reply.code(500).send({ error: 'internal_error' });
+    const e = httpError('internal_error');
+    return reply.code(e.status).send(e.body);
   });
 
   app.post(opts.path, async (req, reply) => {
     const raw = req.body;
-    if (!Buffer.isBuffer(raw)) {
-      return reject(reply, 415, 'unsupported_media_type', { error: 'unsupported_media_type', detail: 'send application/json' });
-    }
+    if (!Buffer.isBuffer(raw)) return reject(reply, 'unsupported_media_type', httpError('unsupported_media_type', 'send application/json'));
     const received = receive(raw, req.headers['x-notion-signature'], receiving);
-    if (received.kind === 'rejected') return reject(reply, received.status, received.reason, received.body);
+    if (received.kind === 'rejected') return reject(reply, received.reason, received.error);
     if (received.kind === 'handshake') return handshake(received.token, reply);
     if (received.kind === 'verification_ignored') {
       noteIgnoredToken(received.token, 'a verification request arrived while notion.verificationToken is set: ignored (nothing stored)');
@@ -129,7 +133,7 @@ export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
       log.error({ eventId: event.id, err: err.message }, 'store unavailable: event refused with 503 so Notion retries');
-      return reject(reply, 503, 'store_unavailable', { error: 'store_unavailable' });
+      return reject(reply, 'store_unavailable', httpError('store_unavailable'));
     }
   });
 
@@ -168,7 +172,7 @@ export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts
       return reply.code(200).send({ ok: true, verification: true });
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
-      return reject(reply, 503, 'store_unavailable', { error: 'store_unavailable' });
+      return reject(reply, 'store_unavailable', httpError('store_unavailable'));
     }
   }
 };
