@@ -4,12 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from './support/fixtures.js';
 
 /**
- * The layers depend one way: cli → server → receiver, engine, delivery → actions → store;
- * config, model, util and errors (the catalog of error codes) are leaves anyone may use. Delivery runs the engine's matching.
+ * The layers depend one way: cli → server → receiver, matching → engine, delivery → actions →
+ * store; config, model, util and errors (the catalog of error codes) are leaves anyone may use.
+ * Matching evaluates stored events with the engine and hands the jobs to delivery.
  */
 const allowed: Record<string, string[]> = {
-  cli: ['server', 'receiver', 'engine', 'delivery', 'actions', 'store', 'config', 'model', 'util', 'errors'],
-  server: ['receiver', 'engine', 'delivery', 'actions', 'store', 'config', 'model', 'util', 'errors'],
+  cli: ['server', 'receiver', 'matching', 'engine', 'delivery', 'actions', 'store', 'config', 'model', 'util', 'errors'],
+  server: ['receiver', 'matching', 'engine', 'delivery', 'actions', 'store', 'config', 'model', 'util', 'errors'],
+  matching: ['engine', 'delivery', 'actions', 'store', 'config', 'model', 'util', 'errors'],
   receiver: ['config', 'model', 'util', 'errors'],
   engine: ['config', 'model', 'util', 'errors'],
   delivery: ['engine', 'actions', 'store', 'config', 'model', 'util', 'errors'],
@@ -41,5 +43,20 @@ describe('architecture', () => {
       }
     }
     expect(violations).toEqual([]);
+  });
+
+  it('outside the composition root, a module uses the store through its port (store/ports.ts), not the whole Store', () => {
+    const src = join(repoRoot, 'src');
+    /** Where the store is opened and wired: these see all of it. */
+    const root = /^(store\/|server\/service\.ts$|server\/app\.ts$|cli\/)/;
+    const whole: string[] = [];
+    for (const file of files(src)) {
+      const rel = relative(src, file);
+      if (root.test(rel)) continue;
+      for (const m of readFileSync(file, 'utf8').matchAll(/import type \{([^}]*)\} from '[./]+\/store\/types\.js'/g)) {
+        if (m[1]!.split(',').some((name) => name.trim() === 'Store')) whole.push(rel);
+      }
+    }
+    expect(whole).toEqual([]);
   });
 });

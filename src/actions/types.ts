@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Store } from '../store/types.js';
+import type { SearchIndex } from '../store/ports.js';
 
 export interface ActionContext {
   /** The event's id, for logs and idempotency keys. */
@@ -15,7 +15,7 @@ export interface ActionContext {
   /** When the job was created: nothing it did can be older. */
   since: number;
   log: Logger;
-  store: Store;
+  store: SearchIndex;
 }
 
 /** Runs one action. Throws ActionError (retriable or not); resolves with a small record of what it did. */

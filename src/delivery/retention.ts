@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
-import type { PruneResult, Store } from '../store/types.js';
+import type { OpsQueries } from '../store/ports.js';
+import type { PruneResult } from '../store/types.js';
 import { Pump } from './pump.js';
 
 export interface RetentionOptions {
-  store: Store;
+  store: Pick<OpsQueries, 'prune'>;
   log: Logger;
   /** store.retention.days: resolved events older than this go; 0 keeps everything. */
   days: number;

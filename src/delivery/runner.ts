@@ -2,14 +2,17 @@ import type { Logger } from 'pino';
 import { ActionError, networkError } from '../actions/errors.js';
 import type { ActionExecutor } from '../actions/types.js';
 import { StoreUnavailableError } from '../store/errors.js';
-import type { Attempt, Job, JobUpdate, Store } from '../store/types.js';
+import type { JobQueue, SearchIndex } from '../store/ports.js';
+import type { Attempt, Job, JobUpdate } from '../store/types.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { destinationOf, type Destinations } from './destinations.js';
 import type { DeliveryHooks } from './hooks.js';
 import { Pump } from './pump.js';
 
 export interface RunnerOptions {
-  store: Store;
+  store: JobQueue;
+  /** What the search actions write to. */
+  search: SearchIndex;
   actions: ReadonlyMap<string, ActionExecutor>;
   log: Logger;
   concurrency: number;
@@ -171,7 +174,7 @@ export class JobRunner {
         const exec = this.o.actions.get(action.type);
         if (!exec) throw new ActionError(`unknown action type "${action.type}"`, { retriable: false, code: 'unknown_action' });
         const retry = i === job.nextAction && job.attempts > 0;
-        result = await exec(action.params, { eventId: job.eventId, ruleId: job.ruleId, actionIndex: i, retry, since: job.createdAt, log, store: this.o.store });
+        result = await exec(action.params, { eventId: job.eventId, ruleId: job.ruleId, actionIndex: i, retry, since: job.createdAt, log, store: this.o.search });
       } catch (err) {
         const e = err instanceof ActionError ? err : networkError(err, action.type);
         const durationMs = Date.now() - started;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { DeliveryHooks } from '../delivery/hooks.js';
-import type { Store } from '../store/types.js';
+import type { OpsQueries } from '../store/ports.js';
 import { version } from '../util/paths.js';
 
 export interface ErrorReporter {
@@ -19,7 +19,7 @@ type Tags = Record<string, string | number>;
  * Every report is tagged with the event type and rule id where there is one; ids, types and error
  * messages are sent, never event, page or action content.
  */
-export async function startSentry(options: { dsn: string; environment?: string; store: Store; log: Logger }): Promise<ErrorReporter> {
+export async function startSentry(options: { dsn: string; environment?: string; store: OpsQueries; log: Logger }): Promise<ErrorReporter> {
   const Sentry = await import('@sentry/node');
   Sentry.init({
     dsn: options.dsn,

@@ -1,7 +1,7 @@
 import type { RuleCoordinator } from '../engine/coordinator.js';
 import type { Destinations } from '../delivery/destinations.js';
 import { lagsOf } from '../store/summary.js';
-import type { Store } from '../store/types.js';
+import type { OpsQueries } from '../store/ports.js';
 import type { ActionHealth } from './action-health.js';
 import { reloadView } from './routes/admin.js';
 
@@ -9,7 +9,7 @@ import { reloadView } from './routes/admin.js';
  * What /health adds to the store's state: the rules (and a failed reload), the queues, and recent
  * action outcomes — with the reasons, if any, to call the service degraded.
  */
-export function healthSections(rules: RuleCoordinator, store: Store, actions: ActionHealth, maxLagMs: number, destinations?: Destinations) {
+export function healthSections(rules: RuleCoordinator, store: OpsQueries, actions: ActionHealth, maxLagMs: number, destinations?: Destinations) {
   return async () => {
     const degraded: string[] = [];
     const last = rules.lastReload;

@@ -4,7 +4,7 @@ import type { ReloadStatus } from '../engine/coordinator.js';
 import type { RuleSet } from '../engine/rule-set.js';
 import type { Destinations } from '../delivery/destinations.js';
 import { lagsOf } from '../store/summary.js';
-import type { Store } from '../store/types.js';
+import type { OpsQueries } from '../store/ports.js';
 import type { RejectReason } from './routes/webhook.js';
 
 /**
@@ -28,13 +28,13 @@ export class Metrics {
   private readonly prunedEvents = new Counter({ name: 'notion_rules_pruned_events_total', help: 'Resolved events deleted past store.retention.days (their jobs and attempts with them).', registers: [this.registry] });
   private readonly rulesInfo = new Gauge({ name: 'notion_rules_rules_version_info', help: 'The active rule set version (content hash) as a label.', labelNames: ['version'], registers: [this.registry] });
 
-  constructor(store: Store, destinations?: Destinations) {
+  constructor(store: OpsQueries, destinations?: Destinations) {
     collectDefaultMetrics({ register: this.registry, prefix: 'notion_rules_' });
     const registry = this.registry;
-    let cached: Promise<Awaited<ReturnType<Store['counts']>>> | undefined;
+    let cached: Promise<Awaited<ReturnType<OpsQueries['counts']>>> | undefined;
     // One store query per scrape for all queue gauges.
     const counts = () => (cached ??= store.counts().finally(() => setImmediate(() => (cached = undefined))));
-    const gauge = (name: string, help: string, pick: (c: Awaited<ReturnType<Store['counts']>>) => number) =>
+    const gauge = (name: string, help: string, pick: (c: Awaited<ReturnType<OpsQueries['counts']>>) => number) =>
       new Gauge({
         name,
         help,

@@ -4,8 +4,8 @@ import { createNotionClient } from '../actions/notion-client.js';
 import { createActions } from '../actions/registry.js';
 import type { Config } from '../config/types.js';
 import { formatProblem, type Problem } from '../config/errors.js';
-import { Dispatcher } from '../delivery/dispatcher.js';
-import { notionFacts, SharedReads } from '../delivery/facts.js';
+import { Matcher } from '../matching/matcher.js';
+import { notionFacts, SharedReads } from '../matching/facts.js';
 import { combineHooks, type DeliveryHooks } from '../delivery/hooks.js';
 import { callersOf, Destinations, limitsOf } from '../delivery/destinations.js';
 import { Retention } from '../delivery/retention.js';
@@ -43,7 +43,7 @@ export interface Service {
   store: Store;
   rules: RuleCoordinator;
   metrics: Metrics;
-  dispatcher: Dispatcher;
+  matcher: Matcher;
   runner: JobRunner;
   log: Logger;
   /** `http://host:port` actually bound (port 0 picks a free one). */
@@ -98,21 +98,22 @@ export async function startService(config: Config, options: ServiceOptions = {})
     concurrency: config.delivery.concurrency,
     maxAgeMs: durationMs(config.delivery.maxAge),
     destinations,
+    search: store,
   });
   const reads = new SharedReads();
-  const dispatcher = new Dispatcher({
+  const matcher = new Matcher({
     ...delivery,
     rules,
     facts: (turnAt) => notionFacts(notion, reads, destinations, turnAt),
     batch: 128,
-    // One process owns a SQLite store; PostgreSQL replicas may briefly run different rules.
-    staleTracking: store.kind === 'sqlite' ? 'when-read' : 'always',
+    // A store only this process uses sees every write; replicas may briefly run different rules.
+    staleTracking: store.sharedByReplicas ? 'always' : 'when-read',
     jobs: runner,
   });
   waitedForBreaker = (keys) => {
     const { jobs, events } = callersOf(keys);
     store.hasten(jobs, events, Date.now()).then(
-      () => (runner.wake(), dispatcher.wake()),
+      () => (runner.wake(), matcher.wake()),
       (err: unknown) => log.warn({ err }, 'could not hasten the calls that waited for a destination; they go at their own time'),
     );
   };
@@ -130,11 +131,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
       onStored: (event, how) => {
         metrics.eventStored(types.isKnown(event.type) ? event.type : 'other');
         if (how.matched) return;
-        if (how.leaseUntil !== undefined) dispatcher.handOver(event);
-        else dispatcher.wake();
+        if (how.leaseUntil !== undefined) matcher.handOver(event);
+        else matcher.wake();
       },
       // Handshake-only mode stores no event and runs no matcher: nothing to lease.
-      ...(options.handshakeOnly ? {} : { intake: (event: NotionEvent) => dispatcher.intake(event) }),
+      ...(options.handshakeOnly ? {} : { intake: (event: NotionEvent) => matcher.intake(event) }),
       onDuplicate: () => metrics.eventDuplicate(),
       onRejected: (reason) => metrics.eventRejected(reason),
       metrics,
@@ -142,7 +143,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         rules,
         onReplay: () => {
           runner.wake();
-          dispatcher.wake();
+          matcher.wake();
         },
       },
       ...(reporter ? { onRequestFailed: (err: Error, route: string) => reporter!.requestFailed(err, route) } : {}),
@@ -166,7 +167,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const adminUrl = localUrl(config.server.host, adminApp);
   const watcher = config.rules.watch ? new RulesWatcher(rules, { debounceMs: 150, pollIntervalMs: config.rules.pollIntervalMs, log }) : undefined;
   if (!options.handshakeOnly) {
-    dispatcher.start();
+    matcher.start();
     runner.start();
     retention.start();
     await watcher?.start();
@@ -195,13 +196,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await rules.close();
       // Events already stored are matched at the next start; running actions get the same budget.
       await retention.stop(budget);
-      await dispatcher.stop(budget);
+      await matcher.stop(budget);
       await runner.stop(budget);
       await reporter?.close(2000); // what is queued for Sentry is sent before the store goes
       await store.close();
       log.info('stopped');
     })());
-  return { app, store, rules, metrics, dispatcher, runner, log, url, adminUrl, stop };
+  return { app, store, rules, metrics, matcher, runner, log, url, adminUrl, stop };
 }
 
 /** `http://host:port` an app actually listens on (port 0 picks one); wildcard hosts as 127.0.0.1. */

@@ -162,11 +162,15 @@ export interface StoreHealth {
 }
 
 /**
- * Everything the service keeps. Implemented by SQLite (embedded default) and later PostgreSQL.
- * Every method may reject with StoreUnavailableError when the database cannot be written or read.
+ * Everything the service keeps. Implemented by SQLite (embedded default) and PostgreSQL (several
+ * replicas); its clients see it through their ports (ports.ts). Every method may reject with
+ * StoreUnavailableError when the database cannot be written or read.
  */
 export interface Store {
+  /** For display (/health); decisions use the capabilities below. */
   readonly kind: 'sqlite' | 'postgres';
+  /** Several processes may use this store at once (replicas): none may assume it sees every write. */
+  readonly sharedByReplicas: boolean;
   /**
    * Stores an event once. Resolves only after the row is durably committed. With `leaseUntil`, a
    * new event is claimed for matching by this process at once (the caller matches it from memory);

@@ -10,8 +10,8 @@ import { loadOptionsOf } from '../../engine/load.js';
 import { buildRuleSet } from '../../engine/rule-set.js';
 import { evaluateEvent } from '../../engine/evaluate.js';
 import { createNotionClient } from '../../actions/notion-client.js';
-import { notionFacts } from '../../delivery/facts.js';
-import { withDefaults } from '../../delivery/dispatcher.js';
+import { notionFacts } from '../../matching/facts.js';
+import { withDefaults } from '../../actions/defaults.js';
 import { createLogger } from '../../server/logger.js';
 
 const STATUSES: EventListStatus[] = ['new', 'failed', 'pending', 'processed', 'dead'];

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { RuleCoordinator } from '../../engine/coordinator.js';
-import type { EventListStatus, Store } from '../../store/types.js';
+import type { OpsQueries, SearchIndex } from '../../store/ports.js';
+import type { EventListStatus } from '../../store/types.js';
 import { maskSecrets } from '../../util/mask.js';
 import { adminTokenCheck } from '../admin-token.js';
 import { httpError } from '../../errors/http.js';
 
 export interface AdminOptions {
   token: string;
-  store: Store;
+  store: OpsQueries & SearchIndex;
   rules: RuleCoordinator;
   /** Called after a replay queued jobs. */
   onReplay: () => void;

@@ -2,7 +2,8 @@ import cookie from '@fastify/cookie';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { RuleCoordinator } from '../../engine/coordinator.js';
 import { StoreUnavailableError } from '../../store/errors.js';
-import type { EventListStatus, Store } from '../../store/types.js';
+import type { Meta, OpsQueries, SearchIndex } from '../../store/ports.js';
+import type { EventListStatus } from '../../store/types.js';
 import type { healthSections } from '../health-sections.js';
 import { html, type SafeHtml } from '../console/html.js';
 import { layout, type Chrome, type Section, type StatusLine } from '../console/layout.js';
@@ -18,7 +19,7 @@ import { CONSOLE_CSS } from '../console/style.js';
 
 export interface ConsoleOptions {
   token: string;
-  store: Store;
+  store: OpsQueries & SearchIndex & Meta;
   rules: RuleCoordinator;
   /** The same sections /health reports: the status line of every page. */
   health: ReturnType<typeof healthSections>;

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { Store } from '../../store/types.js';
+import type { StoreStatus } from '../../store/ports.js';
 import { version } from '../../util/paths.js';
 import { adminTokenCheck } from '../admin-token.js';
 
 export interface HealthOptions {
-  store: Store;
+  store: StoreStatus;
   startedAt: number;
   /** security.adminToken: a request bearing it gets the details; others get status and counts. */
   adminToken?: string;
@@ -20,7 +20,7 @@ export interface HealthOptions {
 export const healthRoute: FastifyPluginAsync<HealthOptions> = async (app, opts) => {
   const isAdmin = opts.adminToken ? adminTokenCheck(opts.adminToken) : () => false;
   app.get('/health', async (req, reply) => {
-    let store: Awaited<ReturnType<Store['health']>> | { ok: false; kind: string; error: string };
+    let store: Awaited<ReturnType<StoreStatus['health']>> | { ok: false; kind: string; error: string };
     try {
       store = await opts.store.health();
     } catch (err) {

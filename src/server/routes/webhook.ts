@@ -5,13 +5,14 @@ import type { NotionEvent } from '../../model/event.js';
 import { httpError } from '../../errors/http.js';
 import { receive, type ReceiveOptions, type RejectReason } from '../../receiver/receive.js';
 import { StoreUnavailableError } from '../../store/errors.js';
-import type { InsertOptions, Store } from '../../store/types.js';
+import type { EventLog, Meta } from '../../store/ports.js';
+import type { InsertOptions } from '../../store/types.js';
 
 export type { RejectReason };
 
 export interface WebhookOptions {
   path: string;
-  store: Store;
+  store: EventLog & Meta;
   log: Logger;
   /** The HMAC keys accepted (current first, then older ones during a rotation); none in handshake-only mode (every event is then 401). */
   secrets: readonly string[];

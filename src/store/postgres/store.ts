@@ -66,6 +66,7 @@ const UNAVAILABLE = /^(08|53|57P0|58)/;
  */
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
+  readonly sharedByReplicas = true;
   private lastError: string | undefined;
   private closed = false;
 

@@ -81,6 +81,7 @@ const EVENT_COLS = 'id, timestamp, raw, status, received_at, duplicates, dispatc
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
+  readonly sharedByReplicas = false;
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private lastWriteError: string | undefined;

@@ -4,7 +4,8 @@ import { classifyNotionError } from '../actions/notion-client.js';
 import { blocksText } from '../engine/props.js';
 import type { Fact, FactSource } from '../engine/types.js';
 import type { NotionEvent } from '../model/event.js';
-import type { Destinations } from './destinations.js';
+import { databaseIdOf, pageIdOf } from '../model/entities.js';
+import type { Destinations } from '../delivery/destinations.js';
 
 /** Blocks read for `content`, at most (10 pages of 100). */
 const MAX_BLOCK_PAGES = 10;
@@ -112,20 +113,4 @@ async function load(client: Client | undefined, fact: Fact, event: NotionEvent):
     if (err instanceof ActionError) throw err;
     throw classifyNotionError(err, `GET ${fact}`);
   }
-}
-
-export function pageIdOf(event: NotionEvent): string | undefined {
-  if (event.entity.type === 'page') return event.entity.id;
-  const d = event.data as { page_id?: unknown; parent?: { id?: unknown; type?: unknown } };
-  if (typeof d.page_id === 'string') return d.page_id;
-  if (d.parent?.type === 'page' && typeof d.parent.id === 'string') return d.parent.id;
-  return undefined;
-}
-
-function databaseIdOf(event: NotionEvent): string | undefined {
-  if (event.entity.type === 'database') return event.entity.id;
-  const parent = (event.data as { parent?: { database_id?: unknown; type?: unknown; id?: unknown } }).parent;
-  if (typeof parent?.database_id === 'string') return parent.database_id;
-  if (parent?.type === 'database' && typeof parent.id === 'string') return parent.id;
-  return undefined;
 }

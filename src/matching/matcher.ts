@@ -4,14 +4,15 @@ import { evaluateEvent } from '../engine/evaluate.js';
 import type { RuleSet } from '../engine/rule-set.js';
 import type { FactSource, RuleOutcome } from '../engine/types.js';
 import type { ActionIntent, NotionEvent } from '../model/event.js';
-import type { DispatchResult, InsertOptions, Job, Store, StoredEvent } from '../store/types.js';
-import { backoffDelay, type BackoffPolicy } from './backoff.js';
-import { pageIdOf } from './facts.js';
-import type { DeliveryHooks } from './hooks.js';
-import { Pump } from './pump.js';
+import type { MatchQueue } from '../store/ports.js';
+import type { DispatchResult, InsertOptions, Job, StoredEvent } from '../store/types.js';
+import { backoffDelay, type BackoffPolicy } from '../delivery/backoff.js';
+import { withDefaults } from '../actions/defaults.js';
+import type { DeliveryHooks } from '../delivery/hooks.js';
+import { Pump } from '../delivery/pump.js';
 
-export interface DispatcherOptions {
-  store: Store;
+export interface MatcherOptions {
+  store: MatchQueue;
   rules: RuleCoordinator;
   /** A fresh fact source per event (its cache is the event's); `turnAt`: its reserved turn at Notion. */
   facts: (turnAt?: number | null) => FactSource;
@@ -50,7 +51,7 @@ const HANDOFF_MAX = 1024;
  * transaction, one job per matched rule with its rendered actions, the match report, and the
  * event marked dispatched. A crash before that commit just redoes the match.
  */
-export class Dispatcher {
+export class Matcher {
   private readonly pump: Pump;
   /** Events the webhook stored already leased to us: matched from memory, not read back. */
   private readonly handed: NotionEvent[] = [];
@@ -59,10 +60,10 @@ export class Dispatcher {
   /** When events deferred by this process for Notion's turn are due: a pass is planned for each. */
   private readonly waits = new WakeTimes();
 
-  constructor(private readonly o: DispatcherOptions) {
+  constructor(private readonly o: MatcherOptions) {
     this.pump = new Pump(() => this.drain(), POLL_MS, (err) => {
-      o.log.error({ err }, 'dispatcher failed; retrying');
-      o.hooks?.onUnexpectedError?.(err, 'dispatcher');
+      o.log.error({ err }, 'matcher failed; retrying');
+      o.hooks?.onUnexpectedError?.(err, 'matcher');
     });
   }
 
@@ -202,20 +203,6 @@ function failure(r: ReportEntry): boolean {
 /** A just-stored event as the store would return it, without reading it back. */
 function fresh(event: NotionEvent): StoredEvent {
   return { event, status: 'new', receivedAt: Date.now(), duplicates: 0, dispatchAttempts: 0, rulesVersion: null, report: null, error: null };
-}
-
-/** Fills what an action leaves to the event: the page of notion.* actions, the id of search.*. */
-export function withDefaults(actions: ActionIntent[], event: NotionEvent): ActionIntent[] {
-  const page = pageIdOf(event) ?? (typeof event.data.id === 'string' ? event.data.id : undefined);
-  return actions.map((a) => {
-    if ((a.type === 'notion.comment' || a.type === 'notion.update') && !a.params.page_id && !a.params.discussion_id && page) {
-      return { ...a, params: { ...a.params, page_id: page } };
-    }
-    if ((a.type === 'search.index' || a.type === 'search.delete') && !a.params.id && (page ?? event.entity.id)) {
-      return { ...a, params: { ...a.params, id: page ?? event.entity.id } };
-    }
-    return a;
-  });
 }
 
 /** Future times, each wanting a pass then; `next` drops the past ones and names the soonest. */
