@@ -7,7 +7,7 @@ import type { ActionIntent, NotionEvent } from '../model/event.js';
 import type { MatchQueue } from '../store/ports.js';
 import type { DispatchResult, InsertOptions, Job, StoredEvent } from '../store/types.js';
 import { backoffDelay, type BackoffPolicy } from '../delivery/backoff.js';
-import { withDefaults } from '../actions/defaults.js';
+import { withDefaults } from '../actions/registry.js';
 import type { DeliveryHooks } from '../delivery/hooks.js';
 import { Pump } from '../delivery/pump.js';
 

@@ -178,6 +178,29 @@ describe('admin API', () => {
   });
 });
 
+describe('an action\'s declared secrets', () => {
+  it('http headers are masked in the console and the admin API whatever their names', async () => {
+    const dir = tempDir();
+    const watch = new JobWatch();
+    const rules = rulesDir({ 'hook.yaml': `id: hook\non: page.created\nactions:\n  - http: { url: "${slack.url}nope", headers: { X-Custom: "plain-credential-42" }, body: { page: "{{ event.entity.id }}" } }\n` }, join(dir, 'rules'));
+    const svc = await startTestService(testConfig({ rules: { dir: rules }, security: { adminToken: ADMIN }, log: { level: 'error' } }, dir), { hooks: watch });
+    const event = eventFrom('page.created.json');
+    await postEvent(svc.webhook, event, SECRET);
+    await watch.until(() => watch.count('dead') === 1);
+    const auth = { headers: { authorization: `Bearer ${ADMIN}` } };
+    const detail = await (await fetch(`${svc.url}/admin/events/${event.id as string}`, auth)).text();
+    const dead = await (await fetch(`${svc.url}/admin/dead`, auth)).text();
+    const c = new Client(svc.url);
+    await c.login();
+    const page = await (await c.get(`/console/events/${encodeURIComponent(event.id as string)}`)).text();
+    for (const shown of [detail, dead, page]) {
+      expect(shown).not.toContain('plain-credential-42');
+      expect(shown).toContain('••••••');
+      expect(shown).toContain('/nope'); // the rest stays readable
+    }
+  });
+});
+
 describe('console pages', () => {
   it('shows an event: each rule outcome with the values a false condition read, rendered actions with secrets masked, attempts', async () => {
     const { svc, watch } = await service();

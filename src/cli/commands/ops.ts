@@ -11,7 +11,7 @@ import { buildRuleSet } from '../../engine/rule-set.js';
 import { evaluateEvent } from '../../engine/evaluate.js';
 import { createNotionClient } from '../../actions/notion-client.js';
 import { notionFacts } from '../../matching/facts.js';
-import { withDefaults } from '../../actions/defaults.js';
+import { withDefaults } from '../../actions/registry.js';
 import { createLogger } from '../../server/logger.js';
 
 const STATUSES: EventListStatus[] = ['new', 'failed', 'pending', 'processed', 'dead'];

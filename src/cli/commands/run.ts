@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { createNotionClient } from '../../actions/notion-client.js';
 import { createActions } from '../../actions/registry.js';
 import type { Config } from '../../config/types.js';
-import { withDefaults } from '../../actions/defaults.js';
+import { withDefaults } from '../../actions/registry.js';
 import { notionFacts } from '../../matching/facts.js';
 import type { NotionEvent } from '../../model/event.js';
 import { InvalidEvent, normalize } from '../../model/normalize.js';

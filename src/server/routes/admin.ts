@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { RuleCoordinator } from '../../engine/coordinator.js';
 import type { OpsQueries, SearchIndex } from '../../store/ports.js';
 import type { EventListStatus } from '../../store/types.js';
-import { maskSecrets } from '../../util/mask.js';
+import { maskedJob } from '../../actions/registry.js';
 import { adminTokenCheck } from '../admin-token.js';
 import { httpError } from '../../errors/http.js';
 
@@ -72,7 +72,7 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
       rules: stored.report,
       error: stored.error,
       // Masked as the console shows them: rendered parameters may hold a header or a token.
-      jobs: maskSecrets(await Promise.all(jobs.map(async (j) => ({ ...j, attempts: await opts.store.getAttempts(j.id) })))),
+      jobs: await Promise.all(jobs.map(async (j) => maskedJob({ ...j, attempts: await opts.store.getAttempts(j.id) }))),
     };
   });
 
@@ -85,7 +85,7 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
 
   app.get<{ Querystring: { limit?: string } }>('/admin/dead', async (req) => {
     const limit = Math.min(1000, Math.max(1, Number(req.query.limit) || 100));
-    return { jobs: maskSecrets(await opts.store.listJobs('dead', limit)) };
+    return { jobs: (await opts.store.listJobs('dead', limit)).map(maskedJob) };
   });
 
   app.get<{ Querystring: { q?: string; limit?: string } }>('/admin/search', async (req, reply) => {

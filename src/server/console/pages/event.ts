@@ -1,7 +1,7 @@
 import type { Attempt, Job, StoredEvent } from '../../../store/types.js';
 import { html, json, time, type SafeHtml } from '../html.js';
 import { badge } from '../layout.js';
-import { maskSecrets } from '../../../util/mask.js';
+import { maskedParams } from '../../../actions/registry.js';
 
 export interface EventView {
   stored: StoredEvent;
@@ -70,7 +70,7 @@ function jobSection(job: Job & { history: Attempt[] }, csrf: string): SafeHtml {
   <ol>${job.actions.map((action, i) => {
     const attempts = job.history.filter((a) => a.actionIndex === i);
     return html`<li><strong>${action.type}</strong> ${i < job.nextAction ? badge('done', 'ok') : ''}
-      ${json(maskSecrets(action.params))}
+      ${json(maskedParams(action))}
       ${attempts.length === 0
         ? html`<p class="muted">Not attempted yet.</p>`
         : html`<table>
