@@ -89,4 +89,11 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE events ADD COLUMN turn_at BIGINT;
     `,
   },
+  {
+    version: 3,
+    name: 'events keep only the body as received',
+    // As in SQLite: the event is normalized from `raw` when read, so both stores read their
+    // history the same way after a change to normalize.
+    sql: `ALTER TABLE events DROP COLUMN event;`,
+  },
 ];

@@ -27,6 +27,7 @@ import type {
 import { ENTITY_RECORD_KEY } from '../types.js';
 import { summaryStatus } from '../summary.js';
 import { migrations } from './migrations.js';
+import { attemptFromRow, type AttemptRow, EVENT_COLUMNS, eventFromRow, type EventRow, jobFromRow, type JobRow } from '../rows.js';
 
 type Row = Record<string, unknown>;
 /** How a time recorded for an entity meets the one already there: the later stays. */
@@ -54,7 +55,7 @@ const PAUSE = `INSERT INTO destination_pace AS d (destination, tat, paused_until
   ON CONFLICT (destination) DO UPDATE SET paused_until = greatest(d.paused_until, excluded.paused_until),
     tat = greatest(d.tat, greatest(d.paused_until, excluded.paused_until) + $3)`;
 
-const EVENT_COLS = 'id, event, raw, status, received_at, duplicates, dispatch_attempts, rules_version, report, error, turn_at';
+const EVENT_COLS = EVENT_COLUMNS;
 
 /** Codes that mean "the database is there but cannot take this now": answer 503, retry later. */
 const UNAVAILABLE = /^(08|53|57P0|58)/;
@@ -125,13 +126,13 @@ export class PostgresStore implements Store {
   }
 
   async insertEvent(event: NotionEvent, raw: string, options: InsertOptions = {}): Promise<InsertResult> {
-    const { raw: _raw, ...rest } = event;
     const { matched } = options;
-    const values = [event.id, event.type, event.entity.id, event.entity.type, event.timestamp, Date.now(), JSON.stringify(rest), raw];
+    // Only the body is kept (as in SQLite): the event is normalized from it when read.
+    const values = [event.id, event.type, event.entity.id, event.entity.type, event.timestamp, Date.now(), raw];
     if (!matched) {
       const rows = await this.q(
-        `INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw, lease_until, lease_owner)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        `INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, raw, lease_until, lease_owner)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (id) DO UPDATE SET duplicates = events.duplicates + 1
          RETURNING duplicates`,
         [...values, options.leaseUntil ?? 0, options.leaseUntil ? this.replica : null],
@@ -141,13 +142,13 @@ export class PostgresStore implements Store {
     // One statement: the event as matched, and its entity's latest time when it is new.
     const rows = await this.q(
       `WITH ins AS (
-         INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw, status, rules_version, report, dispatch_attempts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'dispatched', $9, '[]', 1)
+         INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, raw, status, rules_version, report, dispatch_attempts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'dispatched', $8, '[]', 1)
          ON CONFLICT (id) DO UPDATE SET duplicates = events.duplicates + 1
          RETURNING duplicates),
        ent AS (
          INSERT INTO entity_latest (entity_id, timestamp)
-         SELECT $10, $5 FROM ins WHERE ins.duplicates = 0 AND $10 <> ''
+         SELECT $9, $5 FROM ins WHERE ins.duplicates = 0 AND $9 <> ''
          ${KEEP_LATEST})
        SELECT duplicates FROM ins`,
       [...values, matched.rulesVersion, matched.entityId ?? ''],
@@ -157,7 +158,7 @@ export class PostgresStore implements Store {
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
     const [row] = await this.q(`SELECT ${EVENT_COLS} FROM events WHERE id = $1`, [id]);
-    return row && toStored(row);
+    return row && eventFromRow(row as unknown as EventRow);
   }
 
   async countEvents(): Promise<number> {
@@ -180,7 +181,7 @@ export class PostgresStore implements Store {
        RETURNING ${EVENT_COLS}`,
       [now + leaseMs, this.replica, now, limit],
     );
-    return rows.map(toStored);
+    return rows.map((r) => eventFromRow(r as unknown as EventRow));
   }
 
   async completeDispatch(results: DispatchResult[], lease?: { until: number; max: number }): Promise<Job[]> {
@@ -207,7 +208,7 @@ export class PostgresStore implements Store {
             );
             if (!res.rows[0]) continue;
             if (claim) leased++;
-            jobs.push(toJob(res.rows[0] as Row));
+            jobs.push(jobFromRow(res.rows[0] as JobRow));
           }
           if (r.entityId) {
             await c.query(
@@ -259,7 +260,7 @@ export class PostgresStore implements Store {
        RETURNING *`,
       [now + leaseMs, this.replica, now, limit],
     );
-    return rows.map(toJob);
+    return rows.map((r) => jobFromRow(r as unknown as JobRow));
   }
 
   async recordAttempt(a: Attempt, u: JobUpdate): Promise<boolean> {
@@ -320,24 +321,15 @@ export class PostgresStore implements Store {
   async releaseLeases(): Promise<void> {}
 
   async getJobs(eventId: string): Promise<Job[]> {
-    return (await this.q('SELECT * FROM jobs WHERE event_id = $1 ORDER BY id', [eventId])).map(toJob);
+    return (await this.q('SELECT * FROM jobs WHERE event_id = $1 ORDER BY id', [eventId])).map((r) => jobFromRow(r as unknown as JobRow));
   }
 
   async getAttempts(jobId: number): Promise<Attempt[]> {
-    return (await this.q('SELECT * FROM attempts WHERE job_id = $1 ORDER BY id', [jobId])).map((r) => ({
-      jobId: Number(r.job_id),
-      actionIndex: Number(r.action_index),
-      actionType: String(r.action_type),
-      startedAt: Number(r.started_at),
-      durationMs: Number(r.duration_ms),
-      outcome: r.outcome as Attempt['outcome'],
-      error: (r.error as string | null) ?? null,
-      result: r.result === null ? undefined : (JSON.parse(String(r.result)) as unknown),
-    }));
+    return (await this.q('SELECT * FROM attempts WHERE job_id = $1 ORDER BY id', [jobId])).map((r) => attemptFromRow(r as unknown as AttemptRow));
   }
 
   async listJobs(status: JobStatus, limit: number): Promise<Job[]> {
-    return (await this.q('SELECT * FROM jobs WHERE status = $1 ORDER BY updated_at DESC, id DESC LIMIT $2', [status, limit])).map(toJob);
+    return (await this.q('SELECT * FROM jobs WHERE status = $1 ORDER BY updated_at DESC, id DESC LIMIT $2', [status, limit])).map((r) => jobFromRow(r as unknown as JobRow));
   }
 
   async listEvents(filter: { status?: EventListStatus; limit: number }): Promise<EventSummary[]> {
@@ -510,38 +502,6 @@ export class PostgresStore implements Store {
       throw err;
     }
   }
-}
-
-function toStored(r: Row): StoredEvent {
-  const event = { ...(JSON.parse(String(r.event)) as Omit<NotionEvent, 'raw'>), raw: JSON.parse(String(r.raw)) as Record<string, unknown> };
-  return {
-    event,
-    status: r.status as EventStatus,
-    receivedAt: Number(r.received_at),
-    duplicates: Number(r.duplicates),
-    dispatchAttempts: Number(r.dispatch_attempts),
-    rulesVersion: (r.rules_version as string | null) ?? null,
-    report: r.report === null || r.report === undefined ? null : (JSON.parse(String(r.report)) as unknown),
-    error: (r.error as string | null) ?? null,
-    turnAt: r.turn_at === null || r.turn_at === undefined ? null : Number(r.turn_at),
-  };
-}
-
-function toJob(r: Row): Job {
-  return {
-    id: Number(r.id),
-    eventId: String(r.event_id),
-    ruleId: String(r.rule_id),
-    actions: JSON.parse(String(r.actions)) as Job['actions'],
-    nextAction: Number(r.next_action),
-    status: r.status as JobStatus,
-    attempts: Number(r.attempts),
-    runAt: Number(r.run_at),
-    lastError: (r.last_error as string | null) ?? null,
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-    turnAt: r.turn_at === null || r.turn_at === undefined ? null : Number(r.turn_at),
-  };
 }
 
 /** Applies missing migrations under an advisory lock, so replicas starting together take turns. */

@@ -24,11 +24,11 @@ import type {
   StoreHealth,
 } from '../types.js';
 import { ENTITY_RECORD_KEY } from '../types.js';
-import { normalize } from '../../model/normalize.js';
 import { summaryStatus } from '../summary.js';
 import { Checkpointer } from './checkpointer.js';
 import { migrations } from './migrations.js';
 import { WalSync } from './wal-sync.js';
+import { attemptFromRow, EVENT_COLUMNS, eventFromRow, jobFromRow } from '../rows.js';
 
 /** A write waiting for the next group commit. */
 interface PendingWrite {
@@ -71,7 +71,7 @@ interface JobRow {
 /** Events read per slice when `entity_latest` is rebuilt. */
 const REBUILD_ROWS = 20_000;
 
-const EVENT_COLS = 'id, timestamp, raw, status, received_at, duplicates, dispatch_attempts, rules_version, report, error, turn_at';
+const EVENT_COLS = EVENT_COLUMNS;
 
 /**
  * The embedded store: one SQLite file in WAL mode, every commit on disk before its caller hears
@@ -314,7 +314,7 @@ export class SqliteStore implements Store {
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
     const row = this.read(() => this.stmts.get.get(id));
-    return row && toStored(row);
+    return row && eventFromRow(row);
   }
 
   async countEvents(): Promise<number> {
@@ -330,7 +330,7 @@ export class SqliteStore implements Store {
   }
 
   async claimEvents(limit: number, now: number, leaseMs: number): Promise<StoredEvent[]> {
-    return this.write(() => this.stmts.claimEvents.all(now + leaseMs, now, now, limit)).map(toStored);
+    return this.write(() => this.stmts.claimEvents.all(now + leaseMs, now, now, limit)).map(eventFromRow);
   }
 
   /** Shares the group commit with the inserts of the same tick: one fsync for both. */
@@ -345,7 +345,7 @@ export class SqliteStore implements Store {
           const row = this.stmts.insertJob.get(r.eventId, j.ruleId, JSON.stringify(j.actions), claim ? 'running' : 'pending', claim ? lease.until : 0, now, now, now);
           if (!row) continue;
           if (claim) leased++;
-          jobs.push(toJob(row));
+          jobs.push(jobFromRow(row));
         }
         this.stmts.markDispatched.run(r.failed ? 'failed' : 'dispatched', r.rulesVersion, JSON.stringify(r.report), r.eventId);
         if (r.entityId) this.stmts.touchEntity.run(r.entityId, r.timestamp);
@@ -388,7 +388,7 @@ export class SqliteStore implements Store {
   }
 
   async claimJobs(limit: number, now: number, leaseMs: number): Promise<Job[]> {
-    return this.write(() => this.stmts.claimJobs.all(now + leaseMs, now, now, now, limit)).map(toJob);
+    return this.write(() => this.stmts.claimJobs.all(now + leaseMs, now, now, now, limit)).map(jobFromRow);
   }
 
   /** One process owns a SQLite store, so the lease is always ours. */
@@ -441,24 +441,15 @@ export class SqliteStore implements Store {
   }
 
   async getJobs(eventId: string): Promise<Job[]> {
-    return this.read(() => this.stmts.jobsOf.all(eventId)).map(toJob);
+    return this.read(() => this.stmts.jobsOf.all(eventId)).map(jobFromRow);
   }
 
   async getAttempts(jobId: number): Promise<Attempt[]> {
-    return this.read(() => this.stmts.attemptsOf.all(jobId)).map((r) => ({
-      jobId: r.job_id,
-      actionIndex: r.action_index,
-      actionType: r.action_type,
-      startedAt: r.started_at,
-      durationMs: r.duration_ms,
-      outcome: r.outcome,
-      error: r.error,
-      result: r.result === null ? undefined : (JSON.parse(r.result) as unknown),
-    }));
+    return this.read(() => this.stmts.attemptsOf.all(jobId)).map(attemptFromRow);
   }
 
   async listJobs(status: JobStatus, limit: number): Promise<Job[]> {
-    return this.read(() => this.stmts.jobsByStatus.all(status, limit)).map(toJob);
+    return this.read(() => this.stmts.jobsByStatus.all(status, limit)).map(jobFromRow);
   }
 
   async listEvents(filter: { status?: EventListStatus; limit: number }): Promise<EventSummary[]> {
@@ -658,43 +649,6 @@ function offLoopSync(db: Database.Database, path: string): WalSync | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * Only the body is stored: the event is normalized from it again, as the receiver did (a body
- * without a timestamp took the time it was received, which is the `timestamp` column).
- */
-function toStored(row: EventRow): StoredEvent {
-  return {
-    // The timestamp column is the one normalized when the event arrived (a missing or
-    // far-future timestamp became the arrival time): read it, not the body's again.
-    event: { ...normalize(JSON.parse(row.raw), new Date(row.timestamp)), timestamp: row.timestamp },
-    status: row.status,
-    receivedAt: row.received_at,
-    duplicates: row.duplicates,
-    dispatchAttempts: row.dispatch_attempts,
-    rulesVersion: row.rules_version,
-    report: row.report === null ? null : (JSON.parse(row.report) as unknown),
-    error: row.error,
-    turnAt: row.turn_at,
-  };
-}
-
-function toJob(row: JobRow): Job {
-  return {
-    id: row.id,
-    eventId: row.event_id,
-    ruleId: row.rule_id,
-    actions: JSON.parse(row.actions) as Job['actions'],
-    nextAction: row.next_action,
-    status: row.status,
-    attempts: row.attempts,
-    runAt: row.run_at,
-    lastError: row.last_error,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    turnAt: row.turn_at,
-  };
 }
 
 /** A user's words as an FTS5 query: every word must appear; the last may be a prefix. */
