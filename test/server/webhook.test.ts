@@ -119,7 +119,10 @@ describe('POST /webhook: every row of the SPEC §3 status table', () => {
     const svc = await startTestService(cfg);
     // A real write failure inside the real database file, injected from a second connection.
     const other = new Database(cfg.store.url.slice('sqlite:'.length));
-    other.exec("CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'injected write failure'); END");
+    // Every write refused, as on a full or read-only disk: the matcher's and runner's polls
+    // (UPDATEs) must not succeed meanwhile and make the store look writable again.
+    const refuse = ['INSERT ON events', 'UPDATE ON events', 'DELETE ON events', 'UPDATE ON jobs', 'INSERT ON jobs'];
+    refuse.forEach((on, i) => other.exec(`CREATE TRIGGER refuse${i} BEFORE ${on} BEGIN SELECT RAISE(ABORT, 'injected write failure'); END`));
     const ev = eventFrom('page.created.json');
     const refused = await postEvent(svc.webhook, ev, SECRET);
     expect(refused).toMatchObject({ status: 503, body: { error: 'store_unavailable' } });
@@ -127,7 +130,7 @@ describe('POST /webhook: every row of the SPEC §3 status table', () => {
     expect(health.status).toBe(503);
     expect(await health.json()).toMatchObject({ status: 'error', store: { ok: false } });
 
-    other.exec('DROP TRIGGER refuse');
+    refuse.forEach((_, i) => other.exec(`DROP TRIGGER refuse${i}`));
     other.close();
     const retried = await postEvent(svc.webhook, ev, SECRET);
     expect(retried).toMatchObject({ status: 200, body: { ok: true, id: ev.id } });

@@ -5,6 +5,7 @@ import type { EventListStatus } from '../../store/types.js';
 import { maskedJob } from '../../actions/registry.js';
 import { adminTokenCheck } from '../admin-token.js';
 import { httpError } from '../../errors/http.js';
+import { eventDetail } from '../ops/event-detail.js';
 
 export interface AdminOptions {
   token: string;
@@ -60,9 +61,9 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
   });
 
   app.get<{ Params: { id: string } }>('/admin/events/:id', async (req, reply) => {
-    const stored = await opts.store.getEvent(req.params.id);
-    if (!stored) return send(reply, httpError('not_found'));
-    const jobs = await opts.store.getJobs(req.params.id);
+    const detail = await eventDetail(opts.store, req.params.id);
+    if (!detail) return send(reply, httpError('not_found'));
+    const { stored, jobs } = detail;
     return {
       event: stored.event,
       status: stored.status,
@@ -72,7 +73,8 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
       rules: stored.report,
       error: stored.error,
       // Masked as the console shows them: rendered parameters may hold a header or a token.
-      jobs: await Promise.all(jobs.map(async (j) => maskedJob({ ...j, attempts: await opts.store.getAttempts(j.id) }))),
+      // The API's shape since it began: a job's `attempts` is the list of them.
+      jobs: jobs.map(({ history, ...j }) => maskedJob({ ...j, attempts: history })),
     };
   });
 

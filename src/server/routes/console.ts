@@ -16,6 +16,7 @@ import { searchPage } from '../console/pages/search.js';
 import { LoginThrottle } from '../console/login-throttle.js';
 import { ConsoleSessions, SESSION_COOKIE, SESSION_EPOCH_KEY, SESSION_TTL_SECONDS } from '../console/session.js';
 import { CONSOLE_CSS } from '../console/style.js';
+import { eventDetail } from '../ops/event-detail.js';
 
 export interface ConsoleOptions {
   token: string;
@@ -123,11 +124,10 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
     });
 
     auth.get<{ Params: { id: string }; Querystring: { replayed?: string } }>('/console/events/:id', async (req, reply) => {
-      const stored = await store.getEvent(req.params.id);
-      if (!stored) return page(reply.code(404), await chrome(req, 'Not found', 'events'), html`<h1>Not found</h1><p>No event with id <code>${req.params.id}</code> is stored.</p>`);
-      const jobs = await Promise.all((await store.getJobs(stored.event.id)).map(async (j) => ({ ...j, history: await store.getAttempts(j.id) })));
-      const c = await chrome(req, `Event ${stored.event.type}`, 'events', replayedFlash(req.query.replayed));
-      return page(reply, c, eventPage({ stored, jobs, csrf: c.csrf! }));
+      const detail = await eventDetail(store, req.params.id);
+      if (!detail) return page(reply.code(404), await chrome(req, 'Not found', 'events'), html`<h1>Not found</h1><p>No event with id <code>${req.params.id}</code> is stored.</p>`);
+      const c = await chrome(req, `Event ${detail.stored.event.type}`, 'events', replayedFlash(req.query.replayed));
+      return page(reply, c, eventPage({ ...detail, csrf: c.csrf! }));
     });
 
     auth.get<{ Querystring: { replayed?: string } }>('/console/dead', async (req, reply) => {

@@ -615,7 +615,9 @@ export class SqliteStore implements Store {
     if (this.closed) throw new StoreUnavailableError('store is closed');
     try {
       const out = fn();
-      this.lastWriteError = undefined;
+      // Only a write that changed something proves the store writable again: an UPDATE that
+      // matched no row (an idle poll) touches nothing on disk.
+      if (changedSomething(out)) this.lastWriteError = undefined;
       return out;
     } catch (err) {
       throw this.unavailable(err);
@@ -704,4 +706,11 @@ function migrate(db: Database.Database): void {
 function createPrivately(path: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+}
+
+/** Whether a statement's result shows a change: rows changed, or rows returned by `RETURNING`. */
+function changedSomething(out: unknown): boolean {
+  if (Array.isArray(out)) return out.length > 0;
+  if (out && typeof out === 'object' && 'changes' in out) return (out as { changes: number }).changes > 0;
+  return true;
 }
