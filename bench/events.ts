@@ -36,7 +36,12 @@ export function eventStream(secret: string, opts: { duplicateShare: number; type
         api_version: '2025-09-03',
         entity: { id: randomUUID(), type: type.split('.')[0] === 'comment' ? 'comment' : 'page' },
         data: {
-          parent: { id: '3d4e5f60-7182-493a-a4b5-c6d7e8f9a0b1', type: 'data_source', data_source_id: '3d4e5f60-7182-493a-a4b5-c6d7e8f9a0b1', database_id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d' },
+          parent: {
+            id: '3d4e5f60-7182-493a-a4b5-c6d7e8f9a0b1',
+            type: 'data_source',
+            data_source_id: '3d4e5f60-7182-493a-a4b5-c6d7e8f9a0b1',
+            database_id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+          },
           updated_properties: ['%3AUPp', 'title'],
         },
       });

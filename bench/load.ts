@@ -12,7 +12,11 @@ export interface LoadResult {
 }
 
 /** Drives `url` with signed events from `stream` on 127.0.0.1, bounded by time or count, after an optional warm-up. */
-export async function load(url: string, stream: EventStream, opts: { connections: number; durationS?: number; amount?: number; warmupS?: number }): Promise<LoadResult> {
+export async function load(
+  url: string,
+  stream: EventStream,
+  opts: { connections: number; durationS?: number; amount?: number; warmupS?: number },
+): Promise<LoadResult> {
   const result = await autocannon({
     url,
     connections: opts.connections,
@@ -42,7 +46,11 @@ export async function load(url: string, stream: EventStream, opts: { connections
 }
 
 /** `amount` events, generated and signed before the clock starts; says when the first went out. */
-export async function loadTimed(url: string, stream: EventStream, opts: { connections: number; amount: number }): Promise<{ result: LoadResult; startedAt: number }> {
+export async function loadTimed(
+  url: string,
+  stream: EventStream,
+  opts: { connections: number; amount: number },
+): Promise<{ result: LoadResult; startedAt: number }> {
   const ready = Array.from({ length: opts.amount }, () => stream.next());
   let i = 0;
   const replay: EventStream = { next: () => ready[i++]! };

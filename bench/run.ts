@@ -34,7 +34,7 @@ const cli = join(root, 'dist/cli/main.js');
 const work = mkdtempSync(join(tmpdir(), 'nr-bench-'));
 const pgArg = process.argv.indexOf('--pg');
 /** A PostgreSQL server for the replica scenario: --pg URL, or the test suite's server. */
-const PG = pgArg > 0 ? process.argv[pgArg + 1] : process.env.NOTION_RULES_BENCH_PG ?? process.env.NOTION_RULES_TEST_PG;
+const PG = pgArg > 0 ? process.argv[pgArg + 1] : (process.env.NOTION_RULES_BENCH_PG ?? process.env.NOTION_RULES_TEST_PG);
 
 /** A fresh database on the PostgreSQL server, for one run; dropped by `drop`. */
 async function pgDatabase(server: string): Promise<{ url: string; drop: () => Promise<void> }> {
@@ -67,16 +67,28 @@ function rulesFolder(name: string, files: Record<string, string>): string {
 function tenCandidates(): Record<string, string> {
   const files: Record<string, string> = {};
   for (let i = 0; i < 10; i++) {
-    files[`match-${i}.yaml`] = `id: match-${i}\non: ${i % 2 ? 'page.*' : '[page.created, page.properties_updated, page.content_updated]'}\nwhen: event.data.parent.type = "data_source" and event.authors[0].type = "bot-${i}"\nactions:\n  - log: { level: debug, message: "{{ event.id }}" }\n`;
+    files[`match-${i}.yaml`] =
+      `id: match-${i}\non: ${i % 2 ? 'page.*' : '[page.created, page.properties_updated, page.content_updated]'}\nwhen: event.data.parent.type = "data_source" and event.authors[0].type = "bot-${i}"\nactions:\n  - log: { level: debug, message: "{{ event.id }}" }\n`;
   }
   return files;
 }
 
 function thousandRules(): Record<string, string> {
   const files = tenCandidates();
-  const others = ['database.created', 'database.deleted', 'data_source.moved', 'comment.deleted', 'page.locked', 'view.*', 'block.*', 'file_upload.*', 'database.*'];
+  const others = [
+    'database.created',
+    'database.deleted',
+    'data_source.moved',
+    'comment.deleted',
+    'page.locked',
+    'view.*',
+    'block.*',
+    'file_upload.*',
+    'database.*',
+  ];
   for (let i = 0; i < 990; i++) {
-    files[`other-${String(i).padStart(4, '0')}.yaml`] = `id: other-${i}\non: ${others[i % others.length]}\nwhen: event.data.x = ${i}\nactions:\n  - log: { message: "{{ event.id }} ${i}" }\n`;
+    files[`other-${String(i).padStart(4, '0')}.yaml`] =
+      `id: other-${i}\non: ${others[i % others.length]}\nwhen: event.data.x = ${i}\nactions:\n  - log: { message: "{{ event.id }} ${i}" }\n`;
   }
   return files;
 }
@@ -130,21 +142,37 @@ async function bulkEdit(): Promise<{ seconds: number; limitS: number; messages: 
     onProgress?.();
   });
   const rules = rulesFolder('bulk', {
-    'done.yaml': 'id: announce-done\non: page.properties_updated\nfetch: page\nwhen: page.props.Status = "Done"\nactions:\n  - slack: { channel: "#done", text: "{{ page.props.Name }} is done ({{ event.entity.id }})" }\n  - notion.comment: { text: "Announced in #done" }\n',
+    'done.yaml':
+      'id: announce-done\non: page.properties_updated\nfetch: page\nwhen: page.props.Status = "Done"\nactions:\n  - slack: { channel: "#done", text: "{{ page.props.Name }} is done ({{ event.entity.id }})" }\n  - notion.comment: { text: "Announced in #done" }\n',
   });
   const nr = await notionRules('bulk', rules, { slack: { token: slackToken, apiUrl: slackUrl }, notion: { token: notionToken, baseUrl: notionUrl } });
   const limitS = Math.max((BULK_PAGES - 4) / 1, (2 * BULK_PAGES - 9) / 3);
   const done = new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, (limitS * 3 + 60) * 1000);
     onProgress = () => {
-      if (last[0]! >= BULK_PAGES && last[1]! >= BULK_PAGES) (clearTimeout(timer), resolve());
+      if (last[0]! >= BULK_PAGES && last[1]! >= BULK_PAGES) {
+        clearTimeout(timer);
+        resolve();
+      }
     };
   });
   const started = Date.now();
   for (let i = 0; i < BULK_PAGES; i += 20) {
     await Promise.all(
       Array.from({ length: Math.min(20, BULK_PAGES - i) }, async (_, j) => {
-        const body = JSON.stringify({ id: randomUUID(), timestamp: new Date().toISOString(), workspace_id: '7a3e1c52-4f0b-4d8e-9b6a-1f2c3d4e5f60', subscription_id: '1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9', integration_id: '2c3d4e5f-6071-4829-93a4-b5c6d7e8f9a0', type: 'page.properties_updated', authors: [{ id: 'c0ffee00-1111-4222-8333-444455556666', type: 'person' }], attempt_number: 1, api_version: '2025-09-03', entity: { id: pageId(i + j), type: 'page' }, data: { parent: { id: '3d4e5f60-7182-493a-a4b5-c6d7e8f9a0b1', type: 'data_source' }, updated_properties: ['%3AUPp'] } });
+        const body = JSON.stringify({
+          id: randomUUID(),
+          timestamp: new Date().toISOString(),
+          workspace_id: '7a3e1c52-4f0b-4d8e-9b6a-1f2c3d4e5f60',
+          subscription_id: '1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9',
+          integration_id: '2c3d4e5f-6071-4829-93a4-b5c6d7e8f9a0',
+          type: 'page.properties_updated',
+          authors: [{ id: 'c0ffee00-1111-4222-8333-444455556666', type: 'person' }],
+          attempt_number: 1,
+          api_version: '2025-09-03',
+          entity: { id: pageId(i + j), type: 'page' },
+          data: { parent: { id: '3d4e5f60-7182-493a-a4b5-c6d7e8f9a0b1', type: 'data_source' }, updated_properties: ['%3AUPp'] },
+        });
         await fetch(`${nr.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-notion-signature': sign(SECRET, body) }, body });
       }),
     );
@@ -159,7 +187,9 @@ async function bulkEdit(): Promise<{ seconds: number; limitS: number; messages: 
 
 async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
-  process.stderr.write(`notion-rules bench${quick ? ' (quick)' : ''}: ${DURATION} s per run after ${WARMUP_S} s of warm-up, ${CONNECTIONS} connections, 10 % duplicates\n`);
+  process.stderr.write(
+    `notion-rules bench${quick ? ' (quick)' : ''}: ${DURATION} s per run after ${WARMUP_S} s of warm-up, ${CONNECTIONS} connections, 10 % duplicates\n`,
+  );
 
   // Reference and scenario 1: ingest.
   const bare = await start([join(root, 'dist-bench/bench/bare-server.js')]);
@@ -210,11 +240,15 @@ async function main(): Promise<void> {
       onReport = check;
       check();
     });
-  const nrE2e = await notionRules('e2e', rulesFolder('e2e', { 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' }), {
-    slack: { token: slackToken, apiUrl: slackUrl },
-    // The fake Slack has no limit: this measures the pipeline, not Slack's 1 message/s per channel.
-    delivery: { concurrency: 64, limits: { slack: { perChannel: 100_000, burst: 100_000 } } },
-  });
+  const nrE2e = await notionRules(
+    'e2e',
+    rulesFolder('e2e', { 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' }),
+    {
+      slack: { token: slackToken, apiUrl: slackUrl },
+      // The fake Slack has no limit: this measures the pipeline, not Slack's 1 message/s per channel.
+      delivery: { concurrency: 64, limits: { slack: { perChannel: 100_000, burst: 100_000 } } },
+    },
+  );
   const e2eStream = eventStream(SECRET, { duplicateShare: 0, types: ['page.created'] });
   // Warm-up: a running server has compiled its paths; a cold one spends its first seconds in the JIT.
   await loadTimed(`${nrE2e.url}/webhook`, e2eStream, { connections: CONNECTIONS, amount: E2E_WARMUP });
@@ -257,11 +291,21 @@ async function main(): Promise<void> {
   reloadTimes.sort((a, b) => a - b);
   const reloadP50 = reloadTimes[Math.floor(reloadTimes.length / 2)]!;
   const reloadMax = reloadTimes[reloadTimes.length - 1]!;
-  rows.push({ scenario: `4 ingest during ${RELOADS} reloads of 1,000 rules`, ...fmt(underReload, bareRes), reload: `p50 ${reloadP50} ms, max ${reloadMax} ms, ${reloadFailures} failed` });
+  rows.push({
+    scenario: `4 ingest during ${RELOADS} reloads of 1,000 rules`,
+    ...fmt(underReload, bareRes),
+    reload: `p50 ${reloadP50} ms, max ${reloadMax} ms, ${reloadFailures} failed`,
+  });
 
   // Scenario 5: a bulk edit against fakes that enforce the documented limits (issue #17).
   const bulk = await bulkEdit();
-  rows.push({ scenario: `5 bulk edit: ${BULK_PAGES} pages → 1 Slack channel + comments, at the limits`, drained: `${bulk.seconds.toFixed(1)} s`, 'vs limit': `${(bulk.seconds / bulk.limitS).toFixed(2)} × ${bulk.limitS.toFixed(0)} s`, '429 answers': `${bulk.limited} of ${bulk.calls} (${((bulk.limited / bulk.calls) * 100).toFixed(1)} %)`, delivered: `${bulk.messages} messages, ${bulk.comments} comments` });
+  rows.push({
+    scenario: `5 bulk edit: ${BULK_PAGES} pages → 1 Slack channel + comments, at the limits`,
+    drained: `${bulk.seconds.toFixed(1)} s`,
+    'vs limit': `${(bulk.seconds / bulk.limitS).toFixed(2)} × ${bulk.limitS.toFixed(0)} s`,
+    '429 answers': `${bulk.limited} of ${bulk.calls} (${((bulk.limited / bulk.calls) * 100).toFixed(1)} %)`,
+    delivered: `${bulk.messages} messages, ${bulk.comments} comments`,
+  });
 
   // Scenario 6: ingest on two replicas sharing one PostgreSQL database (the load split between them).
   let pgIngest: LoadResult | undefined;
@@ -270,9 +314,16 @@ async function main(): Promise<void> {
     try {
       const replicas = [];
       for (let i = 0; i < 2; i++) {
-        replicas.push(await start([cli, 'serve', '--config', configFor(`pg${i}`, none, { store: { url: database.url } })], { NOTION_WEBHOOK_SECRET: SECRET, NOTION_RULES_REPLICA_ID: `bench-${i}` }));
+        replicas.push(
+          await start([cli, 'serve', '--config', configFor(`pg${i}`, none, { store: { url: database.url } })], {
+            NOTION_WEBHOOK_SECRET: SECRET,
+            NOTION_RULES_REPLICA_ID: `bench-${i}`,
+          }),
+        );
       }
-      const halves = await Promise.all(replicas.map((r) => load(`${r.url}/webhook`, stream(), { connections: CONNECTIONS / 2, durationS: DURATION, warmupS: WARMUP_S })));
+      const halves = await Promise.all(
+        replicas.map((r) => load(`${r.url}/webhook`, stream(), { connections: CONNECTIONS / 2, durationS: DURATION, warmupS: WARMUP_S })),
+      );
       for (const r of replicas) await r.stop();
       pgIngest = {
         requests: halves.reduce((a, h) => a + h.requests, 0),
@@ -283,7 +334,11 @@ async function main(): Promise<void> {
         non2xx: halves.reduce((a, h) => a + h.non2xx, 0),
         durationS: DURATION,
       };
-      rows.push({ scenario: '6 ingest, 2 replicas on PostgreSQL', ...fmt(pgIngest, bareRes), 'vs SQLite ingest': `${Math.round((pgIngest.rps / ingest.rps) * 100)} %` });
+      rows.push({
+        scenario: '6 ingest, 2 replicas on PostgreSQL',
+        ...fmt(pgIngest, bareRes),
+        'vs SQLite ingest': `${Math.round((pgIngest.rps / ingest.rps) * 100)} %`,
+      });
     } finally {
       await database.drop();
     }
@@ -309,18 +364,50 @@ async function main(): Promise<void> {
     postgresVsSqliteIngest: pgIngest ? pgIngest.rps / ingest.rps : null,
   };
   const targets = [
-    ['ingest ≥ 60 % of bare, p99 ≤ 20 ms', summary.ingestVsBare >= 0.6 && summary.ingestP99Ms <= 20, `${Math.round(summary.ingestVsBare * 100)} %, p99 ${summary.ingestP99Ms} ms`],
+    [
+      'ingest ≥ 60 % of bare, p99 ≤ 20 ms',
+      summary.ingestVsBare >= 0.6 && summary.ingestP99Ms <= 20,
+      `${Math.round(summary.ingestVsBare * 100)} %, p99 ${summary.ingestP99Ms} ms`,
+    ],
     ['1,000 rules ≥ 80 % of 10 rules', summary.rules1000Vs10 >= 0.8, `${Math.round(summary.rules1000Vs10 * 100)} %`],
-    ['end to end ≥ 2,000 actions/s, exactly N', summary.e2eActionsPerSecond >= 2000 && delivered === E2E_EVENTS && unique === E2E_EVENTS, `${Math.round(summary.e2eActionsPerSecond)}/s, ${delivered} of ${E2E_EVENTS}`],
-    ['reload of 1,000 rules ≤ 1 s, 0 failed requests', reloadMax <= 1000 && summary.reloadFailedRequests === 0 && reloadFailures === 0, `max ${reloadMax} ms, ${summary.reloadFailedRequests} failed`],
-    [`bulk edit drained ≤ 1.25 × the limit, < 5 % 429, each once`, bulk.seconds <= 1.25 * bulk.limitS && bulk.limited / bulk.calls < 0.05 && bulk.messages === BULK_PAGES && bulk.comments === BULK_PAGES, `${(bulk.seconds / bulk.limitS).toFixed(2)} ×, ${((bulk.limited / bulk.calls) * 100).toFixed(1)} % 429, ${bulk.messages}/${bulk.comments} of ${BULK_PAGES}`],
+    [
+      'end to end ≥ 2,000 actions/s, exactly N',
+      summary.e2eActionsPerSecond >= 2000 && delivered === E2E_EVENTS && unique === E2E_EVENTS,
+      `${Math.round(summary.e2eActionsPerSecond)}/s, ${delivered} of ${E2E_EVENTS}`,
+    ],
+    [
+      'reload of 1,000 rules ≤ 1 s, 0 failed requests',
+      reloadMax <= 1000 && summary.reloadFailedRequests === 0 && reloadFailures === 0,
+      `max ${reloadMax} ms, ${summary.reloadFailedRequests} failed`,
+    ],
+    [
+      `bulk edit drained ≤ 1.25 × the limit, < 5 % 429, each once`,
+      bulk.seconds <= 1.25 * bulk.limitS && bulk.limited / bulk.calls < 0.05 && bulk.messages === BULK_PAGES && bulk.comments === BULK_PAGES,
+      `${(bulk.seconds / bulk.limitS).toFixed(2)} ×, ${((bulk.limited / bulk.calls) * 100).toFixed(1)} % 429, ${bulk.messages}/${bulk.comments} of ${BULK_PAGES}`,
+    ],
     ['peak RSS ≤ 200 MB', Math.max(rss10, rss1000, rssE2e) <= 200, `${Math.max(rss10, rss1000, rssE2e)} MB`],
   ] as const;
   console.log('\ntargets:');
   for (const [name, ok, got] of targets) console.log(`  ${ok ? 'met   ' : 'MISSED'} ${name}: ${got}`);
 
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${process.platform} ${process.arch}` };
-  Object.assign(results, { date: new Date().toISOString(), quick, machine, settings: { durationS: DURATION, warmupS: WARMUP_S, connections: CONNECTIONS, duplicateShare: 0.1, e2eEvents: E2E_EVENTS, e2eWarmupEvents: E2E_WARMUP, reloads: RELOADS }, rows, summary, targets: targets.map(([name, ok, got]) => ({ name, met: ok, got })) });
+  Object.assign(results, {
+    date: new Date().toISOString(),
+    quick,
+    machine,
+    settings: {
+      durationS: DURATION,
+      warmupS: WARMUP_S,
+      connections: CONNECTIONS,
+      duplicateShare: 0.1,
+      e2eEvents: E2E_EVENTS,
+      e2eWarmupEvents: E2E_WARMUP,
+      reloads: RELOADS,
+    },
+    rows,
+    summary,
+    targets: targets.map(([name, ok, got]) => ({ name, met: ok, got })),
+  });
   const out = join(root, 'bench/results', `${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}${quick ? '-quick' : ''}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);

@@ -6,20 +6,25 @@
  */
 import { FakeSlack } from '../test/fakes/slack.js';
 
-const thresholds = process.argv.slice(2).map(Number).sort((a, b) => a - b);
+const thresholds = process.argv
+  .slice(2)
+  .map(Number)
+  .sort((a, b) => a - b);
 const slack = new FakeSlack();
 const url = await slack.start();
 process.stdout.write(`listening ${url} ${slack.token}\n`);
 const seen = new Set<string>();
 let reported = 0;
-slack.http.until(() => {
-  for (const m of slack.messages.slice(seen.size)) seen.add(m.text ?? m.ts);
-  const count = slack.messages.length;
-  const due = thresholds.some((t) => t > reported && t <= count) || (count > reported && reported >= thresholds.at(-1)!);
-  if (due) {
-    reported = count;
-    process.stdout.write(`delivered ${count} ${seen.size} ${Date.now()}\n`);
-  }
-  return false;
-}, 3_600_000).catch(() => {});
+slack.http
+  .until(() => {
+    for (const m of slack.messages.slice(seen.size)) seen.add(m.text ?? m.ts);
+    const count = slack.messages.length;
+    const due = thresholds.some((t) => t > reported && t <= count) || (count > reported && reported >= thresholds.at(-1)!);
+    if (due) {
+      reported = count;
+      process.stdout.write(`delivered ${count} ${seen.size} ${Date.now()}\n`);
+    }
+    return false;
+  }, 3_600_000)
+  .catch(() => {});
 process.on('SIGTERM', () => void slack.stop().then(() => process.exit(0)));

@@ -5,11 +5,13 @@ import { HTTP_ERRORS } from '../src/errors/http.js';
 import { repoRoot } from './support/fixtures.js';
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? sources(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? sources(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
+  );
 }
 
 describe('the error catalog (src/errors/http.ts)', () => {
-  it('is the README\'s table of error codes, both ways: every code with its status and meaning', () => {
+  it("is the README's table of error codes, both ways: every code with its status and meaning", () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('### Errors'), readme.indexOf('### Console'));
     const documented = [...section.matchAll(/^\| `([a-z_]+)` \| (\d{3}) \| (.+) \|$/gm)].map((m) => [m[1], Number(m[2]), m[3]]);

@@ -16,7 +16,10 @@ export class ActionError extends Error {
   /** When `waitUntil` is the call's own reserved turn at the destination's pace (not a pause's end). */
   readonly turnReserved: boolean;
 
-  constructor(message: string, opts: { retriable: boolean; retryAfterMs?: number; code?: string; flowControl?: boolean; waitUntil?: number; turnReserved?: boolean }) {
+  constructor(
+    message: string,
+    opts: { retriable: boolean; retryAfterMs?: number; code?: string; flowControl?: boolean; waitUntil?: number; turnReserved?: boolean },
+  ) {
     super(message);
     this.name = 'ActionError';
     this.retriable = opts.retriable;

@@ -30,15 +30,24 @@ export function httpAction(config: Config): ActionExecutor {
       headers['content-type'] ??= typeof params.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
     }
     if (params.sign === true) {
-      if (!config.http.signingSecret) throw new ActionError('http: sign: true needs http.signingSecret (env NOTION_RULES_HTTP_SECRET)', { retriable: false, code: 'not_configured' });
-      headers[HTTP_SIGNATURE_HEADER] = `sha256=${createHmac('sha256', config.http.signingSecret).update(body ?? '').digest('hex')}`;
+      if (!config.http.signingSecret)
+        throw new ActionError('http: sign: true needs http.signingSecret (env NOTION_RULES_HTTP_SECRET)', { retriable: false, code: 'not_configured' });
+      headers[HTTP_SIGNATURE_HEADER] = `sha256=${createHmac('sha256', config.http.signingSecret)
+        .update(body ?? '')
+        .digest('hex')}`;
     }
     // Errors name the origin and path only: a query may carry a secret, and they reach logs,
     // the console and Sentry.
     const where = `http ${method} ${withoutQuery(url)}`;
     let res: Response;
     try {
-      res = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(config.http.timeoutMs), redirect: 'manual' });
+      res = await fetch(url, {
+        method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        signal: AbortSignal.timeout(config.http.timeoutMs),
+        redirect: 'manual',
+      });
     } catch (err) {
       throw networkError(err, where);
     }

@@ -26,9 +26,7 @@ export function notionCommentAction(client: Client | undefined): ActionExecutor 
         if (existing) return { comment_id: existing, found: true };
       }
       const res = await notion.comments.create(
-        params.discussion_id
-          ? { discussion_id: String(params.discussion_id), rich_text }
-          : { parent: { page_id: String(params.page_id) }, rich_text },
+        params.discussion_id ? { discussion_id: String(params.discussion_id), rich_text } : { parent: { page_id: String(params.page_id) }, rich_text },
       );
       return { comment_id: res.id };
     } catch (err) {

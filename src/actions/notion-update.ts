@@ -6,7 +6,22 @@ import type { ActionExecutor } from './types.js';
 type Json = Record<string, unknown>;
 
 /** Keys that mark a value as raw Notion property JSON, passed through as written. */
-const RAW_KEYS = new Set(['title', 'rich_text', 'select', 'status', 'multi_select', 'number', 'checkbox', 'date', 'url', 'email', 'phone_number', 'people', 'relation', 'files']);
+const RAW_KEYS = new Set([
+  'title',
+  'rich_text',
+  'select',
+  'status',
+  'multi_select',
+  'number',
+  'checkbox',
+  'date',
+  'url',
+  'email',
+  'phone_number',
+  'people',
+  'relation',
+  'files',
+]);
 
 /**
  * `notion.update`: pages.update with plain values (`Status: Done`, `Tags: [a, b]`, `Estimate: 3`).
@@ -38,7 +53,10 @@ export function notionUpdateAction(client: Client | undefined): ActionExecutor {
       }
       const type = types.get(name);
       if (!type) {
-        throw new ActionError(`notion.update: the page has no property "${name}" (it has ${[...types.keys()].join(', ') || 'none'})`, { retriable: false, code: 'unknown_property' });
+        throw new ActionError(`notion.update: the page has no property "${name}" (it has ${[...types.keys()].join(', ') || 'none'})`, {
+          retriable: false,
+          code: 'unknown_property',
+        });
       }
       properties[name] = toNotion(name, type, value);
     }
@@ -69,7 +87,10 @@ function text(v: unknown): Array<{ text: { content: string } }> {
 function list(v: unknown): string[] {
   if (Array.isArray(v)) return v.map(String).filter(Boolean);
   if (v === null || v === undefined || v === '') return [];
-  return String(v).split(',').map((s) => s.trim()).filter(Boolean);
+  return String(v)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** A plain value as the property JSON pages.update takes. */
@@ -88,7 +109,8 @@ export function toNotion(name: string, type: string, v: unknown): Json {
     case 'number': {
       if (v === null || v === '') return { number: null };
       const n = Number(v);
-      if (!Number.isFinite(n)) throw new ActionError(`notion.update: ${name} is a number property; got ${JSON.stringify(v)}`, { retriable: false, code: 'invalid_value' });
+      if (!Number.isFinite(n))
+        throw new ActionError(`notion.update: ${name} is a number property; got ${JSON.stringify(v)}`, { retriable: false, code: 'invalid_value' });
       return { number: n };
     }
     case 'checkbox':

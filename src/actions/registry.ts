@@ -81,7 +81,9 @@ export function withDefaults(actions: ActionIntent[], event: NotionEvent): Actio
 /** An action's rendered parameters as operators may see them: its declared secrets and anything secret-looking masked. */
 export function maskedParams(action: ActionIntent): Params {
   const secret = new Set(byType.get(action.type)?.secretParams ?? []);
-  const declared = Object.fromEntries(Object.entries(action.params).map(([k, v]) => [k, secret.has(k) && v !== undefined && v !== null && v !== '' ? MASK : v]));
+  const declared = Object.fromEntries(
+    Object.entries(action.params).map(([k, v]) => [k, secret.has(k) && v !== undefined && v !== null && v !== '' ? MASK : v]),
+  );
   return maskSecrets(declared) as Params;
 }
 

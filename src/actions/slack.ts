@@ -14,7 +14,8 @@ const TRANSIENT = new Set(['ratelimited', 'service_unavailable', 'fatal_error', 
 export function slackAction(config: Config, log: Logger): ActionExecutor {
   let client: WebClient | undefined;
   return async (params) => {
-    if (!config.slack.token) throw new ActionError('slack: no token configured (set SLACK_BOT_TOKEN or slack.token)', { retriable: false, code: 'not_configured' });
+    if (!config.slack.token)
+      throw new ActionError('slack: no token configured (set SLACK_BOT_TOKEN or slack.token)', { retriable: false, code: 'not_configured' });
     client ??= new WebClient(config.slack.token, {
       slackApiUrl: config.slack.apiUrl,
       retryConfig: { retries: 0 },
@@ -42,7 +43,12 @@ export function classifySlackError(err: unknown): ActionError {
   const e = err as WebAPICallError;
   switch (e.code) {
     case ErrorCode.RateLimitedError:
-      return new ActionError(`slack: rate limited (Retry-After ${e.retryAfter}s)`, { retriable: true, retryAfterMs: e.retryAfter * 1000, code: 'ratelimited', flowControl: true });
+      return new ActionError(`slack: rate limited (Retry-After ${e.retryAfter}s)`, {
+        retriable: true,
+        retryAfterMs: e.retryAfter * 1000,
+        code: 'ratelimited',
+        flowControl: true,
+      });
     case ErrorCode.PlatformError: {
       const code = String(e.data.error);
       return new ActionError(`slack: ${code}`, { retriable: TRANSIENT.has(code), code });

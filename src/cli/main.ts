@@ -23,7 +23,7 @@ export function buildProgram(): Command {
     .command('serve')
     .description('receive webhooks and run rules')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .option('--handshake', 'accept only Notion\'s verification handshake (before you have the token)')
+    .option('--handshake', "accept only Notion's verification handshake (before you have the token)")
     .action(serve);
 
   program
@@ -35,7 +35,7 @@ export function buildProgram(): Command {
 
   program
     .command('token')
-    .description('print the verification token received in Notion\'s handshake (the first one is kept)')
+    .description("print the verification token received in Notion's handshake (the first one is kept)")
     .option('--forget', 'forget the stored token, so that the next handshake is kept')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .action(tokenCommand);
@@ -115,9 +115,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT_OK;
   } catch (err) {
     if (err instanceof CommanderError) {
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0
-        ? EXIT_OK
-        : EXIT_USAGE;
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
     return reportError(err);
   }

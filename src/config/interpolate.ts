@@ -13,12 +13,7 @@ const WHOLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}$/;
  * reference takes the YAML type of what it expands to (`port: ${PORT:-3000}` is a number).
  * `$${...}` is left as a literal `${...}`. Missing variables without default are collected.
  */
-export function interpolate(
-  value: unknown,
-  env: NodeJS.ProcessEnv,
-  missing: MissingVariable[],
-  path: (string | number)[] = [],
-): unknown {
+export function interpolate(value: unknown, env: NodeJS.ProcessEnv, missing: MissingVariable[], path: (string | number)[] = []): unknown {
   if (typeof value === 'string') return expand(value, env, missing, path);
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, missing, [...path, i]));
   if (value && typeof value === 'object') {

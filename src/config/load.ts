@@ -52,9 +52,7 @@ export function parseConfig(text: string, source: string, options: LoadOptions =
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((e) => ({ file: source, line: lc.linePos(e.pos[0]).line, message: `YAML: ${firstLine(e.message)}` })),
-    );
+    throw new ConfigError(doc.errors.map((e) => ({ file: source, line: lc.linePos(e.pos[0]).line, message: `YAML: ${firstLine(e.message)}` })));
   }
   const raw: unknown = doc.toJS() ?? {};
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {

@@ -287,7 +287,16 @@ export class Destinations {
   }
 
   /** Destinations seen, for /health and /metrics; `failing` is the state of the destination's service. */
-  snapshot(now = Date.now()): Array<{ destination: string; pausedUntil: string | null; reason: string | null; calls: number; limited: number; queued: number; speed: number; failing: { service: string; failures: number; nextTryAt: string; error: string } | null }> {
+  snapshot(now = Date.now()): Array<{
+    destination: string;
+    pausedUntil: string | null;
+    reason: string | null;
+    calls: number;
+    limited: number;
+    queued: number;
+    speed: number;
+    failing: { service: string; failures: number; nextTryAt: string; error: string } | null;
+  }> {
     return [...this.states].map(([destination, s]) => {
       const service = serviceOf(destination);
       const b = this.breakers.get(service);
@@ -299,7 +308,10 @@ export class Destinations {
         limited: s.limited,
         queued: Math.max(0, s.queued),
         speed: s.speed,
-        failing: b && b.failures >= BREAKER_THRESHOLD ? { service, failures: b.failures, nextTryAt: new Date(Math.max(now, b.openUntil)).toISOString(), error: b.lastError } : null,
+        failing:
+          b && b.failures >= BREAKER_THRESHOLD
+            ? { service, failures: b.failures, nextTryAt: new Date(Math.max(now, b.openUntil)).toISOString(), error: b.lastError }
+            : null,
       };
     });
   }

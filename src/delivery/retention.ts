@@ -30,7 +30,11 @@ export class Retention {
   private readonly pump: Pump;
 
   constructor(private readonly o: RetentionOptions) {
-    this.pump = new Pump(() => this.pass(), o.intervalMs, (err) => o.log.warn({ err: String(err) }, 'pruning old events failed; trying again later'));
+    this.pump = new Pump(
+      () => this.pass(),
+      o.intervalMs,
+      (err) => o.log.warn({ err: String(err) }, 'pruning old events failed; trying again later'),
+    );
   }
 
   start(): void {

@@ -57,10 +57,14 @@ export class JobRunner {
   private wakes = 0;
 
   constructor(private readonly o: RunnerOptions) {
-    this.pump = new Pump(() => this.fill(), POLL_MS, (err) => {
-      o.log.error({ err }, 'job runner failed; retrying');
-      o.hooks?.onUnexpectedError?.(err, 'job runner');
-    });
+    this.pump = new Pump(
+      () => this.fill(),
+      POLL_MS,
+      (err) => {
+        o.log.error({ err }, 'job runner failed; retrying');
+        o.hooks?.onUnexpectedError?.(err, 'job runner');
+      },
+    );
   }
 
   start(): void {
@@ -174,7 +178,15 @@ export class JobRunner {
         const exec = this.o.actions.get(action.type);
         if (!exec) throw new ActionError(`unknown action type "${action.type}"`, { retriable: false, code: 'unknown_action' });
         const retry = i === job.nextAction && job.attempts > 0;
-        result = await exec(action.params, { eventId: job.eventId, ruleId: job.ruleId, actionIndex: i, retry, since: job.createdAt, log, store: this.o.search });
+        result = await exec(action.params, {
+          eventId: job.eventId,
+          ruleId: job.ruleId,
+          actionIndex: i,
+          retry,
+          since: job.createdAt,
+          log,
+          store: this.o.search,
+        });
       } catch (err) {
         const e = err instanceof ActionError ? err : networkError(err, action.type);
         const durationMs = Date.now() - started;
@@ -199,7 +211,10 @@ export class JobRunner {
           this.dueAt = Math.min(this.dueAt, Date.now() + delay);
           this.pump.schedule(delay);
         } else {
-          log.error({ action: action.type, actionIndex: i, attempt: attempts, err: error }, 'action failed; job is dead (replay it with `notion-rules replay`)');
+          log.error(
+            { action: action.type, actionIndex: i, attempt: attempts, err: error },
+            'action failed; job is dead (replay it with `notion-rules replay`)',
+          );
           this.o.hooks?.onJobFinished?.(job.id, 'dead');
           this.o.hooks?.onDeadLetter?.({ ...job, attempts, lastError: error }, i, e);
         }
@@ -230,12 +245,23 @@ export class JobRunner {
     const until = dest ? await this.o.destinations.pause(dest, e.retryAfterMs, e.message) : Date.now() + (e.retryAfterMs ?? 1000);
     const owned = await this.record(
       log,
-      { jobId: job.id, actionIndex: i, actionType: action.type, startedAt: started, durationMs, outcome: 'retry', error: `${e.message}: ${dest ?? action.type} paused until ${new Date(until).toISOString()}` },
+      {
+        jobId: job.id,
+        actionIndex: i,
+        actionType: action.type,
+        startedAt: started,
+        durationMs,
+        outcome: 'retry',
+        error: `${e.message}: ${dest ?? action.type} paused until ${new Date(until).toISOString()}`,
+      },
       { nextAction: i, status: 'pending', attempts: job.attempts, runAt: until, lastError: e.message },
     );
     if (!owned) return this.lost(log, i);
     this.o.hooks?.onAction?.(action.type, 'retry', durationMs);
-    log.info({ action: action.type, actionIndex: i, destination: dest, pausedUntil: new Date(until).toISOString() }, 'destination asked to slow down; its calls pause until then (no attempt spent)');
+    log.info(
+      { action: action.type, actionIndex: i, destination: dest, pausedUntil: new Date(until).toISOString() },
+      'destination asked to slow down; its calls pause until then (no attempt spent)',
+    );
     this.dueAt = Math.min(this.dueAt, until);
     this.pump.schedule(until - Date.now());
   }
@@ -250,11 +276,15 @@ export class JobRunner {
     for (let wait = RECORD_RETRY_MS, warned = false; ; wait = Math.min(wait * 2, RECORD_RETRY_MAX_MS)) {
       try {
         const owned = await this.o.store.recordAttempt(attempt, update);
-        if (warned) log.info({ actionIndex: attempt.actionIndex }, 'store writable again: the action\'s outcome is recorded and the job goes on');
+        if (warned) log.info({ actionIndex: attempt.actionIndex }, "store writable again: the action's outcome is recorded and the job goes on");
         return owned;
       } catch (err) {
         if (!(err instanceof StoreUnavailableError) || this.stopping) throw err;
-        if (!warned) log.error({ actionIndex: attempt.actionIndex, err: err.message }, 'cannot record the action\'s outcome (store unavailable); holding the job until the store is writable');
+        if (!warned)
+          log.error(
+            { actionIndex: attempt.actionIndex, err: err.message },
+            "cannot record the action's outcome (store unavailable); holding the job until the store is writable",
+          );
         warned = true;
         await new Promise((resolve) => setTimeout(resolve, wait));
       }

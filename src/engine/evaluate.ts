@@ -51,7 +51,14 @@ async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: Eva
       else loaded[fact] = value as Record<string, unknown>;
     } catch (err) {
       const { retriable, waitUntil, turnReserved } = err as { retriable?: boolean; waitUntil?: number; turnReserved?: boolean };
-      return { rule: rule.id, matched: false, reason: 'fetch_error', error: `fetch ${fact}: ${(err as Error).message}`, retriable: retriable === true, ...(typeof waitUntil === 'number' ? { waitUntil, turnReserved: turnReserved === true } : {}) };
+      return {
+        rule: rule.id,
+        matched: false,
+        reason: 'fetch_error',
+        error: `fetch ${fact}: ${(err as Error).message}`,
+        retriable: retriable === true,
+        ...(typeof waitUntil === 'number' ? { waitUntil, turnReserved: turnReserved === true } : {}),
+      };
     }
   }
   const ctx = buildContext({
@@ -67,7 +74,12 @@ async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: Eva
     try {
       value = await rule.when.evaluate(ctx);
     } catch (err) {
-      return { rule: rule.id, matched: false, reason: err instanceof EvaluationTimeout ? 'condition_timeout' : 'condition_error', error: (err as Error).message };
+      return {
+        rule: rule.id,
+        matched: false,
+        reason: err instanceof EvaluationTimeout ? 'condition_timeout' : 'condition_error',
+        error: (err as Error).message,
+      };
     }
     if (!truthy(value)) return { rule: rule.id, matched: false, reason: 'condition_false', values: await rule.when.explain(ctx) };
   }

@@ -51,7 +51,11 @@ export function compileExpression(source: string, options: ExpressionOptions): E
     readsStale = mayReadStale(ast);
   } catch (err) {
     const e = err as { message?: string; position?: number; token?: string };
-    throw new ExpressionSyntaxError(e.message ?? String(err), Math.max(1, e.position ?? 1), err instanceof UnsafeRegex ? 'unsafe regular expression' : undefined);
+    throw new ExpressionSyntaxError(
+      e.message ?? String(err),
+      Math.max(1, e.position ?? 1),
+      err instanceof UnsafeRegex ? 'unsafe regular expression' : undefined,
+    );
   }
   let expr: jsonata.Expression | undefined;
   const slow = (input: unknown) => (expr ??= create()).evaluate(input).catch((err: unknown) => Promise.reject(evaluationError(err, options)));
@@ -77,7 +81,10 @@ export function compileExpression(source: string, options: ExpressionOptions): E
         // A fast read is plain data from the context; JSONata's sequences carry extra properties.
         let v = reader.fast ? reader.fast(input) : FALLBACK;
         if (v === FALLBACK) {
-          v = await reader.slow().evaluate(input).catch(() => undefined);
+          v = await reader
+            .slow()
+            .evaluate(input)
+            .catch(() => undefined);
           if (v !== undefined) v = JSON.parse(JSON.stringify(v)) as unknown;
         }
         out[paths[i]!] = v === undefined ? null : kept(v);
@@ -90,7 +97,8 @@ export function compileExpression(source: string, options: ExpressionOptions): E
 function evaluationError(err: unknown, _options: ExpressionOptions): Error {
   if (err instanceof BudgetExceeded) return new EvaluationTimeout(err.message);
   const e = err as { code?: string; message?: string; position?: number };
-  if (err instanceof RangeError && /string length/i.test(String(e.message))) return new EvaluationTimeout('a value grew past the longest string JavaScript can hold');
+  if (err instanceof RangeError && /string length/i.test(String(e.message)))
+    return new EvaluationTimeout('a value grew past the longest string JavaScript can hold');
   if (e.code === 'D1011') return new Error(`expression nested deeper than ${STACK_LIMIT} levels (infinite recursion?)`);
   const where = e.position ? ` (at column ${e.position})` : '';
   return new Error(`${e.message ?? String(err)}${where}`);

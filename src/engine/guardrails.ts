@@ -106,7 +106,9 @@ function compileLinear(source: string, flags: string): RE2JS {
   try {
     return RE2JS.compile(RE2JS.translateRegExp(source), f);
   } catch (err) {
-    throw new UnsafeRegex(`regular expression /${source}/ cannot run in linear time (${(err as Error).message}); backreferences and lookarounds are not supported`);
+    throw new UnsafeRegex(
+      `regular expression /${source}/ cannot run in linear time (${(err as Error).message}); backreferences and lookarounds are not supported`,
+    );
   }
 }
 

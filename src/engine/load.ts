@@ -157,7 +157,10 @@ class FolderLoad {
 
   tooLarge(file: string, size: number): boolean {
     if (size <= this.maxFileBytes) return false;
-    this.problems.push({ file, message: `is ${formatBytes(size)}, over rules.maxFileBytes (${formatBytes(this.maxFileBytes)}): split it into several files, or raise the limit` });
+    this.problems.push({
+      file,
+      message: `is ${formatBytes(size)}, over rules.maxFileBytes (${formatBytes(this.maxFileBytes)}): split it into several files, or raise the limit`,
+    });
     hashOversized(this.hash, this.dir, file, size);
     return true;
   }
@@ -205,14 +208,7 @@ function formatBytes(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`;
 }
 
-function compileDocument(
-  doc: ParsedDoc,
-  file: string,
-  types: EventTypes,
-  options: LoadOptions,
-  problems: Problem[],
-  order: number,
-): CompiledRule | undefined {
+function compileDocument(doc: ParsedDoc, file: string, types: EventTypes, options: LoadOptions, problems: Problem[], order: number): CompiledRule | undefined {
   const data: unknown = doc.data;
   const docLine = doc.line;
   const idGuess = data && typeof data === 'object' && typeof (data as { id?: unknown }).id === 'string' ? (data as { id: string }).id : undefined;
@@ -232,7 +228,10 @@ function compileDocument(
     if (typeof pattern !== 'string' || types.isKnown(pattern)) return;
     const hints = types.suggest(pattern);
     const path = Array.isArray(rawOn) ? ['on', i] : ['on'];
-    add(path, `unknown event type "${pattern}"${hints.length ? ` (did you mean ${orList(hints.map((h) => `"${h}"`))}?)` : ''}; add it to rules.extraEventTypes if Notion has introduced it`);
+    add(
+      path,
+      `unknown event type "${pattern}"${hints.length ? ` (did you mean ${orList(hints.map((h) => `"${h}"`))}?)` : ''}; add it to rules.extraEventTypes if Notion has introduced it`,
+    );
   });
   if (!validateRule(data)) {
     for (const m of ruleSchemaMessages(validateRule.errors ?? [], schema)) add(m.path, m.message, m.key);
@@ -255,7 +254,11 @@ function compileDocument(
   raw.actions.forEach((item, i) => {
     const [type, params] = Object.entries(item)[0]!;
     try {
-      const compiled: CompiledAction = { type, params: compileTemplate(params ?? {}, exprOptions, [], (path) => encoderFor(type, path)), line: lineIn(doc, ['actions', i]) };
+      const compiled: CompiledAction = {
+        type,
+        params: compileTemplate(params ?? {}, exprOptions, [], (path) => encoderFor(type, path)),
+        line: lineIn(doc, ['actions', i]),
+      };
       if (type === 'http') {
         const origin = fixedOrigin(String((params as { url?: unknown }).url ?? ''));
         if (!origin) {
@@ -372,14 +375,20 @@ export function listRuleFiles(dir: string, problems: Problem[] = [], maxFiles = 
           continue; // a dangling link, e.g. mid-swap of a ConfigMap
         }
         if (!inside(target) && (isDir || /\.ya?ml$/i.test(entry.name))) {
-          problems.push({ file: path, message: `is a symlink to ${target}, outside the rules folder: not read (copy the file in, or mount the folder itself)` });
+          problems.push({
+            file: path,
+            message: `is a symlink to ${target}, outside the rules folder: not read (copy the file in, or mount the folder itself)`,
+          });
           continue;
         }
       }
       if (isDir) walk(path, target);
       else if (isFile && /\.ya?ml$/i.test(entry.name) && !TEST_FILE.test(entry.name)) {
         if (out.length >= maxFiles) {
-          problems.push({ file: dir, message: `holds more than ${maxFiles} rule files (rules.maxFiles): not loaded; merge rules into fewer files, or raise the limit` });
+          problems.push({
+            file: dir,
+            message: `holds more than ${maxFiles} rule files (rules.maxFiles): not loaded; merge rules into fewer files, or raise the limit`,
+          });
           full = true;
           return;
         }

@@ -28,7 +28,13 @@ export class OffThreadParser {
     } catch (err) {
       if (texts.length === 1) return [err as Error];
       const one: Array<ParsedFile | Error> = [];
-      for (const text of texts) one.push(await this.send([text]).then((p) => p[0]!, (e: Error) => e));
+      for (const text of texts)
+        one.push(
+          await this.send([text]).then(
+            (p) => p[0]!,
+            (e: Error) => e,
+          ),
+        );
       return one;
     }
   }

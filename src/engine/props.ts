@@ -12,7 +12,7 @@ export interface PageView {
 
 export function plainText(richText: unknown): string {
   if (!Array.isArray(richText)) return '';
-  return richText.map((t) => (isObj(t) ? String(t.plain_text ?? (isObj(t.text) ? t.text.content ?? '' : '')) : '')).join('');
+  return richText.map((t) => (isObj(t) ? String(t.plain_text ?? (isObj(t.text) ? (t.text.content ?? '') : '')) : '')).join('');
 }
 
 function userName(u: unknown): string | null {

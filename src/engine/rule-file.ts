@@ -38,7 +38,14 @@ export function parseRuleFile(text: string): ParsedFile {
   try {
     const composer = new Composer({ prettyErrors: false, uniqueKeys: true });
     for (const doc of composer.compose(new Parser(lc.addNewLine).parse(text))) {
-      const parsed: ParsedDoc = { data: undefined, empty: doc.contents === null, line: line(doc.contents?.range?.[0] ?? doc.range?.[0]), errors: [], values: {}, keys: {} };
+      const parsed: ParsedDoc = {
+        data: undefined,
+        empty: doc.contents === null,
+        line: line(doc.contents?.range?.[0] ?? doc.range?.[0]),
+        errors: [],
+        values: {},
+        keys: {},
+      };
       docs.push(parsed);
       if (doc.errors.length > 0) {
         parsed.errors = doc.errors.map((e) => ({ line: line(e.pos[0]), message: `YAML: ${e.message.split('\n')[0]}` }));
@@ -49,13 +56,27 @@ export function parseRuleFile(text: string): ParsedFile {
         parsed.data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
       } catch (err) {
         const excessive = /alias count/i.test((err as Error).message);
-        parsed.errors = [{ line: parsed.line, message: excessive ? `YAML: aliases expand to more than ${MAX_ALIAS_COUNT} nodes (refused: a resource-exhaustion pattern)` : `YAML: ${(err as Error).message}` }];
+        parsed.errors = [
+          {
+            line: parsed.line,
+            message: excessive
+              ? `YAML: aliases expand to more than ${MAX_ALIAS_COUNT} nodes (refused: a resource-exhaustion pattern)`
+              : `YAML: ${(err as Error).message}`,
+          },
+        ];
         continue;
       }
       mapLines(doc.contents as Node, [], parsed, line);
     }
   } catch (err) {
-    docs.push({ data: undefined, empty: false, line: 1, errors: [{ line: 1, message: `YAML: cannot be parsed (${(err as Error).message})` }], values: {}, keys: {} });
+    docs.push({
+      data: undefined,
+      empty: false,
+      line: 1,
+      errors: [{ line: 1, message: `YAML: cannot be parsed (${(err as Error).message})` }],
+      values: {},
+      keys: {},
+    });
   }
   return { docs };
 }

@@ -31,7 +31,6 @@ export interface CompiledRule {
   readsStale: boolean;
 }
 
-
 /** The facts fetched for an event; a fact that failed holds its error. */
 export interface Facts {
   page?: Record<string, unknown>;
@@ -50,5 +49,13 @@ export type RuleOutcome =
   | { rule: string; matched: true; actions: ActionIntent[] }
   | { rule: string; matched: false; reason: 'condition_false'; values: Record<string, unknown> }
   | { rule: string; matched: false; reason: 'condition_error' | 'condition_timeout' | 'render_error'; error: string }
-  | { rule: string; matched: false; reason: 'fetch_error'; error: string; retriable: boolean; /** Flow control: Notion's pace or pause; no failure, the event waits until then… */ waitUntil?: number; /** …which is its reserved turn. */ turnReserved?: boolean }
+  | {
+      rule: string;
+      matched: false;
+      reason: 'fetch_error';
+      error: string;
+      retriable: boolean;
+      /** Flow control: Notion's pace or pause; no failure, the event waits until then… */ waitUntil?: number;
+      /** …which is its reserved turn. */ turnReserved?: boolean;
+    }
   | { rule: string; matched: false; reason: 'type_not_subscribed' | 'disabled' };

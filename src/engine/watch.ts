@@ -32,7 +32,10 @@ export class RulesWatcher {
     this.watcher.on('error', (err) => this.o.log.warn({ err: String(err) }, 'rules watcher error; the content-hash poll still runs'));
     await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
     if (this.o.pollIntervalMs > 0) {
-      this.poll = setInterval(() => void this.check().catch((err: unknown) => this.o.log.warn({ err: String(err) }, 'rules poll failed')), this.o.pollIntervalMs);
+      this.poll = setInterval(
+        () => void this.check().catch((err: unknown) => this.o.log.warn({ err: String(err) }, 'rules poll failed')),
+        this.o.pollIntervalMs,
+      );
       this.poll.unref();
     }
   }

@@ -4,8 +4,14 @@
  * it against the README's table (Operations → Errors) both ways.
  */
 export const HTTP_ERRORS = {
-  invalid_signature: { status: 401, meaning: 'X-Notion-Signature is missing or does not match the body (a handshake is accepted unsigned only while no verification token is set)' },
-  invalid_event: { status: 400, meaning: 'a signed body that is not a Notion event: not UTF-8, not JSON, nested deeper than 64 levels, or without id and type' },
+  invalid_signature: {
+    status: 401,
+    meaning: 'X-Notion-Signature is missing or does not match the body (a handshake is accepted unsigned only while no verification token is set)',
+  },
+  invalid_event: {
+    status: 400,
+    meaning: 'a signed body that is not a Notion event: not UTF-8, not JSON, nested deeper than 64 levels, or without id and type',
+  },
   payload_too_large: { status: 413, meaning: 'the body is larger than server.bodyLimit' },
   unsupported_media_type: { status: 415, meaning: 'the body is not application/json' },
   invalid_user_agent: { status: 403, meaning: 'the User-Agent does not match security.userAgent' },

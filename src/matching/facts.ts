@@ -52,7 +52,8 @@ export function notionFacts(client: Client | undefined, shared?: SharedReads, de
       let p = cache.get(fact);
       if (!p) {
         const id = fact === 'database' ? undefined : pageIdOf(event);
-        const read = () => (destinations && client ? paced(destinations, `event:${event.id}:${fact}`, turnAt, () => load(client, fact, event)) : load(client, fact, event));
+        const read = () =>
+          destinations && client ? paced(destinations, `event:${event.id}:${fact}`, turnAt, () => load(client, fact, event)) : load(client, fact, event);
         p = shared && client && id ? shared.get(`${fact}:${id}`, Date.parse(event.timestamp), read) : read();
         cache.set(fact, p);
       }
@@ -68,7 +69,14 @@ export function notionFacts(client: Client | undefined, shared?: SharedReads, de
  */
 async function paced(destinations: Destinations, key: string, turnAt: number | null | undefined, read: () => Promise<unknown>): Promise<unknown> {
   const turn = await destinations.ready('notion', key, turnAt);
-  if (turn > 0) throw new ActionError(`waiting for Notion's turn until ${new Date(turn).toISOString()}`, { retriable: true, flowControl: true, code: 'paced', waitUntil: turn, turnReserved: destinations.reservedFor(key) === turn });
+  if (turn > 0)
+    throw new ActionError(`waiting for Notion's turn until ${new Date(turn).toISOString()}`, {
+      retriable: true,
+      flowControl: true,
+      code: 'paced',
+      waitUntil: turn,
+      turnReserved: destinations.reservedFor(key) === turn,
+    });
   destinations.called('notion');
   try {
     const value = await read();
@@ -78,7 +86,12 @@ async function paced(destinations: Destinations, key: string, turnAt: number | n
     if (!(err instanceof ActionError)) throw err;
     if (err.flowControl) {
       const until = await destinations.pause('notion', err.retryAfterMs, err.message);
-      throw new ActionError(`${err.message}: Notion paused until ${new Date(until).toISOString()}`, { retriable: true, flowControl: true, ...(err.code ? { code: err.code } : {}), waitUntil: until });
+      throw new ActionError(`${err.message}: Notion paused until ${new Date(until).toISOString()}`, {
+        retriable: true,
+        flowControl: true,
+        ...(err.code ? { code: err.code } : {}),
+        waitUntil: until,
+      });
     }
     if (err.retriable) destinations.failed('notion', err.message, key);
     throw err;
@@ -86,7 +99,8 @@ async function paced(destinations: Destinations, key: string, turnAt: number | n
 }
 
 async function load(client: Client | undefined, fact: Fact, event: NotionEvent): Promise<unknown> {
-  if (!client) throw new ActionError('no Notion token configured (set NOTION_TOKEN): rules with fetch cannot run', { retriable: false, code: 'not_configured' });
+  if (!client)
+    throw new ActionError('no Notion token configured (set NOTION_TOKEN): rules with fetch cannot run', { retriable: false, code: 'not_configured' });
   try {
     if (fact === 'page') {
       const id = pageIdOf(event);

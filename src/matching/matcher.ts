@@ -3,7 +3,7 @@ import type { RuleCoordinator } from '../engine/coordinator.js';
 import { evaluateEvent } from '../engine/evaluate.js';
 import type { RuleSet } from '../engine/rule-set.js';
 import type { FactSource, RuleOutcome } from '../engine/types.js';
-import type { ActionIntent, NotionEvent } from '../model/event.js';
+import type { NotionEvent } from '../model/event.js';
 import type { MatchQueue } from '../store/ports.js';
 import type { DispatchResult, InsertOptions, Job, StoredEvent } from '../store/types.js';
 import { backoffDelay, type BackoffPolicy } from '../delivery/backoff.js';
@@ -61,10 +61,14 @@ export class Matcher {
   private readonly waits = new WakeTimes();
 
   constructor(private readonly o: MatcherOptions) {
-    this.pump = new Pump(() => this.drain(), POLL_MS, (err) => {
-      o.log.error({ err }, 'matcher failed; retrying');
-      o.hooks?.onUnexpectedError?.(err, 'matcher');
-    });
+    this.pump = new Pump(
+      () => this.drain(),
+      POLL_MS,
+      (err) => {
+        o.log.error({ err }, 'matcher failed; retrying');
+        o.hooks?.onUnexpectedError?.(err, 'matcher');
+      },
+    );
   }
 
   start(): void {
@@ -111,7 +115,8 @@ export class Matcher {
         await this.o.store.trackEntities(track);
         this.tracking = track;
       }
-      const events = this.handed.length > 0 ? this.handed.splice(0, this.o.batch).map(fresh) : await this.o.store.claimEvents(this.o.batch, Date.now(), this.o.leaseMs);
+      const events =
+        this.handed.length > 0 ? this.handed.splice(0, this.o.batch).map(fresh) : await this.o.store.claimEvents(this.o.batch, Date.now(), this.o.leaseMs);
       if (events.length === 0) {
         const next = this.waits.next(Date.now());
         if (next !== undefined) this.pump.schedule(next - Date.now());
@@ -156,7 +161,8 @@ export class Matcher {
     const waiting = outcomes.find((o): o is Extract<RuleOutcome, { reason: 'fetch_error' }> => !o.matched && o.reason === 'fetch_error' && o.retriable);
     if (waiting?.waitUntil !== undefined) {
       // Notion's pace or pause: flow control, not a failure. The event waits, spending no attempt.
-      if (this.o.log.isLevelEnabled('debug')) this.o.log.debug({ ...ids, ruleId: waiting.rule, until: new Date(waiting.waitUntil).toISOString() }, 'waiting for Notion\'s turn before matching');
+      if (this.o.log.isLevelEnabled('debug'))
+        this.o.log.debug({ ...ids, ruleId: waiting.rule, until: new Date(waiting.waitUntil).toISOString() }, "waiting for Notion's turn before matching");
       await this.o.store.deferDispatch(event.id, waiting.error, waiting.waitUntil, { ...(waiting.turnReserved ? { turnAt: waiting.waitUntil } : {}) });
       // Come back at its turn, not at the next poll: turns that passed meanwhile would go together.
       this.waits.add(waiting.waitUntil);
@@ -175,8 +181,7 @@ export class Matcher {
       if (!o.matched && 'error' in o) {
         this.o.log.warn({ ...ids, ruleId: o.rule, reason: o.reason, err: o.error }, 'rule failed for this event');
         this.o.hooks?.onRuleFailed?.(event, o.rule, o.reason, o.error);
-      }
-      else if (this.o.log.isLevelEnabled('debug')) this.o.log.debug({ ...ids, ruleId: o.rule, outcome }, o.matched ? 'rule matched' : 'rule did not match');
+      } else if (this.o.log.isLevelEnabled('debug')) this.o.log.debug({ ...ids, ruleId: o.rule, outcome }, o.matched ? 'rule matched' : 'rule did not match');
     }
     const entries: ReportEntry[] = outcomes.map((o) => (o.matched ? { rule: o.rule, matched: true, actions: o.actions.length } : o));
     const report = previous ? previous.map((r) => entries.find((e) => e.rule === r.rule) ?? r) : entries;

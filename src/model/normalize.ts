@@ -80,7 +80,7 @@ function notionEntity(entity: unknown): { id: string; type: string } {
 
 /** In the seed envelope `data` is the full object; its id and kind are the entity. */
 function seedEntity(type: string, data: Record<string, unknown>): { id: string; type: string } {
-  const kind = typeof data.object === 'string' ? data.object : type.split('.')[0] ?? '';
+  const kind = typeof data.object === 'string' ? data.object : (type.split('.')[0] ?? '');
   return { id: typeof data.id === 'string' ? data.id : '', type: kind };
 }
 

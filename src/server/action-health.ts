@@ -36,7 +36,9 @@ export class ActionHealth {
     const successRate = recent === 0 ? null : ok / recent;
     const degraded: string[] = [];
     if (successRate !== null && recent >= this.minSamples && successRate < this.minSuccessRate) {
-      degraded.push(`action success rate ${(successRate * 100).toFixed(1)} % over the last ${recent} attempts is under health.minSuccessRate (${this.minSuccessRate * 100} %)`);
+      degraded.push(
+        `action success rate ${(successRate * 100).toFixed(1)} % over the last ${recent} attempts is under health.minSuccessRate (${this.minSuccessRate * 100} %)`,
+      );
     }
     if (this.lastDeadAt > 0 && now - this.lastDeadAt < this.deadWindowMs) {
       degraded.push('a job went to dead letters in the last 5 minutes (see /admin/dead)');
@@ -45,7 +47,11 @@ export class ActionHealth {
       degraded.push('a rule failed for an event in the last 5 minutes (notion-rules events --status failed; replay them with notion-rules replay --failed)');
     }
     return {
-      section: { recent, successRate: successRate === null ? null : Math.round(successRate * 1000) / 1000, lastDeadLetterAt: this.lastDeadAt ? new Date(this.lastDeadAt).toISOString() : null },
+      section: {
+        recent,
+        successRate: successRate === null ? null : Math.round(successRate * 1000) / 1000,
+        lastDeadLetterAt: this.lastDeadAt ? new Date(this.lastDeadAt).toISOString() : null,
+      },
       degraded,
     };
   }

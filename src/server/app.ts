@@ -60,20 +60,26 @@ export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise
   }
 
   const ops = surface !== 'public';
-  if (surface !== 'admin') await app.register(webhookRoute, {
-    path: config.server.path,
+  if (surface !== 'admin')
+    await app.register(webhookRoute, {
+      path: config.server.path,
+      store,
+      log,
+      secrets: deps.handshakeOnly || !config.notion.verificationToken ? [] : [config.notion.verificationToken, ...config.notion.previousVerificationTokens],
+      allowUnsigned: !deps.handshakeOnly && config.security.allowUnsigned,
+      ...(deps.onStored ? { onStored: deps.onStored } : {}),
+      ...(deps.intake ? { intake: deps.intake } : {}),
+      ...(deps.onDuplicate ? { onDuplicate: deps.onDuplicate } : {}),
+      ...(deps.onRejected ? { onRejected: deps.onRejected } : {}),
+      ...(config.server.rateLimit ? { rateLimit: config.server.rateLimit } : {}),
+      ...(config.security.userAgent ? { userAgent: new RegExp(config.security.userAgent, 'i') } : {}),
+    });
+  await app.register(healthRoute, {
     store,
-    log,
-    secrets: deps.handshakeOnly || !config.notion.verificationToken ? [] : [config.notion.verificationToken, ...config.notion.previousVerificationTokens],
-    allowUnsigned: !deps.handshakeOnly && config.security.allowUnsigned,
-    ...(deps.onStored ? { onStored: deps.onStored } : {}),
-    ...(deps.intake ? { intake: deps.intake } : {}),
-    ...(deps.onDuplicate ? { onDuplicate: deps.onDuplicate } : {}),
-    ...(deps.onRejected ? { onRejected: deps.onRejected } : {}),
-    ...(config.server.rateLimit ? { rateLimit: config.server.rateLimit } : {}),
-    ...(config.security.userAgent ? { userAgent: new RegExp(config.security.userAgent, 'i') } : {}),
+    startedAt,
+    ...(config.security.adminToken ? { adminToken: config.security.adminToken } : {}),
+    ...(deps.health ? { sections: deps.health } : {}),
   });
-  await app.register(healthRoute, { store, startedAt, ...(config.security.adminToken ? { adminToken: config.security.adminToken } : {}), ...(deps.health ? { sections: deps.health } : {}) });
   if (ops && deps.metrics) await app.register(metricsRoute, { metrics: deps.metrics });
   if (ops && config.security.adminToken && deps.admin) {
     await app.register(adminRoutes, { ...deps.admin, token: config.security.adminToken, store });
@@ -93,6 +99,10 @@ function serverTimeouts(server: Config['server']) {
     requestTimeout: server.requestTimeoutMs,
     keepAliveTimeout: server.keepAliveTimeoutMs,
     connectionTimeout: Math.max(server.requestTimeoutMs, server.keepAliveTimeoutMs) + 1000,
-    http: { headersTimeout, requestTimeout: server.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeout / 2)) } as ServerOptions,
+    http: {
+      headersTimeout,
+      requestTimeout: server.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeout / 2)),
+    } as ServerOptions,
   };
 }

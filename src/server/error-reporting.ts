@@ -56,15 +56,21 @@ export async function startSentry(options: { dsn: string; environment?: string; 
             const err = new Error(`dead letter: rule ${job.ruleId}, action ${actionIndex + 1} (${actionType}): ${job.lastError ?? error.message}`);
             err.name = 'DeadLetter';
             err.stack = `${err.name}: ${err.message}\n${error.stack?.split('\n').slice(1).join('\n') ?? ''}`;
-            capture(
-              err,
-              { eventType: stored?.event.type ?? 'unknown', ruleId: job.ruleId, actionType, eventId: job.eventId, jobId: job.id },
-              ['dead-letter', job.ruleId, actionType, (error as { code?: string }).code ?? error.name],
-            );
+            capture(err, { eventType: stored?.event.type ?? 'unknown', ruleId: job.ruleId, actionType, eventId: job.eventId, jobId: job.id }, [
+              'dead-letter',
+              job.ruleId,
+              actionType,
+              (error as { code?: string }).code ?? error.name,
+            ]);
           });
       },
       onUnexpectedError(err, where, ids) {
-        capture(err, { where, ...(ids?.eventId ? { eventId: ids.eventId } : {}), ...(ids?.ruleId ? { ruleId: ids.ruleId } : {}), ...(ids?.jobId !== undefined ? { jobId: ids.jobId } : {}) });
+        capture(err, {
+          where,
+          ...(ids?.eventId ? { eventId: ids.eventId } : {}),
+          ...(ids?.ruleId ? { ruleId: ids.ruleId } : {}),
+          ...(ids?.jobId !== undefined ? { jobId: ids.jobId } : {}),
+        });
       },
     },
     requestFailed(err, route) {

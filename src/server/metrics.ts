@@ -13,20 +13,82 @@ import type { RejectReason } from './routes/webhook.js';
  */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly received = new Counter({ name: 'notion_rules_events_received_total', help: 'Events stored (first delivery), by event type.', labelNames: ['type'], registers: [this.registry] });
-  private readonly duplicates = new Counter({ name: 'notion_rules_events_duplicate_total', help: 'Deliveries of an event id already stored.', registers: [this.registry] });
-  private readonly rejected = new Counter({ name: 'notion_rules_events_rejected_total', help: 'Webhook requests refused, by reason.', labelNames: ['reason'], registers: [this.registry] });
-  private readonly ruleOutcomes = new Counter({ name: 'notion_rules_rule_evaluations_total', help: 'Rules evaluated for an event, by rule id and outcome (matched, condition_false, condition_error, condition_timeout, fetch_error, render_error).', labelNames: ['rule', 'outcome'], registers: [this.registry] });
-  private readonly matches = new Counter({ name: 'notion_rules_rule_matches_total', help: 'Events a rule matched, by rule id.', labelNames: ['rule'], registers: [this.registry] });
-  private readonly conditionErrors = new Counter({ name: 'notion_rules_condition_errors_total', help: 'Conditions that threw or timed out, by rule id.', labelNames: ['rule'], registers: [this.registry] });
-  private readonly actions = new Counter({ name: 'notion_rules_actions_total', help: 'Action attempts, by action type and outcome (ok, retry, dead).', labelNames: ['type', 'outcome'], registers: [this.registry] });
-  private readonly actionSeconds = new Histogram({ name: 'notion_rules_action_duration_seconds', help: 'Time an action attempt took, by action type.', labelNames: ['type'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
-  private readonly reloads = new Counter({ name: 'notion_rules_rules_reloads_total', help: 'Rule reloads, by result (success, failure) and trigger.', labelNames: ['result', 'trigger'], registers: [this.registry] });
-  private readonly lastReloadOk = new Gauge({ name: 'notion_rules_rules_last_reload_successful', help: '1 when the last reload succeeded, 0 when it failed and older rules are running.', registers: [this.registry] });
-  private readonly lastReloadAt = new Gauge({ name: 'notion_rules_rules_last_reload_success_timestamp_seconds', help: 'When the rules were last loaded successfully.', registers: [this.registry] });
+  private readonly received = new Counter({
+    name: 'notion_rules_events_received_total',
+    help: 'Events stored (first delivery), by event type.',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+  private readonly duplicates = new Counter({
+    name: 'notion_rules_events_duplicate_total',
+    help: 'Deliveries of an event id already stored.',
+    registers: [this.registry],
+  });
+  private readonly rejected = new Counter({
+    name: 'notion_rules_events_rejected_total',
+    help: 'Webhook requests refused, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly ruleOutcomes = new Counter({
+    name: 'notion_rules_rule_evaluations_total',
+    help: 'Rules evaluated for an event, by rule id and outcome (matched, condition_false, condition_error, condition_timeout, fetch_error, render_error).',
+    labelNames: ['rule', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly matches = new Counter({
+    name: 'notion_rules_rule_matches_total',
+    help: 'Events a rule matched, by rule id.',
+    labelNames: ['rule'],
+    registers: [this.registry],
+  });
+  private readonly conditionErrors = new Counter({
+    name: 'notion_rules_condition_errors_total',
+    help: 'Conditions that threw or timed out, by rule id.',
+    labelNames: ['rule'],
+    registers: [this.registry],
+  });
+  private readonly actions = new Counter({
+    name: 'notion_rules_actions_total',
+    help: 'Action attempts, by action type and outcome (ok, retry, dead).',
+    labelNames: ['type', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly actionSeconds = new Histogram({
+    name: 'notion_rules_action_duration_seconds',
+    help: 'Time an action attempt took, by action type.',
+    labelNames: ['type'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly reloads = new Counter({
+    name: 'notion_rules_rules_reloads_total',
+    help: 'Rule reloads, by result (success, failure) and trigger.',
+    labelNames: ['result', 'trigger'],
+    registers: [this.registry],
+  });
+  private readonly lastReloadOk = new Gauge({
+    name: 'notion_rules_rules_last_reload_successful',
+    help: '1 when the last reload succeeded, 0 when it failed and older rules are running.',
+    registers: [this.registry],
+  });
+  private readonly lastReloadAt = new Gauge({
+    name: 'notion_rules_rules_last_reload_success_timestamp_seconds',
+    help: 'When the rules were last loaded successfully.',
+    registers: [this.registry],
+  });
   private readonly rulesActive = new Gauge({ name: 'notion_rules_rules_active', help: 'Enabled rules in the active rule set.', registers: [this.registry] });
-  private readonly prunedEvents = new Counter({ name: 'notion_rules_pruned_events_total', help: 'Resolved events deleted past store.retention.days (their jobs and attempts with them).', registers: [this.registry] });
-  private readonly rulesInfo = new Gauge({ name: 'notion_rules_rules_version_info', help: 'The active rule set version (content hash) as a label.', labelNames: ['version'], registers: [this.registry] });
+  private readonly prunedEvents = new Counter({
+    name: 'notion_rules_pruned_events_total',
+    help: 'Resolved events deleted past store.retention.days (their jobs and attempts with them).',
+    registers: [this.registry],
+  });
+  private readonly rulesInfo = new Gauge({
+    name: 'notion_rules_rules_version_info',
+    help: 'The active rule set version (content hash) as a label.',
+    labelNames: ['version'],
+    registers: [this.registry],
+  });
 
   constructor(store: OpsQueries, destinations?: Destinations) {
     collectDefaultMetrics({ register: this.registry, prefix: 'notion_rules_' });
@@ -65,10 +127,26 @@ export class Metrics {
             for (const d of destinations.snapshot()) this.set({ destination: d.destination }, value(d));
           },
         });
-      pick('notion_rules_destination_paused_until_seconds', 'Until when a destination is paused after a 429 or 529 (0: not paused), by destination (notion, slack:<channel>, http:<origin>).', (d) => (d.pausedUntil ? Date.parse(d.pausedUntil) / 1000 : 0));
-      pick('notion_rules_destination_failing', '1 while a destination\'s breaker is open (real failures in a row; one probe call per backoff period), by destination.', (d) => (d.failing ? 1 : 0));
-      pick('notion_rules_destination_queued_calls', 'Calls waiting in the store for their turn at a destination (its pace, a pause), by destination.', (d) => d.queued);
-      pick('notion_rules_destination_speed_ratio', 'A destination\'s pace as a share of its configured rate: below 1 after 429s (adaptive), recovering with each success.', (d) => d.speed);
+      pick(
+        'notion_rules_destination_paused_until_seconds',
+        'Until when a destination is paused after a 429 or 529 (0: not paused), by destination (notion, slack:<channel>, http:<origin>).',
+        (d) => (d.pausedUntil ? Date.parse(d.pausedUntil) / 1000 : 0),
+      );
+      pick(
+        'notion_rules_destination_failing',
+        "1 while a destination's breaker is open (real failures in a row; one probe call per backoff period), by destination.",
+        (d) => (d.failing ? 1 : 0),
+      );
+      pick(
+        'notion_rules_destination_queued_calls',
+        'Calls waiting in the store for their turn at a destination (its pace, a pause), by destination.',
+        (d) => d.queued,
+      );
+      pick(
+        'notion_rules_destination_speed_ratio',
+        "A destination's pace as a share of its configured rate: below 1 after 429s (adaptive), recovering with each success.",
+        (d) => d.speed,
+      );
       // Running totals kept by Destinations, exposed as counters (rate() works on them).
       const total = (name: string, help: string, value: (d: ReturnType<Destinations['snapshot']>[number]) => number) => {
         const seen = new Map<string, number>();

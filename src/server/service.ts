@@ -63,7 +63,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const store = await openStore(config.store.url, { server: true });
   let reporter: ErrorReporter | undefined;
   try {
-    if (config.sentry.dsn) reporter = await startSentry({ dsn: config.sentry.dsn, ...(config.sentry.environment ? { environment: config.sentry.environment } : {}), store, log });
+    if (config.sentry.dsn)
+      reporter = await startSentry({ dsn: config.sentry.dsn, ...(config.sentry.environment ? { environment: config.sentry.environment } : {}), store, log });
   } catch (err) {
     await store.close();
     throw err;
@@ -77,8 +78,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
   metrics.reloaded(rules.lastReload, rules.current);
   rules.onReload((status, ruleSet) => {
     metrics.reloaded(status, ruleSet);
-    if (status.ok) log.info({ trigger: status.trigger, rulesVersion: ruleSet.version, rules: ruleSet.rules.length, durationMs: status.durationMs }, 'rules reloaded');
-    else log.error({ trigger: status.trigger, problems: status.problems.map(formatProblem), activeVersion: ruleSet.version }, 'rules reload failed; the running rules stay');
+    if (status.ok)
+      log.info({ trigger: status.trigger, rulesVersion: ruleSet.version, rules: ruleSet.rules.length, durationMs: status.durationMs }, 'rules reloaded');
+    else
+      log.error(
+        { trigger: status.trigger, problems: status.problems.map(formatProblem), activeVersion: ruleSet.version },
+        'rules reload failed; the running rules stay',
+      );
   });
   const actionHealth = new ActionHealth(config.health.minSuccessRate);
   const hooks = combineHooks(

@@ -19,7 +19,20 @@ export type Pacing = Pick<Store, 'pace' | 'hasten'>;
 /** What operators read and do (admin API, console, CLI, /health, /metrics, retention): one read model. */
 export type OpsQueries = Pick<
   Store,
-  'getEvent' | 'countEvents' | 'getJobs' | 'getAttempts' | 'listJobs' | 'listEvents' | 'counts' | 'replayEvent' | 'replayFailed' | 'replayJob' | 'rerenderJob' | 'replayDead' | 'prune' | 'sizeBytes'
+  | 'getEvent'
+  | 'countEvents'
+  | 'getJobs'
+  | 'getAttempts'
+  | 'listJobs'
+  | 'listEvents'
+  | 'counts'
+  | 'replayEvent'
+  | 'replayFailed'
+  | 'replayJob'
+  | 'rerenderJob'
+  | 'replayDead'
+  | 'prune'
+  | 'sizeBytes'
 >;
 /** The search actions and the search views. */
 export type SearchIndex = Pick<Store, 'indexDocument' | 'deleteDocument' | 'search'>;

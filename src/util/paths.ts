@@ -8,6 +8,4 @@ export function readSchema<T = unknown>(name: string): T {
   return JSON.parse(readFileSync(`${packageRoot}schemas/${name}`, 'utf8')) as T;
 }
 
-export const version: string = (
-  JSON.parse(readFileSync(`${packageRoot}package.json`, 'utf8')) as { version: string }
-).version;
+export const version: string = (JSON.parse(readFileSync(`${packageRoot}package.json`, 'utf8')) as { version: string }).version;

@@ -44,12 +44,15 @@ describe('notion-rules test', () => {
 
   it('fails with what differs, and exits 1', async () => {
     const dir = rulesDir({
-      'done.yaml': 'id: done\non: page.properties_updated\nfetch: page\nwhen: page.props.Status = "Done"\nactions:\n  - slack: { channel: "#ship", text: "{{ page.title }} done" }\n',
+      'done.yaml':
+        'id: done\non: page.properties_updated\nfetch: page\nwhen: page.props.Status = "Done"\nactions:\n  - slack: { channel: "#ship", text: "{{ page.title }} done" }\n',
       'done.test.yaml': `name: wrong text\nevent: ${fixturesDir}notion/page.properties_updated.json\npage: ${fixturesDir}notion/page.json\nexpect:\n  matched: [done]\n  actions:\n    done:\n      - slack: { text: "Launch plan done" }\n---\nname: right\nevent: ${fixturesDir}notion/page.properties_updated.json\npage: ${fixturesDir}notion/page.json\nexpect:\n  matched: [done]\n`,
     });
     const res = await runCli(['test', '--rules', dir], noSecrets);
     expect(res.code).toBe(1);
-    expect(res.stdout).toContain(`FAIL ${dir}/done.test.yaml:1: wrong text\n     rule done: slack.text: expected "Launch plan done", got "Launch plan Q1 done"\n`);
+    expect(res.stdout).toContain(
+      `FAIL ${dir}/done.test.yaml:1: wrong text\n     rule done: slack.text: expected "Launch plan done", got "Launch plan Q1 done"\n`,
+    );
     expect(res.stdout).toContain(`PASS ${dir}/done.test.yaml:10: right\n`);
     expect(res.stdout.trim().split('\n').at(-1)).toBe('1 passed, 1 failed');
   });
@@ -61,17 +64,39 @@ describe('notion-rules run --dry-run', () => {
     const event = join(fixturesDir, 'notion/page.properties_updated.json');
     const content = join(rulesDir({}), 'content.txt');
     writeFileSync(content, 'Goals');
-    const res = await runCli(['run', '--rules', join(repoRoot, 'rules'), '--event', event, '--page', page, '--content', content, '--dry-run', '--json'], noSecrets);
+    const res = await runCli(
+      ['run', '--rules', join(repoRoot, 'rules'), '--event', event, '--page', page, '--content', content, '--dry-run', '--json'],
+      noSecrets,
+    );
     expect(res.code).toBe(0);
     const out = JSON.parse(res.stdout) as { outcomes: Array<Record<string, unknown>> };
     expect(out.outcomes).toContainEqual({
       rule: 'announce-done',
       matched: true,
-      actions: [{ type: 'slack', params: { channel: '#ship', text: '✅ Launch plan Q1 is done — https://www.notion.so/Launch-plan-Q1-1f8e2d3c4b5a46978877665544332211' } }],
+      actions: [
+        {
+          type: 'slack',
+          params: { channel: '#ship', text: '✅ Launch plan Q1 is done — https://www.notion.so/Launch-plan-Q1-1f8e2d3c4b5a46978877665544332211' },
+        },
+      ],
     });
     expect(out.outcomes).toContainEqual({ rule: 'welcome-comment', matched: false, reason: 'type_not_subscribed' });
 
-    const text = await runCli(['run', '--rules', join(repoRoot, 'rules'), '--event', event, '--page', join(repoRoot, 'rules/tests/fixtures/page-in-progress.json'), '--content', content, '--dry-run'], noSecrets);
+    const text = await runCli(
+      [
+        'run',
+        '--rules',
+        join(repoRoot, 'rules'),
+        '--event',
+        event,
+        '--page',
+        join(repoRoot, 'rules/tests/fixtures/page-in-progress.json'),
+        '--content',
+        content,
+        '--dry-run',
+      ],
+      noSecrets,
+    );
     expect(text.stdout).toContain('no       announce-done: condition false; it read page.props.Status = "In progress"');
   });
 
@@ -89,7 +114,9 @@ describe('notion-rules run without --dry-run', () => {
     const slack = new FakeSlack();
     await slack.start();
     try {
-      const dir = rulesDir({ 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "new {{ event.entity.id }}" }\n  - log: { message: done }\n' });
+      const dir = rulesDir({
+        'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "new {{ event.entity.id }}" }\n  - log: { message: done }\n',
+      });
       const home = rulesDir({}); // the config lives outside the rules folder
       const config = writeConfig(home, { store: { url: `sqlite:${join(home, 'store.db')}` }, slack: { apiUrl: slack.url }, log: { level: 'warn' } });
       const event = join(fixturesDir, 'notion/page.created.json');

@@ -19,11 +19,28 @@ function problems(text: string, env: Record<string, string> = {}): string[] {
 describe('config', () => {
   it('fills every default of SPEC §2', () => {
     const c = parseConfig('', 'config.yaml', { env: {} });
-    expect(c.server).toMatchObject({ host: '0.0.0.0', port: 3000, bodyLimit: 1048576, path: '/webhook', trustProxy: false, requestTimeoutMs: 30000, headersTimeoutMs: 10000, keepAliveTimeoutMs: 72000, maxConnections: 1024 });
+    expect(c.server).toMatchObject({
+      host: '0.0.0.0',
+      port: 3000,
+      bodyLimit: 1048576,
+      path: '/webhook',
+      trustProxy: false,
+      requestTimeoutMs: 30000,
+      headersTimeoutMs: 10000,
+      keepAliveTimeoutMs: 72000,
+      maxConnections: 1024,
+    });
     expect(c.security.allowUnsigned).toBe(false);
     expect(c.rules).toMatchObject({ dir: './rules', watch: true, evalTimeoutMs: 100, pollIntervalMs: 5000, maxFileBytes: 262144, maxFiles: 1000 });
     expect(c.store).toEqual({ url: 'sqlite:./data/notion-rules.db', retention: { days: 30, batch: 1000, intervalMs: 600000 } });
-    expect(c.delivery).toEqual({ concurrency: 8, maxAttempts: 100, maxAge: '24h', leaseMs: 10000, backoff: { baseMs: 1000, maxMs: 600000 }, limits: { notion: { rate: '3/s', burst: 9 }, slack: { perChannel: '1/s', burst: 4 }, http: {} } });
+    expect(c.delivery).toEqual({
+      concurrency: 8,
+      maxAttempts: 100,
+      maxAge: '24h',
+      leaseMs: 10000,
+      backoff: { baseMs: 1000, maxMs: 600000 },
+      limits: { notion: { rate: '3/s', burst: 9 }, slack: { perChannel: '1/s', burst: 4 }, http: {} },
+    });
     expect(c.health).toEqual({ minSuccessRate: 0.95, maxLagMs: 60000 });
     expect(c.log.level).toBe('info');
     expect(Object.isFrozen(c.server)).toBe(true);
@@ -81,9 +98,7 @@ describe('config', () => {
 
   it('rejects a wrong type with the key and line', () => {
     expect(problems('delivery:\n  concurrency: many\n')).toEqual(['config.yaml:2: delivery.concurrency: must be integer']);
-    expect(problems('log:\n  level: loud\n')).toEqual([
-      'config.yaml:2: log.level: must be one of fatal, error, warn, info, debug, trace or silent',
-    ]);
+    expect(problems('log:\n  level: loud\n')).toEqual(['config.yaml:2: log.level: must be one of fatal, error, warn, info, debug, trace or silent']);
   });
 
   it('reports every problem at once', () => {

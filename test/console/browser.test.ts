@@ -34,7 +34,10 @@ describe.skipIf(!haveBrowser)('the console in a real browser (chromium, JavaScri
 
   it('logs in with the keyboard, opens a dead job, replays it, and the message reaches Slack', async () => {
     const dir = tempDir();
-    const rules = rulesDir({ 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "New page {{ event.entity.id }}" }\n' }, join(dir, 'rules'));
+    const rules = rulesDir(
+      { 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "New page {{ event.entity.id }}" }\n' },
+      join(dir, 'rules'),
+    );
     const watch = new JobWatch();
     const svc = await startTestService(
       testConfig({ rules: { dir: rules }, slack: { token: slack.token, apiUrl: slack.url }, security: { adminToken: ADMIN }, log: { level: 'warn' } }, dir),
@@ -59,7 +62,13 @@ describe.skipIf(!haveBrowser)('the console in a real browser (chromium, JavaScri
     await page.keyboard.press('Enter');
     await page.waitForURL(`${svc.url}/console`);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Recent events');
-    expect(await page.getByRole('row').filter({ hasText: event.id as string }).getByText('dead').count()).toBe(1);
+    expect(
+      await page
+        .getByRole('row')
+        .filter({ hasText: event.id as string })
+        .getByText('dead')
+        .count(),
+    ).toBe(1);
 
     // The dead-letter list names the failure; open the job's event.
     await page.getByRole('link', { name: /Dead letters/ }).click();

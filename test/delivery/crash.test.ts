@@ -65,7 +65,9 @@ describe('crash safety of delivery (child process, SIGKILL)', () => {
   });
 
   it('events --status dead shows the error; replay ID while the server runs delivers it', async () => {
-    const { config, env } = setup({ 'a.yaml': 'id: ship\non: page.created\nactions:\n  - log: { message: first }\n  - slack: { channel: "#gone", text: "hi {{ event.id }}" }\n' });
+    const { config, env } = setup({
+      'a.yaml': 'id: ship\non: page.created\nactions:\n  - log: { message: first }\n  - slack: { channel: "#gone", text: "hi {{ event.id }}" }\n',
+    });
     slack.knownChannels = new Set();
     const server = await startServer(config, env);
     const ev = eventFrom('page.created.json');
@@ -89,7 +91,9 @@ describe('crash safety of delivery (child process, SIGKILL)', () => {
   });
 
   it('replay --dead --rerender sends the dead job as the fixed rule renders it, from the failed action, recorded as re-rendered', async () => {
-    const { dir, config, env } = setup({ 'a.yaml': 'id: ship\non: page.created\nactions:\n  - log: { message: first }\n  - slack: { channel: "#typo", text: "hi {{ event.id }}" }\n' });
+    const { dir, config, env } = setup({
+      'a.yaml': 'id: ship\non: page.created\nactions:\n  - log: { message: first }\n  - slack: { channel: "#typo", text: "hi {{ event.id }}" }\n',
+    });
     slack.knownChannels = new Set(['#ship']);
     const server = await startServer(config, env);
     const ev = eventFrom('page.created.json');
@@ -97,7 +101,10 @@ describe('crash safety of delivery (child process, SIGKILL)', () => {
     await server.waitForLog((l) => l.msg.startsWith('action failed; job is dead'));
 
     // The operator fixes the channel in the rule file (the running server need not reload).
-    writeFileSync(join(dir, 'rules', 'a.yaml'), 'id: ship\non: page.created\nactions:\n  - log: { message: first }\n  - slack: { channel: "#ship", text: "hi again {{ event.id }}" }\n');
+    writeFileSync(
+      join(dir, 'rules', 'a.yaml'),
+      'id: ship\non: page.created\nactions:\n  - log: { message: first }\n  - slack: { channel: "#ship", text: "hi again {{ event.id }}" }\n',
+    );
     const plain = await runCli(['replay', '--rerender', '--config', config], env);
     expect(plain.code).toBe(2); // --rerender is for dead jobs: an event id or --dead
     const replay = await runCli(['replay', '--dead', '--rerender', '--config', config], env);
@@ -118,7 +125,10 @@ describe('crash safety of delivery (child process, SIGKILL)', () => {
   });
 
   it('search QUERY finds indexed pages from the command line', async () => {
-    const { config, env } = setup({ 'a.yaml': 'id: idx\non: page.created\nfetch: [page, content]\nactions:\n  - search.index: { title: "{{ page.title }}", text: "{{ content }}", url: "{{ page.url }}" }\n' });
+    const { config, env } = setup({
+      'a.yaml':
+        'id: idx\non: page.created\nfetch: [page, content]\nactions:\n  - search.index: { title: "{{ page.title }}", text: "{{ content }}", url: "{{ page.url }}" }\n',
+    });
     notion.addPage('1f8e2d3c-4b5a-4697-8877-665544332211');
     const server = await startServer(config, env);
     await postEvent(`${server.url}/webhook`, eventFrom('page.created.json'), SECRET);

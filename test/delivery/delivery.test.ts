@@ -121,12 +121,13 @@ describe('delivery with the real Slack and Notion clients against fakes', () => 
     await watch.until(() => watch.count('done') === 1000, 60_000);
     expect(slack.messages).toHaveLength(1000);
     expect(new Set(slack.messages.map((m) => m.text)).size).toBe(1000);
-    expect((await svc.store.counts())).toMatchObject({ pending: 0, running: 0, dead: 0, done: 1000 });
+    expect(await svc.store.counts()).toMatchObject({ pending: 0, running: 0, dead: 0, done: 1000 });
   });
 
   it('fetches the page once per event however many rules ask, and fails those rules on a 404', async () => {
     const rules: Record<string, string> = {};
-    for (let i = 0; i < 5; i++) rules[`r${i}.yaml`] = `id: r${i}\non: page.created\nfetch: page\nwhen: page.title = "Launch plan Q1"\nactions:\n  - log: { message: x }\n`;
+    for (let i = 0; i < 5; i++)
+      rules[`r${i}.yaml`] = `id: r${i}\non: page.created\nfetch: page\nwhen: page.title = "Launch plan Q1"\nactions:\n  - log: { message: x }\n`;
     const { svc, watch } = await service(rules);
     await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET);
     await watch.until(() => watch.count('done') === 5);
@@ -148,7 +149,8 @@ describe('delivery with the real Slack and Notion clients against fakes', () => 
 
   it('the search index finds a page by a word of its content after page.created, not after page.deleted', async () => {
     const { svc, watch } = await service({
-      'index.yaml': 'id: index\non: page.created\nfetch: [page, content]\nactions:\n  - search.index: { title: "{{ page.title }}", text: "{{ content }}", url: "{{ page.url }}" }\n---\nid: unindex\non: page.deleted\nactions:\n  - search.delete: {}\n',
+      'index.yaml':
+        'id: index\non: page.created\nfetch: [page, content]\nactions:\n  - search.index: { title: "{{ page.title }}", text: "{{ content }}", url: "{{ page.url }}" }\n---\nid: unindex\non: page.deleted\nactions:\n  - search.delete: {}\n',
     });
     await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET);
     await watch.until(() => watch.count('done') === 1);
@@ -163,7 +165,8 @@ describe('delivery with the real Slack and Notion clients against fakes', () => 
 
   it('notion.update turns plain values into the property JSON of their types', async () => {
     const { svc, watch } = await service({
-      'a.yaml': 'id: upd\non: page.created\nactions:\n  - notion.update:\n      properties:\n        Status: Done\n        Tags: [a, b]\n        Estimate: "{{ 2 + 3 }}"\n        Approved: false\n        Due: "2026-12-24"\n        Summary: hello\n',
+      'a.yaml':
+        'id: upd\non: page.created\nactions:\n  - notion.update:\n      properties:\n        Status: Done\n        Tags: [a, b]\n        Estimate: "{{ 2 + 3 }}"\n        Approved: false\n        Due: "2026-12-24"\n        Summary: hello\n',
     });
     await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET);
     await watch.until(() => watch.count('done') === 1);

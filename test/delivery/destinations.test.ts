@@ -38,7 +38,9 @@ describe('destinations: pace and pauses', () => {
     // A slower pace after a 429 (0.8 of the rate, with the 97 % margin), one at a time.
     expect(await d.turn('notion', job(2), now + 20)).toBeCloseTo(first + 1000 / (3 * 0.97 * 0.8), -1);
     expect(await d.turn('slack:#ship', job(3), now)).toBe(0); // other destinations go on
-    expect(d.snapshot(now)).toContainEqual(expect.objectContaining({ destination: 'notion', pausedUntil: new Date(now + 30_000).toISOString(), reason: 'rate_limited', limited: 1, speed: 0.8 }));
+    expect(d.snapshot(now)).toContainEqual(
+      expect.objectContaining({ destination: 'notion', pausedUntil: new Date(now + 30_000).toISOString(), reason: 'rate_limited', limited: 1, speed: 0.8 }),
+    );
     for (let i = 0; i < 4; i++) d.succeeded('notion');
     expect(d.snapshot(now).find((x) => x.destination === 'notion')!.speed).toBe(1);
   });
@@ -52,7 +54,7 @@ describe('destinations: pace and pauses', () => {
     });
   });
 
-  it('after 3 real failures in a row the service\'s breaker opens: no call for a backoff period, then one probe; success closes it and wakes the callers that waited', async () => {
+  it("after 3 real failures in a row the service's breaker opens: no call for a backoff period, then one probe; success closes it and wakes the callers that waited", async () => {
     const woken: string[][] = [];
     const d = new Destinations(limits, { baseMs: 1000, maxMs: 8000 }, undefined, (keys) => woken.push(keys));
     const now = 3_000_000;

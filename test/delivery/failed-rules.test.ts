@@ -22,7 +22,12 @@ describe('a rule that failed for an event is never silent, and replay --failed m
   it('no NOTION_TOKEN: the event is failed in the CLI, console and /metrics; with the token, replay --failed delivers its actions once', async () => {
     const dir = tempDir();
     const rules = rulesDir(RULES, join(dir, 'rules'));
-    const base = { rules: { dir: rules }, slack: { token: fakes.slack.token, apiUrl: fakes.slack.url }, security: { adminToken: ADMIN }, log: { level: 'error' } };
+    const base = {
+      rules: { dir: rules },
+      slack: { token: fakes.slack.token, apiUrl: fakes.slack.url },
+      security: { adminToken: ADMIN },
+      log: { level: 'error' },
+    };
     const pageId = '1f8e2d3c-4b5a-4697-8877-665544332211';
     fakes.notion.addPage(pageId);
     const watch = new JobWatch();
@@ -36,9 +41,16 @@ describe('a rule that failed for an event is never silent, and replay --failed m
     const listed = (await (await fetch(`${first.url}/admin/events?status=failed`, auth)).json()) as { events: Array<{ id: string; status: string }> };
     expect(listed.events).toEqual([expect.objectContaining({ id: ev.id, status: 'failed' })]);
     expect(await (await fetch(`${first.url}/metrics`, auth)).text()).toMatch(/^notion_rules_failed_events 1$/m);
-    const login = await fetch(`${first.url}/console/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: ADMIN, next: '/console' }).toString() });
+    const login = await fetch(`${first.url}/console/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: ADMIN, next: '/console' }).toString(),
+    });
     const cookie = { headers: { cookie: login.headers.get('set-cookie')!.split(';')[0]! } };
-    expect(await (await fetch(`${first.url}/console?status=failed`, cookie)).text()).toMatch(new RegExp(`${String(ev.id)}</a></td>\\s*<td><span class="badge bad">rule failed</span>`));
+    expect(await (await fetch(`${first.url}/console?status=failed`, cookie)).text()).toMatch(
+      new RegExp(`${String(ev.id)}</a></td>\\s*<td><span class="badge bad">rule failed</span>`),
+    );
     const page = await (await fetch(`${first.url}/console/events/${String(ev.id)}`, cookie)).text();
     expect(page).toContain('Match the failed rules again');
     expect(page).toContain('no Notion token configured');
@@ -61,7 +73,12 @@ describe('a rule that failed for an event is never silent, and replay --failed m
     expect(fakes.notion.comments).toEqual([expect.objectContaining({ page_id: pageId, text: 'Thanks for Launch plan Q1' })]);
     expect(fakes.slack.messages.filter((m) => m.text === ev.id)).toHaveLength(1);
     const jobs = await second.store.getJobs(String(ev.id));
-    expect(jobs.map((j) => [j.ruleId, j.status]).sort()).toEqual([['comment', 'done'], ['ship', 'done']]);
-    expect(await runCli(['replay', String(ev.id), '--config', configFile])).toMatchObject({ stdout: `event ${String(ev.id)} has no dead jobs and no failed rules\n` });
+    expect(jobs.map((j) => [j.ruleId, j.status]).sort()).toEqual([
+      ['comment', 'done'],
+      ['ship', 'done'],
+    ]);
+    expect(await runCli(['replay', String(ev.id), '--config', configFile])).toMatchObject({
+      stdout: `event ${String(ev.id)} has no dead jobs and no failed rules\n`,
+    });
   });
 });

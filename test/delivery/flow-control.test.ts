@@ -70,40 +70,52 @@ describe('destination-aware delivery: pace, and 429 as flow control', () => {
     expect(jobs.every((j) => j.status === 'done' && j.attempts === 0)).toBe(true);
   });
 
-  it('a Retry-After: 30 from Notion stops every Notion call (reads and comments) for 30 s, then the queue drains; Slack jobs keep flowing', { timeout: 120_000 }, async () => {
-    const rules = {
-      'comment.yaml': 'id: comment\non: page.created\nactions:\n  - notion.comment: { text: "seen {{ event.id }}" }\n',
-      'read.yaml': 'id: read\non: page.properties_updated\nfetch: page\nwhen: page.props.Status = "Done"\nactions:\n  - log: { message: "read {{ event.id }}" }\n',
-      ...ship,
-    };
-    const { svc, watch, dir } = await service(rules, { limits: { slack: { perChannel: '50/s', burst: 10 } } });
-    fakes.notion.http.failNext(1, FakeNotion.rateLimited(30));
-    const events = Array.from({ length: 6 }, () => eventFrom('page.created.json', { entity: { id: PAGE, type: 'page' } }));
-    for (const e of events) await postEvent(svc.webhook, e, SECRET);
-    await fakes.notion.http.until(() => fakes.notion.http.requests.some((r) => r.status === 429));
-    // Events whose rule reads the page, sent during the pause: matched after it.
-    for (let i = 0; i < 2; i++) await postEvent(svc.webhook, eventFrom('page.properties_updated.json', { entity: { id: PAGE, type: 'page' } }), SECRET);
-    const paused = async () => ((await (await fetch(`${svc.url}/health`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { destinations: { paused: Array<{ destination: string }> } }).destinations.paused.map((d) => d.destination);
-    await expect.poll(paused, { timeout: 1500, interval: 50 }).toContain('notion');
-    await fakes.slack.untilMessages(6, 20_000); // Slack is not held up by Notion's pause
-    expect(fakes.notion.comments.length).toBeLessThan(6);
-    // The operator's view during the pause: waiting, not failed, no attempt spent.
-    const cliConfig = writeConfig(dir, { store: { url: `sqlite:${join(dir, 'store.db')}` } }, 'cli.yaml');
-    const listed = await runCli(['events', '--config', cliConfig]);
-    expect(listed.stdout).toMatch(/pending .*\n +rule comment, action 1 \(notion\.comment\): waiting (until .*: notion asked to slow down .*no attempt spent|for its turn at notion)/);
-    expect(listed.stdout).toMatch(/new .*page\.properties_updated.*\n +waiting for Notion's turn/);
-    expect(listed.stdout).not.toMatch(/failed|dead/);
-    await watch.until(() => watch.count('done') === 14, 90_000);
-    const limited = fakes.notion.http.requests.find((r) => r.status === 429)!;
-    // Calls already on the wire with the 429 arrive within moments of it; none after, for 30 s.
-    const during = fakes.notion.http.requests.filter((r) => r.at > limited.at + 100 && r.at < limited.at + 30_000);
-    expect(during).toEqual([]);
-    expect(fakes.notion.http.requests.filter((r) => r.at >= limited.at + 30_000).length).toBeGreaterThan(0);
-    expect(fakes.notion.comments).toHaveLength(6);
-    expect(watch.count('dead')).toBe(0);
-    const metrics = await (await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
-    expect(metrics).toMatch(/^notion_rules_destination_rate_limited_total\{destination="notion"\} 1$/m);
-  });
+  it(
+    'a Retry-After: 30 from Notion stops every Notion call (reads and comments) for 30 s, then the queue drains; Slack jobs keep flowing',
+    { timeout: 120_000 },
+    async () => {
+      const rules = {
+        'comment.yaml': 'id: comment\non: page.created\nactions:\n  - notion.comment: { text: "seen {{ event.id }}" }\n',
+        'read.yaml':
+          'id: read\non: page.properties_updated\nfetch: page\nwhen: page.props.Status = "Done"\nactions:\n  - log: { message: "read {{ event.id }}" }\n',
+        ...ship,
+      };
+      const { svc, watch, dir } = await service(rules, { limits: { slack: { perChannel: '50/s', burst: 10 } } });
+      fakes.notion.http.failNext(1, FakeNotion.rateLimited(30));
+      const events = Array.from({ length: 6 }, () => eventFrom('page.created.json', { entity: { id: PAGE, type: 'page' } }));
+      for (const e of events) await postEvent(svc.webhook, e, SECRET);
+      await fakes.notion.http.until(() => fakes.notion.http.requests.some((r) => r.status === 429));
+      // Events whose rule reads the page, sent during the pause: matched after it.
+      for (let i = 0; i < 2; i++) await postEvent(svc.webhook, eventFrom('page.properties_updated.json', { entity: { id: PAGE, type: 'page' } }), SECRET);
+      const paused = async () =>
+        (
+          (await (await fetch(`${svc.url}/health`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as {
+            destinations: { paused: Array<{ destination: string }> };
+          }
+        ).destinations.paused.map((d) => d.destination);
+      await expect.poll(paused, { timeout: 1500, interval: 50 }).toContain('notion');
+      await fakes.slack.untilMessages(6, 20_000); // Slack is not held up by Notion's pause
+      expect(fakes.notion.comments.length).toBeLessThan(6);
+      // The operator's view during the pause: waiting, not failed, no attempt spent.
+      const cliConfig = writeConfig(dir, { store: { url: `sqlite:${join(dir, 'store.db')}` } }, 'cli.yaml');
+      const listed = await runCli(['events', '--config', cliConfig]);
+      expect(listed.stdout).toMatch(
+        /pending .*\n +rule comment, action 1 \(notion\.comment\): waiting (until .*: notion asked to slow down .*no attempt spent|for its turn at notion)/,
+      );
+      expect(listed.stdout).toMatch(/new .*page\.properties_updated.*\n +waiting for Notion's turn/);
+      expect(listed.stdout).not.toMatch(/failed|dead/);
+      await watch.until(() => watch.count('done') === 14, 90_000);
+      const limited = fakes.notion.http.requests.find((r) => r.status === 429)!;
+      // Calls already on the wire with the 429 arrive within moments of it; none after, for 30 s.
+      const during = fakes.notion.http.requests.filter((r) => r.at > limited.at + 100 && r.at < limited.at + 30_000);
+      expect(during).toEqual([]);
+      expect(fakes.notion.http.requests.filter((r) => r.at >= limited.at + 30_000).length).toBeGreaterThan(0);
+      expect(fakes.notion.comments).toHaveLength(6);
+      expect(watch.count('dead')).toBe(0);
+      const metrics = await (await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+      expect(metrics).toMatch(/^notion_rules_destination_rate_limited_total\{destination="notion"\} 1$/m);
+    },
+  );
 
   it('Slack down: one probe per backoff period reaches it, Notion jobs keep running, and after it is back every message arrives once, 0 dead', async () => {
     const rules = {
@@ -116,8 +128,11 @@ describe('destination-aware delivery: pace, and 429 as flow control', () => {
     for (const e of events) await postEvent(svc.webhook, e, SECRET);
     await fakes.notion.http.until(() => fakes.notion.comments.length === 10); // Notion's jobs are not held up
     const outageStarted = Date.now();
-    const failing = async () => ((await (await fetch(`${svc.url}/health`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { reasons?: string[] }).reasons ?? [];
-    await expect.poll(failing, { timeout: 5000 }).toContainEqual(expect.stringMatching(/^slack is failing \(\d+ failures in a row: slack: HTTP 500\); one probe call at /));
+    const failing = async () =>
+      ((await (await fetch(`${svc.url}/health`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { reasons?: string[] }).reasons ?? [];
+    await expect
+      .poll(failing, { timeout: 5000 })
+      .toContainEqual(expect.stringMatching(/^slack is failing \(\d+ failures in a row: slack: HTTP 500\); one probe call at /));
     // Keep Slack down for 4 s more: with the breaker, a probe per period (200, 400, 800, 800 ms…).
     const before = fakes.slack.attempts;
     await new Promise((r) => setTimeout(r, 4000)); // the length of the outage, not a wait for an event

@@ -23,8 +23,15 @@ describe('http action', () => {
   it('POSTs the rendered JSON body, signed with HMAC-SHA256 of the exact bytes', async () => {
     const dir = tempDir();
     const watch = new JobWatch();
-    const rules = rulesDir({ 'a.yaml': `id: hook\non: page.created\nactions:\n  - http:\n      url: "${url}/hooks/{{ event.entity.type }}"\n      headers: { X-Team: growth }\n      body: { id: "{{ event.id }}", n: "{{ 1 + 1 }}" }\n      sign: true\n` }, join(dir, 'rules'));
-    const svc = await startTestService(testConfig({ rules: { dir: rules }, http: { signingSecret: 'hook-secret' }, log: { level: 'warn' } }, dir), { hooks: watch });
+    const rules = rulesDir(
+      {
+        'a.yaml': `id: hook\non: page.created\nactions:\n  - http:\n      url: "${url}/hooks/{{ event.entity.type }}"\n      headers: { X-Team: growth }\n      body: { id: "{{ event.id }}", n: "{{ 1 + 1 }}" }\n      sign: true\n`,
+      },
+      join(dir, 'rules'),
+    );
+    const svc = await startTestService(testConfig({ rules: { dir: rules }, http: { signingSecret: 'hook-secret' }, log: { level: 'warn' } }, dir), {
+      hooks: watch,
+    });
     const ev = eventFrom('page.created.json');
     await postEvent(svc.webhook, ev, SECRET);
     await watch.until(() => watch.count('done') === 1);
@@ -58,7 +65,12 @@ describe('http action', () => {
   it('event content is percent-encoded in the path and query: it cannot reach another path or add parameters', async () => {
     const dir = tempDir();
     const watch = new JobWatch();
-    const rules = rulesDir({ 'a.yaml': `id: hook\non: page.created\nactions:\n  - http: { url: "${url}/hooks/{{ event.data.title }}?q={{ event.data.title }}&raw={{{ event.data.plain }}}" }\n` }, join(dir, 'rules'));
+    const rules = rulesDir(
+      {
+        'a.yaml': `id: hook\non: page.created\nactions:\n  - http: { url: "${url}/hooks/{{ event.data.title }}?q={{ event.data.title }}&raw={{{ event.data.plain }}}" }\n`,
+      },
+      join(dir, 'rules'),
+    );
     const svc = await startTestService(testConfig({ rules: { dir: rules }, log: { level: 'warn' } }, dir), { hooks: watch });
     await postEvent(svc.webhook, eventFrom('page.created.json', { data: { title: '../admin/danger?token=x&admin=1#f', plain: 'a-b' } }), SECRET);
     await watch.until(() => watch.count('done') === 1);
@@ -75,14 +87,22 @@ describe('http action', () => {
     const [dots] = await evaluateEvent(ruleSet, normalize(eventFrom('page.created.json', { data: { evil: '..' } })));
     expect(dots).toMatchObject({ matched: false, reason: 'render_error', error: expect.stringContaining('"." or ".." segment') });
     const outcomes = await evaluateEvent(ruleSet, normalize(eventFrom('page.created.json', { data: { evil: 'x\r\nX-Admin: 1' } })));
-    expect(outcomes[1]).toMatchObject({ rule: 'header', matched: false, reason: 'render_error', error: expect.stringContaining('header "X-Title" renders to a value with a line break') });
+    expect(outcomes[1]).toMatchObject({
+      rule: 'header',
+      matched: false,
+      reason: 'render_error',
+      error: expect.stringContaining('header "X-Title" renders to a value with a line break'),
+    });
   });
 
   it('errors name the origin and path only, with a short masked excerpt of the answer', async () => {
     target.failAll({ kind: 'status', status: 400, body: { error: 'bad', leaked: 'xoxb-1234-5678-abcdefgh', filler: 'z'.repeat(500) } });
     const dir = tempDir();
     const watch = new JobWatch();
-    const rules = rulesDir({ 'a.yaml': `id: hook\non: page.created\nactions:\n  - http: { url: "${url}/hooks/x?api_key=s3cr3t-value" }\n` }, join(dir, 'rules'));
+    const rules = rulesDir(
+      { 'a.yaml': `id: hook\non: page.created\nactions:\n  - http: { url: "${url}/hooks/x?api_key=s3cr3t-value" }\n` },
+      join(dir, 'rules'),
+    );
     const svc = await startTestService(testConfig({ rules: { dir: rules }, log: { level: 'warn' } }, dir), { hooks: watch });
     const ev = eventFrom('page.created.json');
     await postEvent(svc.webhook, ev, SECRET);
@@ -98,8 +118,14 @@ describe('http action', () => {
     const dir = tempDir();
     const watch = new JobWatch();
     target.failNext(1, { kind: 'slow', ms: 1500 }); // answered after the client gave up: it may have been done
-    const rules = rulesDir({ 'a.yaml': `id: hook\non: page.created\nactions:\n  - http: { url: "${url}/one" }\n  - http: { url: "${url}/two" }\n` }, join(dir, 'rules'));
-    const svc = await startTestService(testConfig({ rules: { dir: rules }, http: { timeoutMs: 300 }, delivery: { backoff: { baseMs: 10, maxMs: 20 } }, log: { level: 'fatal' } }, dir), { hooks: watch });
+    const rules = rulesDir(
+      { 'a.yaml': `id: hook\non: page.created\nactions:\n  - http: { url: "${url}/one" }\n  - http: { url: "${url}/two" }\n` },
+      join(dir, 'rules'),
+    );
+    const svc = await startTestService(
+      testConfig({ rules: { dir: rules }, http: { timeoutMs: 300 }, delivery: { backoff: { baseMs: 10, maxMs: 20 } }, log: { level: 'fatal' } }, dir),
+      { hooks: watch },
+    );
     await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET);
     await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET);
     await watch.until(() => watch.count('done') === 2);

@@ -48,10 +48,14 @@ describe('pump: one pass at a time, woken by events or a timer', () => {
   it('a failing pass is reported and the pump goes on', async () => {
     const errors: unknown[] = [];
     let calls = 0;
-    const pump = new Pump(async () => {
-      calls++;
-      if (calls === 1) throw new Error('boom');
-    }, 60_000, (err) => errors.push(err));
+    const pump = new Pump(
+      async () => {
+        calls++;
+        if (calls === 1) throw new Error('boom');
+      },
+      60_000,
+      (err) => errors.push(err),
+    );
     pump.start();
     await new Promise((r) => setImmediate(r));
     pump.wake();

@@ -39,7 +39,12 @@ async function slackFailure(fault: Fault): Promise<ActionError> {
   throw new Error('the call succeeded');
 }
 
-const notionError = (status: number, code: string, headers: Record<string, string> = {}): Fault => ({ kind: 'status', status, headers, body: { object: 'error', status, code, message: code } });
+const notionError = (status: number, code: string, headers: Record<string, string> = {}): Fault => ({
+  kind: 'status',
+  status,
+  headers,
+  body: { object: 'error', status, code, message: code },
+});
 
 describe('what a failure is: flow control, worth retrying, or final (the real clients against the fakes)', () => {
   it.each([

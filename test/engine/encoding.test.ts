@@ -19,12 +19,16 @@ describe('template values are encoded for where they land', () => {
     expect((await rendered('slack: { channel: "#x", text: "<!here> {{ event.data.title }} is *done*" }')).text).toBe(
       '<!here> &lt;!channel&gt; &amp; &lt;@U0123&gt; &lt;https://evil.example|Open in Notion&gt; is *done*',
     );
-    expect((await rendered('slack: { channel: "#x", text: "{{ event.data.title }}" }')).text).toBe('&lt;!channel&gt; &amp; &lt;@U0123&gt; &lt;https://evil.example|Open in Notion&gt;');
+    expect((await rendered('slack: { channel: "#x", text: "{{ event.data.title }}" }')).text).toBe(
+      '&lt;!channel&gt; &amp; &lt;@U0123&gt; &lt;https://evil.example|Open in Notion&gt;',
+    );
   });
 
   it('Slack blocks: text objects are escaped too', async () => {
     const params = await rendered('slack: { channel: "#x", blocks: [{ type: section, text: { type: mrkdwn, text: "*{{ event.data.title }}*" } }] }');
-    expect(params.blocks).toEqual([{ type: 'section', text: { type: 'mrkdwn', text: '*&lt;!channel&gt; &amp; &lt;@U0123&gt; &lt;https://evil.example|Open in Notion&gt;*' } }]);
+    expect(params.blocks).toEqual([
+      { type: 'section', text: { type: 'mrkdwn', text: '*&lt;!channel&gt; &amp; &lt;@U0123&gt; &lt;https://evil.example|Open in Notion&gt;*' } },
+    ]);
   });
 
   it('{{{ raw }}} inserts a value as it is, for rules that build markup from trusted fields', async () => {
@@ -32,7 +36,10 @@ describe('template values are encoded for where they land', () => {
   });
 
   it('JSON bodies and other parameters stay plain values', async () => {
-    expect((await rendered('http: { url: "https://hooks.example.com/x", body: { title: "{{ event.data.title }}", n: "{{ 1 + 1 }}" } }')).body).toEqual({ title: hostile, n: 2 });
+    expect((await rendered('http: { url: "https://hooks.example.com/x", body: { title: "{{ event.data.title }}", n: "{{ 1 + 1 }}" } }')).body).toEqual({
+      title: hostile,
+      n: 2,
+    });
     expect((await rendered('log: { message: "{{ event.data.title }}" }')).message).toBe(hostile);
   });
 });

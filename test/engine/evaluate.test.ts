@@ -16,7 +16,17 @@ function rule(id: string, on: string, when?: string, action = '  - log: { messag
 describe('evaluation', () => {
   it('with 1,000 rules of which 10 can match an event, evaluates 10 conditions', async () => {
     const files: Record<string, string> = {};
-    const types = ['database.created', 'comment.created', 'data_source.moved', 'page.deleted', 'page.moved', 'comment.deleted', 'view.*', 'block.*', 'database.*'];
+    const types = [
+      'database.created',
+      'comment.created',
+      'data_source.moved',
+      'page.deleted',
+      'page.moved',
+      'comment.deleted',
+      'view.*',
+      'block.*',
+      'database.*',
+    ];
     for (let i = 0; i < 990; i++) files[`r${String(i).padStart(4, '0')}.yaml`] = rule(`other-${i}`, types[i % types.length]!, 'true');
     for (let i = 0; i < 5; i++) files[`m${i}.yaml`] = rule(`exact-${i}`, 'page.properties_updated', 'true');
     for (let i = 0; i < 4; i++) files[`g${i}.yaml`] = rule(`glob-${i}`, 'page.*', 'true');
@@ -27,9 +37,12 @@ describe('evaluation', () => {
     const evaluated: CompiledRule[] = [];
     const outcomes = await evaluateEvent(ruleSet, event(), { facts, onCondition: (r) => evaluated.push(r) });
     expect(evaluated).toHaveLength(10);
-    expect(outcomes.filter((o) => o.matched).map((o) => o.rule).sort()).toEqual(
-      ['exact-0', 'exact-1', 'exact-2', 'exact-3', 'exact-4', 'glob-0', 'glob-1', 'glob-2', 'glob-3', 'star'].sort(),
-    );
+    expect(
+      outcomes
+        .filter((o) => o.matched)
+        .map((o) => o.rule)
+        .sort(),
+    ).toEqual(['exact-0', 'exact-1', 'exact-2', 'exact-3', 'exact-4', 'glob-0', 'glob-1', 'glob-2', 'glob-3', 'star'].sort());
   });
 
   it('a condition that throws fails that rule only, with the error recorded', async () => {
@@ -48,14 +61,23 @@ describe('evaluation', () => {
     const loop = '($f := function($n){ $n > 0 ? $f($n - 1) : 0 }; $count([1..5000].$f(200)) > 0)';
     const ruleSet = ruleSetOf({ 'a.yaml': rule('slow', 'page.*', loop), 'b.yaml': rule('fine', 'page.*') }, 5);
     const outcomes = await evaluateEvent(ruleSet, event(), { facts });
-    expect(outcomes[0]).toEqual({ rule: 'slow', matched: false, reason: 'condition_timeout', error: 'evaluation used up its budget (rules.evalTimeoutMs: 5 ms of work)' });
+    expect(outcomes[0]).toEqual({
+      rule: 'slow',
+      matched: false,
+      reason: 'condition_timeout',
+      error: 'evaluation used up its budget (rules.evalTimeoutMs: 5 ms of work)',
+    });
     expect(outcomes[1]).toMatchObject({ rule: 'fine', matched: true });
   });
 
   it('endless recursion is stopped, not a crash', async () => {
     const ruleSet = ruleSetOf({ 'a.yaml': rule('deep', 'page.*', '($f := function($n){ $f($n + 1) }; $f(0))') });
     const [o] = await evaluateEvent(ruleSet, event(), { facts });
-    expect(o).toMatchObject({ matched: false, reason: expect.stringMatching(/^condition_(error|timeout)$/), error: expect.stringMatching(/deeper than|budget/) });
+    expect(o).toMatchObject({
+      matched: false,
+      reason: expect.stringMatching(/^condition_(error|timeout)$/),
+      error: expect.stringMatching(/deeper than|budget/),
+    });
   });
 
   it('a failed fetch fails the rules that asked for it, with the error', async () => {
@@ -93,12 +115,15 @@ describe('evaluation', () => {
     let deep: Record<string, unknown> = { v: 1 };
     for (let i = 0; i < 2000; i++) deep = { d: deep };
     const hostile = JSON.parse(
-      JSON.stringify({ ...page, properties: { ...(page.properties as Record<string, unknown>), Name: { id: 'title', type: 'title', title: [{ plain_text: 'x'.repeat(1_000_000) }] } }, deep }).replace(
-        '"deep"',
-        '"__proto__":{"polluted":true},"deep"',
-      ),
+      JSON.stringify({
+        ...page,
+        properties: { ...(page.properties as Record<string, unknown>), Name: { id: 'title', type: 'title', title: [{ plain_text: 'x'.repeat(1_000_000) }] } },
+        deep,
+      }).replace('"deep"', '"__proto__":{"polluted":true},"deep"'),
     ) as Record<string, unknown>;
-    const ruleSet = ruleSetOf({ 'a.yaml': rule('hostile', 'page.*', '$length(page.title) > 10', '  - log: { message: "{{ $substring(page.title, 0, 5) }} {{ page.polluted }}" }') });
+    const ruleSet = ruleSetOf({
+      'a.yaml': rule('hostile', 'page.*', '$length(page.title) > 10', '  - log: { message: "{{ $substring(page.title, 0, 5) }} {{ page.polluted }}" }'),
+    });
     const [o] = await evaluateEvent(ruleSet, event(), { facts: { get: async () => hostile } });
     // The __proto__ key stays plain data: it neither reaches `page.polluted` nor any prototype.
     expect(o).toEqual({ rule: 'hostile', matched: true, actions: [{ type: 'log', params: { message: 'xxxxx ' } }] });

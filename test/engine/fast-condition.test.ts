@@ -44,7 +44,7 @@ async function viaJsonata(source: string, data: unknown): Promise<{ value: unkno
 }
 
 describe('the fast condition evaluator', () => {
-  it('gives JSONata\'s answer whenever it answers (fast-check: 3,000 generated conditions and inputs)', async () => {
+  it("gives JSONata's answer whenever it answers (fast-check: 3,000 generated conditions and inputs)", async () => {
     let answered = 0;
     let total = 0;
     await fc.assert(
@@ -85,8 +85,12 @@ describe('the fast condition evaluator', () => {
   });
 
   it('makes rule conditions answer as before, errors included', async () => {
-    const cond = compileExpression('page.props.Status = "Done" and ("Status" in changed or event.type = "page.updated") and $not(event.stale)', { timeoutMs: 100 });
-    expect(await cond.evaluate({ page: { props: { Status: 'Done' } }, changed: ['Status'], event: { type: 'page.properties_updated', stale: false } })).toBe(true);
+    const cond = compileExpression('page.props.Status = "Done" and ("Status" in changed or event.type = "page.updated") and $not(event.stale)', {
+      timeoutMs: 100,
+    });
+    expect(await cond.evaluate({ page: { props: { Status: 'Done' } }, changed: ['Status'], event: { type: 'page.properties_updated', stale: false } })).toBe(
+      true,
+    );
     expect(await cond.evaluate({ page: { props: { Status: 'Done' } }, changed: [], event: { type: 'page.properties_updated', stale: false } })).toBe(false);
     expect(await cond.explain({ page: { props: { Status: 'Open' } }, changed: ['Name'], event: { type: 'x' } })).toEqual({
       'page.props.Status': 'Open',
@@ -103,6 +107,8 @@ describe('the fast condition evaluator', () => {
       page: '(object, 612 bytes as JSON, not kept)',
     });
     // Mismatched types still fail the way JSONata fails them.
-    await expect(compileExpression('page.props.Priority > "2"', { timeoutMs: 100 }).evaluate({ page: { props: { Priority: 3 } } })).rejects.toThrow(/T2009|type|same type/i);
+    await expect(compileExpression('page.props.Priority > "2"', { timeoutMs: 100 }).evaluate({ page: { props: { Priority: 3 } } })).rejects.toThrow(
+      /T2009|type|same type/i,
+    );
   });
 });

@@ -6,7 +6,10 @@ import { notionFixture } from '../support/fixtures.js';
 import { rulesDir, ruleSetOf } from '../support/rules.js';
 
 const page = notionFixture<Record<string, unknown>>('page.json');
-const titled = (title: string) => ({ ...page, properties: { Name: { id: 'title', type: 'title', title: [{ type: 'text', plain_text: title, text: { content: title } }] } } });
+const titled = (title: string) => ({
+  ...page,
+  properties: { Name: { id: 'title', type: 'title', title: [{ type: 'text', plain_text: title, text: { content: title } }] } },
+});
 const event = normalize(notionFixture<Record<string, unknown>>('page.properties_updated.json'));
 
 function rule(id: string, when: string, action = '  - log: { message: "{{ page.title }}" }'): string {
@@ -28,7 +31,10 @@ describe('hostile conditions cost at most their budget', () => {
   });
 
   it('regular expressions keep their meaning: flags, groups, $replace, $split, $match', async () => {
-    const o = await outcome('$match(page.title, /(\\w+)-(\\d+)/i).groups[1] = "42" and $replace(page.title, /o/, "0") = "Ab0ut X-42" and $split("a, b,c", /,\\s*/) = ["a", "b", "c"] and $contains(page.title, /about/i)', titled('About X-42'));
+    const o = await outcome(
+      '$match(page.title, /(\\w+)-(\\d+)/i).groups[1] = "42" and $replace(page.title, /o/, "0") = "Ab0ut X-42" and $split("a, b,c", /,\\s*/) = ["a", "b", "c"] and $contains(page.title, /about/i)',
+      titled('About X-42'),
+    );
     expect(o).toMatchObject({ matched: true });
   });
 
@@ -36,7 +42,12 @@ describe('hostile conditions cost at most their budget', () => {
     const dir = rulesDir({ 'a.yaml': rule('backref', '$contains(page.title, /(a)\\1/)') });
     const { problems } = loadRules(dir, { evalTimeoutMs: 100 });
     expect(problems).toEqual([
-      { file: `${dir}/a.yaml`, line: 4, where: 'backref', message: expect.stringMatching(/^when: unsafe regular expression at column \d+: regular expression \/\(a\)\\1\/ cannot run in linear time/) },
+      {
+        file: `${dir}/a.yaml`,
+        line: 4,
+        where: 'backref',
+        message: expect.stringMatching(/^when: unsafe regular expression at column \d+: regular expression \/\(a\)\\1\/ cannot run in linear time/),
+      },
     ]);
   });
 

@@ -15,11 +15,7 @@ const ok = 'id: ok-rule\non: page.created\nactions:\n  - log: { message: hi }\n'
 
 describe('rule loading and validation: every problem with file, line and rule id', () => {
   it.each([
-    [
-      'YAML syntax',
-      { 'a.yaml': 'id: x\non: [page.created\nactions: []\n' },
-      { file: 'a.yaml', line: 3, message: expect.stringMatching(/^YAML: /) },
-    ],
+    ['YAML syntax', { 'a.yaml': 'id: x\non: [page.created\nactions: []\n' }, { file: 'a.yaml', line: 3, message: expect.stringMatching(/^YAML: /) }],
     [
       'a missing required key',
       { 'a.yaml': 'id: no-actions\non: page.created\n' },
@@ -43,7 +39,12 @@ describe('rule loading and validation: every problem with file, line and rule id
     [
       'an unknown action parameter, with a suggestion',
       { 'a.yaml': 'id: param\non: page.created\nactions:\n  - slack:\n      chanel: "#x"\n      text: hi\n' },
-      { file: 'a.yaml', line: 5, where: 'param', message: expect.stringMatching(/^actions\[0\]\.slack\.chanel: unknown parameter "chanel" for slack \(did you mean "channel"\?\)/) },
+      {
+        file: 'a.yaml',
+        line: 5,
+        where: 'param',
+        message: expect.stringMatching(/^actions\[0\]\.slack\.chanel: unknown parameter "chanel" for slack \(did you mean "channel"\?\)/),
+      },
     ],
     [
       'a missing action parameter',
@@ -97,7 +98,12 @@ describe('rule loading and validation: every problem with file, line and rule id
 
   it('reports duplicate ids across files with both places', () => {
     expect(problemsOf({ 'a.yaml': ok, 'sub/b.yaml': `description: again\n${ok}` })).toEqual([
-      expect.objectContaining({ file: 'sub/b.yaml', line: 1, where: 'ok-rule', message: expect.stringMatching(/^duplicate rule id \(first defined at .*a\.yaml:1\)$/) }),
+      expect.objectContaining({
+        file: 'sub/b.yaml',
+        line: 1,
+        where: 'ok-rule',
+        message: expect.stringMatching(/^duplicate rule id \(first defined at .*a\.yaml:1\)$/),
+      }),
     ]);
   });
 
@@ -185,7 +191,9 @@ describe('rule loading is bounded: a hostile folder is a problem, never a crash'
     const files: Record<string, string> = {};
     for (let i = 0; i < 6; i++) files[`r${i}.yaml`] = ok.replace('ok-rule', `r${i}`);
     const dir = rulesDir(files);
-    expect(load(dir, { maxFiles: 5 }).problems).toEqual([{ file: dir, message: 'holds more than 5 rule files (rules.maxFiles): not loaded; merge rules into fewer files, or raise the limit' }]);
+    expect(load(dir, { maxFiles: 5 }).problems).toEqual([
+      { file: dir, message: 'holds more than 5 rule files (rules.maxFiles): not loaded; merge rules into fewer files, or raise the limit' },
+    ]);
     expect(load(dir, { maxFiles: 6 }).problems).toEqual([]);
   });
 

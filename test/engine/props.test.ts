@@ -36,7 +36,16 @@ describe('page props from realistic Notion page JSON', () => {
         S: { type: 'select', select: null },
         D: { type: 'date', date: null },
         F: { type: 'formula', formula: { type: 'date', date: { start: '2026-01-02' } } },
-        R: { type: 'rollup', rollup: { type: 'array', array: [{ type: 'title', title: [{ plain_text: 'A' }] }, { type: 'number', number: 2 }] } },
+        R: {
+          type: 'rollup',
+          rollup: {
+            type: 'array',
+            array: [
+              { type: 'title', title: [{ plain_text: 'A' }] },
+              { type: 'number', number: 2 },
+            ],
+          },
+        },
         P: { type: 'people', people: [{ object: 'user', id: 'u1' }] },
       },
     });

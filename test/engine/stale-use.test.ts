@@ -52,6 +52,8 @@ describe('which rules may read event.stale', () => {
     expect(set({ 'a.yaml': plain }).readsStale).toBe(false);
     expect(set({ 'a.yaml': plain, 'b.yaml': 'id: b\non: page.*\nactions:\n  - log: { message: "stale: {{ event.stale }}" }\n' }).readsStale).toBe(true);
     expect(set({ 'a.yaml': plain, 'b.yaml': 'id: b\non: page.*\nwhen: $not(event.stale)\nactions:\n  - log: { message: x }\n' }).readsStale).toBe(true);
-    expect(set({ 'a.yaml': plain, 'b.yaml': 'id: b\nenabled: false\non: page.*\nwhen: event.stale\nactions:\n  - log: { message: x }\n' }).readsStale).toBe(false);
+    expect(set({ 'a.yaml': plain, 'b.yaml': 'id: b\nenabled: false\non: page.*\nwhen: event.stale\nactions:\n  - log: { message: x }\n' }).readsStale).toBe(
+      false,
+    );
   });
 });

@@ -82,7 +82,15 @@ export class HttpFake {
     let body: unknown = text;
     if (type.includes('json') && text) body = JSON.parse(text);
     else if (type.includes('x-www-form-urlencoded')) body = Object.fromEntries(new URLSearchParams(text));
-    const rec: Recorded = { method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0]!, url: req.url ?? '/', body, headers: req.headers, at: Date.now(), status: 0 };
+    const rec: Recorded = {
+      method: req.method ?? 'GET',
+      path: (req.url ?? '/').split('?')[0]!,
+      url: req.url ?? '/',
+      body,
+      headers: req.headers,
+      at: Date.now(),
+      status: 0,
+    };
 
     const fault = this.faults.shift() ?? this.persistent;
     if (fault?.kind === 'hang') {

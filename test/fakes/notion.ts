@@ -28,7 +28,11 @@ export class FakeNotion {
       const wait = this.take(this.bucket);
       if (wait > 0) {
         this.limited++;
-        return { status: 429, headers: { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) }, body: error(429, 'rate_limited', 'You have been rate limited. Please try again in a few minutes.').body };
+        return {
+          status: 429,
+          headers: { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) },
+          body: error(429, 'rate_limited', 'You have been rate limited. Please try again in a few minutes.').body,
+        };
       }
     }
     return this.route(req.method, req.path, req.body as Json, req.headers.authorization, new URL(req.url, 'http://fake').searchParams);
@@ -74,7 +78,12 @@ export class FakeNotion {
   }
 
   static rateLimited(retryAfterSeconds: number): Fault {
-    return { kind: 'status', status: 429, headers: { 'retry-after': String(retryAfterSeconds) }, body: error(429, 'rate_limited', 'You have been rate limited. Please try again in a few minutes.').body };
+    return {
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': String(retryAfterSeconds) },
+      body: error(429, 'rate_limited', 'You have been rate limited. Please try again in a few minutes.').body,
+    };
   }
 
   static serverError(): Fault {
@@ -86,7 +95,12 @@ export class FakeNotion {
     let m: RegExpExecArray | null;
     if ((m = /^\/v1\/pages\/([^/]+)$/.exec(path))) {
       const page = this.pages.get(m[1]!);
-      if (!page) return error(404, 'object_not_found', `Could not find page with ID: ${m[1]}. Make sure the relevant pages and databases are shared with your integration.`);
+      if (!page)
+        return error(
+          404,
+          'object_not_found',
+          `Could not find page with ID: ${m[1]}. Make sure the relevant pages and databases are shared with your integration.`,
+        );
       if (method === 'PATCH') {
         this.updates.push({ page_id: m[1]!, body });
         return { status: 200, body: page };
@@ -106,7 +120,13 @@ export class FakeNotion {
       if (parent?.page_id && !this.pages.has(parent.page_id)) return error(404, 'object_not_found', `Could not find page with ID: ${parent.page_id}.`);
       const text = ((body.rich_text as Array<{ text: { content: string } }>) ?? []).map((t) => t.text.content).join('');
       const id = `comment-${++this.seq}`;
-      this.comments.push({ id, ...(parent?.page_id ? { page_id: parent.page_id } : {}), ...(body.discussion_id ? { discussion_id: String(body.discussion_id) } : {}), text, created_time: new Date().toISOString() });
+      this.comments.push({
+        id,
+        ...(parent?.page_id ? { page_id: parent.page_id } : {}),
+        ...(body.discussion_id ? { discussion_id: String(body.discussion_id) } : {}),
+        text,
+        created_time: new Date().toISOString(),
+      });
       return { status: 200, body: { object: 'comment', id, parent: body.parent ?? null, discussion_id: 'disc-1', rich_text: body.rich_text } };
     }
     if (path === '/v1/comments' && method === 'GET') {

@@ -19,7 +19,9 @@ export class FakeSentry {
   readonly events: SentryEvent[] = [];
   readonly http = new HttpFake((req) => {
     if (req.method !== 'POST' || !/^\/api\/\d+\/envelope\/?$/.test(req.path)) return { status: 404, body: { detail: 'not found' } };
-    const lines = String(req.body).split('\n').filter((l) => l.trim() !== '');
+    const lines = String(req.body)
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     const header = JSON.parse(lines[0]!) as { event_id?: string };
     for (let i = 1; i + 1 < lines.length; i += 2) {
       const item = JSON.parse(lines[i]!) as { type: string };

@@ -29,8 +29,14 @@ describe('Notion reads shared between events', () => {
   it('a bulk edit of one page (20 events at once, a rule that fetches it) costs one or two page reads, not twenty', async () => {
     const dir = tempDir();
     const watch = new JobWatch();
-    const rules = rulesDir({ 'a.yaml': 'id: done\non: page.properties_updated\nfetch: page\nwhen: page.title = "Launch plan Q1"\nactions:\n  - log: { message: x }\n' }, join(dir, 'rules'));
-    const svc = await startTestService(testConfig({ rules: { dir: rules }, notion: { token: fakes.notion.token, baseUrl: fakes.notion.url }, log: { level: 'warn' } }, dir), { hooks: watch });
+    const rules = rulesDir(
+      { 'a.yaml': 'id: done\non: page.properties_updated\nfetch: page\nwhen: page.title = "Launch plan Q1"\nactions:\n  - log: { message: x }\n' },
+      join(dir, 'rules'),
+    );
+    const svc = await startTestService(
+      testConfig({ rules: { dir: rules }, notion: { token: fakes.notion.token, baseUrl: fakes.notion.url }, log: { level: 'warn' } }, dir),
+      { hooks: watch },
+    );
     const at = new Date(Date.now() - 60_000).toISOString();
     const events = Array.from({ length: 20 }, () => eventFrom('page.properties_updated.json', { entity: { id: PAGE, type: 'page' }, timestamp: at }));
     await Promise.all(events.map((e) => postEvent(svc.webhook, e, SECRET)));

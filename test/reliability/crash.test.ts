@@ -19,7 +19,8 @@ beforeEach(async () => {
 afterEach(() => slack.stop());
 
 const CONCURRENCY = 8;
-const TWO_ACTIONS = 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#first", text: "{{ event.id }}" }\n  - slack: { channel: "#second", text: "{{ event.id }}" }\n';
+const TWO_ACTIONS =
+  'id: ship\non: page.created\nactions:\n  - slack: { channel: "#first", text: "{{ event.id }}" }\n  - slack: { channel: "#second", text: "{{ event.id }}" }\n';
 
 function setup(): { dir: string; config: string; env: Record<string, string> } {
   const dir = tempDir();
@@ -49,56 +50,60 @@ function report(name: string, figures: Record<string, number>): void {
 }
 
 describe('crash safety under load (child processes, SIGKILL)', () => {
-  it('killed at random points and restarted (5 times; 30 in soak): every acknowledged event stored once, every action delivered', { timeout: scale(60_000, 1_800_000) }, async () => {
-    const { dir, config, env } = setup();
-    const events = Array.from({ length: scale(300, 5000) }, () => eventFrom('page.created.json'));
-    let server: ServerProcess = await startServer(config, env);
-    let url = `${server.url}/webhook`;
-    const sender = new Sender(() => url, SECRET);
-    const sending = sender.send(events, 12);
-    const kills = scale(5, 30);
-    for (let k = 0; k < kills; k++) {
-      // A random point: during ingest, matching, or between a rule's two actions.
-      await slack.http.until(() => sender.acked.size >= ((k + 1) * events.length) / (kills + 2), 30_000);
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 150)));
-      server.proc.kill('SIGKILL');
-      await server.exited;
-      server = await startServer(config, env);
-      url = `${server.url}/webhook`;
-    }
-    await sending;
-    expect(sender.acked.size).toBe(events.length);
-    await slack.http.until(() => deliveries('#first').size === events.length && deliveries('#second').size === events.length, 60_000);
-    await server.kill();
+  it(
+    'killed at random points and restarted (5 times; 30 in soak): every acknowledged event stored once, every action delivered',
+    { timeout: scale(60_000, 1_800_000) },
+    async () => {
+      const { dir, config, env } = setup();
+      const events = Array.from({ length: scale(300, 5000) }, () => eventFrom('page.created.json'));
+      let server: ServerProcess = await startServer(config, env);
+      let url = `${server.url}/webhook`;
+      const sender = new Sender(() => url, SECRET);
+      const sending = sender.send(events, 12);
+      const kills = scale(5, 30);
+      for (let k = 0; k < kills; k++) {
+        // A random point: during ingest, matching, or between a rule's two actions.
+        await slack.http.until(() => sender.acked.size >= ((k + 1) * events.length) / (kills + 2), 30_000);
+        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 150)));
+        server.proc.kill('SIGKILL');
+        await server.exited;
+        server = await startServer(config, env);
+        url = `${server.url}/webhook`;
+      }
+      await sending;
+      expect(sender.acked.size).toBe(events.length);
+      await slack.http.until(() => deliveries('#first').size === events.length && deliveries('#second').size === events.length, 60_000);
+      await server.kill();
 
-    const db = new Database(join(dir, 'store.db'), { readonly: true });
-    const stored = db.prepare('SELECT id FROM events').all() as Array<{ id: string }>;
-    const jobs = db.prepare('SELECT status, count(*) AS n FROM jobs GROUP BY status').all();
-    db.close();
-    expect(stored.map((r) => r.id).sort()).toEqual(events.map((e) => String(e.id)).sort());
-    expect(jobs).toEqual([{ status: 'done', n: events.length }]);
+      const db = new Database(join(dir, 'store.db'), { readonly: true });
+      const stored = db.prepare('SELECT id FROM events').all() as Array<{ id: string }>;
+      const jobs = db.prepare('SELECT status, count(*) AS n FROM jobs GROUP BY status').all();
+      db.close();
+      expect(stored.map((r) => r.id).sort()).toEqual(events.map((e) => String(e.id)).sort());
+      expect(jobs).toEqual([{ status: 'done', n: events.length }]);
 
-    const counts = [...deliveries('#first').values(), ...deliveries('#second').values()];
-    // The documented window: a crash after Slack answered and before the record committed runs
-    // that action again. A crash catches at most `delivery.concurrency` actions in flight, each
-    // once; two crashes can catch the same action (the next kill may land while interrupted jobs
-    // re-run), so the bounds are per crash, not "at most twice".
-    const extra = counts.reduce((sum, n) => sum + (n - 1), 0);
-    expect(counts.every((n) => n >= 1 && n <= 1 + kills)).toBe(true);
-    expect(extra).toBeLessThanOrEqual(kills * CONCURRENCY);
-    report('reliability-crash', {
-      eventsSent: events.length,
-      requestsSent: sender.attempts,
-      acknowledged: sender.acked.size,
-      stored: stored.length,
-      actionsExpected: events.length * 2,
-      actionsDelivered: counts.length,
-      deliveredMoreThanOnce: counts.filter((n) => n > 1).length,
-      extraDeliveries: extra,
-      mostDeliveriesOfOneAction: Math.max(...counts),
-      crashesSurvived: kills,
-    });
-  });
+      const counts = [...deliveries('#first').values(), ...deliveries('#second').values()];
+      // The documented window: a crash after Slack answered and before the record committed runs
+      // that action again. A crash catches at most `delivery.concurrency` actions in flight, each
+      // once; two crashes can catch the same action (the next kill may land while interrupted jobs
+      // re-run), so the bounds are per crash, not "at most twice".
+      const extra = counts.reduce((sum, n) => sum + (n - 1), 0);
+      expect(counts.every((n) => n >= 1 && n <= 1 + kills)).toBe(true);
+      expect(extra).toBeLessThanOrEqual(kills * CONCURRENCY);
+      report('reliability-crash', {
+        eventsSent: events.length,
+        requestsSent: sender.attempts,
+        acknowledged: sender.acked.size,
+        stored: stored.length,
+        actionsExpected: events.length * 2,
+        actionsDelivered: counts.length,
+        deliveredMoreThanOnce: counts.filter((n) => n > 1).length,
+        extraDeliveries: extra,
+        mostDeliveriesOfOneAction: Math.max(...counts),
+        crashesSurvived: kills,
+      });
+    },
+  );
 
   it('SIGTERM under load: no acknowledged event lost; unfinished jobs finish after restart', async () => {
     const { dir, config, env } = setup();

@@ -13,8 +13,17 @@ const ok = (id: string) => `id: ${id}\non: page.created\nactions:\n  - log: { me
 /** A seed-envelope event carrying the whole page, titled `title`. */
 function pageEvent(title: string): Record<string, unknown> {
   const page = notionFixture<Record<string, unknown>>('page.json');
-  const properties = { ...(page.properties as Record<string, unknown>), Name: { id: 'title', type: 'title', title: [{ type: 'text', plain_text: title, text: { content: title } }] } };
-  return { object: 'event', id: `evt-${process.pid}-${Math.random().toString(36).slice(2)}`, created_time: new Date().toISOString(), event_type: 'page.created', data: { ...page, properties } };
+  const properties = {
+    ...(page.properties as Record<string, unknown>),
+    Name: { id: 'title', type: 'title', title: [{ type: 'text', plain_text: title, text: { content: title } }] },
+  };
+  return {
+    object: 'event',
+    id: `evt-${process.pid}-${Math.random().toString(36).slice(2)}`,
+    created_time: new Date().toISOString(),
+    event_type: 'page.created',
+    data: { ...page, properties },
+  };
 }
 
 async function serve(rules: Record<string, string>, extra: Record<string, unknown> = {}): Promise<{ server: ServerProcess; dir: string; rulesDir: string }> {
@@ -72,7 +81,9 @@ describe('hostile rules and events neither stop the server nor stall it', () => 
     const res = await admin(server, '/admin/reload', { method: 'POST' });
     expect(res.status).toBe(422);
     const body = (await res.json()) as { activeVersion: string; problems: Array<{ file: string; line: number; message: string }> };
-    expect(body.problems).toEqual([{ file: join(rulesDir, 'bomb.yaml'), line: 1, message: expect.stringMatching(/^YAML: aliases expand to more than 100 nodes/) }]);
+    expect(body.problems).toEqual([
+      { file: join(rulesDir, 'bomb.yaml'), line: 1, message: expect.stringMatching(/^YAML: aliases expand to more than 100 nodes/) },
+    ]);
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     expect((await server.kill('SIGTERM')).code).toBe(0);
 
@@ -92,7 +103,8 @@ describe('hostile rules and events neither stop the server nor stall it', () => 
     // 12 files of ~250 KB, 1,800 rules each: seconds of parsing and compiling.
     for (let f = 0; f < 12; f++) {
       let text = '';
-      for (let i = 0; text.length < 250 * 1024 - 200; i++) text += `---\nid: f${f}-r${i}\non: page.created\nwhen: event.data.x = ${i}\nactions:\n  - log: { message: "{{ event.id }}" }\n`;
+      for (let i = 0; text.length < 250 * 1024 - 200; i++)
+        text += `---\nid: f${f}-r${i}\non: page.created\nwhen: event.data.x = ${i}\nactions:\n  - log: { message: "{{ event.id }}" }\n`;
       writeFileSync(join(rulesDir, `big-${f}.yaml`), text);
     }
     const health = watchHealth(server.url);
@@ -105,27 +117,37 @@ describe('hostile rules and events neither stop the server nor stall it', () => 
     await server.kill('SIGTERM');
   });
 
-  it('/health answers within 200 ms while hostile conditions run; each costs at most its budget and is recorded (the event is failed)', { timeout: 90_000 }, async () => {
-    const { server } = await serve({
-      'regex.yaml': 'id: regex\non: page.created\nwhen: $contains(page.title, /^(a+)+$/)\nactions:\n  - log: { message: matched }\n',
-      'heavy.yaml': 'id: heavy\non: page.created\nwhen: $sum([1..100000].($ * 2)) > 0\nactions:\n  - log: { message: never }\n',
-      'pad.yaml': 'id: pad\non: page.created\nwhen: $length($pad("", $length(page.title) * 1000000)) > 0\nactions:\n  - log: { message: never }\n',
-    });
-    const health = watchHealth(server.url);
-    const events = Array.from({ length: 15 }, () => pageEvent(`${'a'.repeat(40)}!`));
-    for (const ev of events) expect((await postEvent(`${server.url}/webhook`, ev, SECRET)).status).toBe(200);
-    await expect
-      .poll(async () => ((await (await admin(server, '/admin/events?limit=100')).json()) as { events: Array<{ status: string }> }).events.filter((e) => e.status === 'failed').length, { timeout: 60_000 })
-      .toBe(events.length);
-    const { slowest, answered } = await health.stop();
-    expect(answered).toBeGreaterThan(5);
-    expect(slowest, `slowest /health of ${answered}`).toBeLessThan(200);
-    const detail = (await (await admin(server, `/admin/events/${String(events[0]!.id)}`)).json()) as { rules: Array<{ rule: string; reason?: string }> };
-    expect(detail.rules).toEqual([
-      expect.objectContaining({ rule: 'heavy', reason: 'condition_timeout' }),
-      expect.objectContaining({ rule: 'pad', reason: 'condition_timeout' }),
-      expect.objectContaining({ rule: 'regex', reason: 'condition_false' }),
-    ]);
-    await server.kill('SIGTERM');
-  });
+  it(
+    '/health answers within 200 ms while hostile conditions run; each costs at most its budget and is recorded (the event is failed)',
+    { timeout: 90_000 },
+    async () => {
+      const { server } = await serve({
+        'regex.yaml': 'id: regex\non: page.created\nwhen: $contains(page.title, /^(a+)+$/)\nactions:\n  - log: { message: matched }\n',
+        'heavy.yaml': 'id: heavy\non: page.created\nwhen: $sum([1..100000].($ * 2)) > 0\nactions:\n  - log: { message: never }\n',
+        'pad.yaml': 'id: pad\non: page.created\nwhen: $length($pad("", $length(page.title) * 1000000)) > 0\nactions:\n  - log: { message: never }\n',
+      });
+      const health = watchHealth(server.url);
+      const events = Array.from({ length: 15 }, () => pageEvent(`${'a'.repeat(40)}!`));
+      for (const ev of events) expect((await postEvent(`${server.url}/webhook`, ev, SECRET)).status).toBe(200);
+      await expect
+        .poll(
+          async () =>
+            ((await (await admin(server, '/admin/events?limit=100')).json()) as { events: Array<{ status: string }> }).events.filter(
+              (e) => e.status === 'failed',
+            ).length,
+          { timeout: 60_000 },
+        )
+        .toBe(events.length);
+      const { slowest, answered } = await health.stop();
+      expect(answered).toBeGreaterThan(5);
+      expect(slowest, `slowest /health of ${answered}`).toBeLessThan(200);
+      const detail = (await (await admin(server, `/admin/events/${String(events[0]!.id)}`)).json()) as { rules: Array<{ rule: string; reason?: string }> };
+      expect(detail.rules).toEqual([
+        expect.objectContaining({ rule: 'heavy', reason: 'condition_timeout' }),
+        expect.objectContaining({ rule: 'pad', reason: 'condition_timeout' }),
+        expect.objectContaining({ rule: 'regex', reason: 'condition_false' }),
+      ]);
+      await server.kill('SIGTERM');
+    },
+  );
 });

@@ -62,7 +62,9 @@ describe('a 10-minute Slack outage', () => {
 
     await watch.until(() => watch.count('done') === 2 * EVENTS, 120_000);
     const drainedS = (Date.now() - up) / 1000;
-    console.log(`Slack down ${(outageMs / 1000).toFixed(0)} s: ${duringOutage} calls reached it (the breaker allows ${probesIn(outageMs)} probes + 3 failures that open it); ${EVENTS} messages delivered ${drainedS.toFixed(1)} s after it came back`);
+    console.log(
+      `Slack down ${(outageMs / 1000).toFixed(0)} s: ${duringOutage} calls reached it (the breaker allows ${probesIn(outageMs)} probes + 3 failures that open it); ${EVENTS} messages delivered ${drainedS.toFixed(1)} s after it came back`,
+    );
     expect(watch.count('dead')).toBe(0);
     expect(fakes.slack.messages).toHaveLength(EVENTS);
     expect(new Set(fakes.slack.messages.map((m) => m.text)).size).toBe(EVENTS);

@@ -20,7 +20,15 @@ describe('a Slack outage: 500s, then 429 with Retry-After, then hanging, then re
     const watch = new JobWatch();
     const rules = rulesDir({ 'a.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' }, join(dir, 'rules'));
     const svc = await startTestService(
-      testConfig({ rules: { dir: rules }, slack: { token: slack.token, apiUrl: slack.url, timeoutMs: 300 }, delivery: { concurrency: 8, maxAttempts: 50, backoff: { baseMs: 50, maxMs: 400 } }, log: { level: 'error' } }, dir),
+      testConfig(
+        {
+          rules: { dir: rules },
+          slack: { token: slack.token, apiUrl: slack.url, timeoutMs: 300 },
+          delivery: { concurrency: 8, maxAttempts: 50, backoff: { baseMs: 50, maxMs: 400 } },
+          log: { level: 'error' },
+        },
+        dir,
+      ),
       { hooks: watch },
     );
     const jobs = 20;

@@ -25,7 +25,10 @@ async function replicaConfig(extra: Record<string, unknown>): Promise<{ config: 
   const config = writeConfig(dir, {
     server: { host: '127.0.0.1', port: 0 },
     store: { url: db },
-    rules: { dir: rulesDir({ 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' }, join(dir, 'rules')), watch: false },
+    rules: {
+      dir: rulesDir({ 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' }, join(dir, 'rules')),
+      watch: false,
+    },
     log: { level: 'info' },
     ...extra,
   });
@@ -40,8 +43,11 @@ describe.skipIf(!PG_URL)('several replicas on one PostgreSQL database', () => {
       security: { adminToken: 'admin-token-replicas-0123456789' },
     });
     const replicas: ServerProcess[] = [];
-    for (let i = 0; i < n; i++) replicas.push(await startServer(config, { NOTION_WEBHOOK_SECRET: SECRET, SLACK_BOT_TOKEN: slack.token, NOTION_RULES_REPLICA_ID: `r${i}` }));
-    const health = (await (await fetch(`${replicas[1]!.url}/health`, { headers: { authorization: 'Bearer admin-token-replicas-0123456789' } })).json()) as { store: { kind: string; replica: string } };
+    for (let i = 0; i < n; i++)
+      replicas.push(await startServer(config, { NOTION_WEBHOOK_SECRET: SECRET, SLACK_BOT_TOKEN: slack.token, NOTION_RULES_REPLICA_ID: `r${i}` }));
+    const health = (await (await fetch(`${replicas[1]!.url}/health`, { headers: { authorization: 'Bearer admin-token-replicas-0123456789' } })).json()) as {
+      store: { kind: string; replica: string };
+    };
     expect(health.store).toMatchObject({ kind: 'postgres', replica: 'r1' });
 
     const alive = new Set(replicas.map((_, i) => i));
@@ -90,13 +96,23 @@ describe.skipIf(!PG_URL)('several replicas on one PostgreSQL database', () => {
     for (const m of slack.messages) perEvent.set(m.text!, (perEvent.get(m.text!) ?? 0) + 1);
     const twice = [...perEvent.values()].filter((c) => c > 1).length;
     expect([...perEvent.values()].every((c) => c <= 2)).toBe(true);
-    const figures = { replicas: n, events: events.length, sentToTwoReplicas: doubled, duplicateDeliveriesAbsorbed: dupDeliveries, stored, slackMessages: slack.messages.length, distinct: perEvent.size, deliveredTwiceInTheDocumentedWindow: twice, killed: 1 };
+    const figures = {
+      replicas: n,
+      events: events.length,
+      sentToTwoReplicas: doubled,
+      duplicateDeliveriesAbsorbed: dupDeliveries,
+      stored,
+      slackMessages: slack.messages.length,
+      distinct: perEvent.size,
+      deliveredTwiceInTheDocumentedWindow: twice,
+      killed: 1,
+    };
     mkdirSync(join(repoRoot, 'test/artifacts'), { recursive: true });
     writeFileSync(join(repoRoot, `test/artifacts/replicas-${n}.json`), `${JSON.stringify(figures, null, 2)}\n`);
     process.stdout.write(`replicas-${n}: ${JSON.stringify(figures)}\n`);
   });
 
-  it('a killed replica\'s running jobs are taken over within 15 s with the default lease', { timeout: 60_000 }, async () => {
+  it("a killed replica's running jobs are taken over within 15 s with the default lease", { timeout: 60_000 }, async () => {
     const { config } = await replicaConfig({
       slack: { apiUrl: slack.url, timeoutMs: 5000 },
       delivery: { concurrency: 8, limits: UNPACED }, // leaseMs: the default

@@ -72,7 +72,8 @@ describe.skipIf(!canMount)('store faults on a real (tmpfs) disk', () => {
       const ev = eventFrom('page.created.json', { pad: 'x'.repeat(4000) });
       const res = await postEvent(svc.webhook, ev, SECRET);
       expect([200, 503]).toContain(res.status);
-      (res.status === 200 ? acked.push(String(ev.id)) : refused.push(ev));
+      if (res.status === 200) acked.push(String(ev.id));
+      else refused.push(ev);
     }
     expect(refused.length).toBeGreaterThan(0);
     expect((await fetch(`${svc.url}/health`)).status).toBe(503);
@@ -105,33 +106,48 @@ describe.skipIf(!canMount)('store faults on a real (tmpfs) disk', () => {
     }
   });
 
-  it.skipIf(!canChattr)('an action that succeeded while its record cannot be written: the job waits, then goes on once writable, nothing sent twice, no restart', async () => {
-    const slack = new FakeSlack();
-    await slack.start();
-    try {
-      const dir = tempDir();
-      const watch = new JobWatch();
-      const rules = rulesDir({ 'two.yaml': 'id: two\non: page.created\nactions:\n  - slack: { channel: "#one", text: "{{ event.id }}" }\n  - slack: { channel: "#two", text: "{{ event.id }}" }\n' }, join(dir, 'rules'));
-      const svc = await startTestService(testConfig({ rules: { dir: rules }, slack: { token: slack.token, apiUrl: slack.url }, log: { level: 'info' } }, dir), { hooks: watch });
-      slack.http.failNext(1, { kind: 'slow', ms: 500 }); // the first message is answered late...
-      const ev = eventFrom('page.created.json');
-      expect((await postEvent(svc.webhook, ev, SECRET)).status).toBe(200);
-      await slack.http.until(() => slack.http.arrived >= 1);
-      const wal = join(dir, 'store.db-wal');
-      execFileSync('chattr', ['+i', wal]); // ...by when the store cannot be written
+  it.skipIf(!canChattr)(
+    'an action that succeeded while its record cannot be written: the job waits, then goes on once writable, nothing sent twice, no restart',
+    async () => {
+      const slack = new FakeSlack();
+      await slack.start();
       try {
-        await expect.poll(() => svc.logs.some((l) => String(l.msg).startsWith('cannot record the action')), { timeout: 10_000 }).toBe(true);
-        expect(slack.messages).toHaveLength(1);
+        const dir = tempDir();
+        const watch = new JobWatch();
+        const rules = rulesDir(
+          {
+            'two.yaml':
+              'id: two\non: page.created\nactions:\n  - slack: { channel: "#one", text: "{{ event.id }}" }\n  - slack: { channel: "#two", text: "{{ event.id }}" }\n',
+          },
+          join(dir, 'rules'),
+        );
+        const svc = await startTestService(
+          testConfig({ rules: { dir: rules }, slack: { token: slack.token, apiUrl: slack.url }, log: { level: 'info' } }, dir),
+          { hooks: watch },
+        );
+        slack.http.failNext(1, { kind: 'slow', ms: 500 }); // the first message is answered late...
+        const ev = eventFrom('page.created.json');
+        expect((await postEvent(svc.webhook, ev, SECRET)).status).toBe(200);
+        await slack.http.until(() => slack.http.arrived >= 1);
+        const wal = join(dir, 'store.db-wal');
+        execFileSync('chattr', ['+i', wal]); // ...by when the store cannot be written
+        try {
+          await expect.poll(() => svc.logs.some((l) => String(l.msg).startsWith('cannot record the action')), { timeout: 10_000 }).toBe(true);
+          expect(slack.messages).toHaveLength(1);
+        } finally {
+          execFileSync('chattr', ['-i', wal]);
+        }
+        await watch.until(() => watch.count('done') === 1);
+        expect(slack.messages.map((m) => m.channel)).toEqual(['#one', '#two']);
+        const [job] = await svc.store.getJobs(String(ev.id));
+        expect(job).toMatchObject({ status: 'done', nextAction: 2 });
+        expect((await svc.store.getAttempts(job!.id)).map((a) => [a.actionIndex, a.outcome])).toEqual([
+          [0, 'ok'],
+          [1, 'ok'],
+        ]);
       } finally {
-        execFileSync('chattr', ['-i', wal]);
+        await slack.stop();
       }
-      await watch.until(() => watch.count('done') === 1);
-      expect(slack.messages.map((m) => m.channel)).toEqual(['#one', '#two']);
-      const [job] = await svc.store.getJobs(String(ev.id));
-      expect(job).toMatchObject({ status: 'done', nextAction: 2 });
-      expect((await svc.store.getAttempts(job!.id)).map((a) => [a.actionIndex, a.outcome])).toEqual([[0, 'ok'], [1, 'ok']]);
-    } finally {
-      await slack.stop();
-    }
-  });
+    },
+  );
 });

@@ -22,14 +22,18 @@ describe('the client address (server.trustProxy)', () => {
   it('is the socket’s by default: a rotating X-Forwarded-For does not escape the rate limit', async () => {
     const svc = await startTestService(testConfig({ server: { rateLimit: { max: 3, timeWindowMs: 60_000 } }, log: { level: 'warn' } }));
     const answers = [];
-    for (let i = 0; i < 6; i++) answers.push((await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET, { 'x-forwarded-for': `203.0.113.${i}` })).status);
+    for (let i = 0; i < 6; i++)
+      answers.push((await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET, { 'x-forwarded-for': `203.0.113.${i}` })).status);
     expect(answers).toEqual([200, 200, 200, 429, 429, 429]);
   });
 
   it('behind a listed proxy, X-Forwarded-For names the client', async () => {
-    const svc = await startTestService(testConfig({ server: { trustProxy: ['127.0.0.1'], rateLimit: { max: 3, timeWindowMs: 60_000 } }, log: { level: 'warn' } }));
+    const svc = await startTestService(
+      testConfig({ server: { trustProxy: ['127.0.0.1'], rateLimit: { max: 3, timeWindowMs: 60_000 } }, log: { level: 'warn' } }),
+    );
     const answers = [];
-    for (let i = 0; i < 6; i++) answers.push((await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET, { 'x-forwarded-for': `203.0.113.${i}` })).status);
+    for (let i = 0; i < 6; i++)
+      answers.push((await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET, { 'x-forwarded-for': `203.0.113.${i}` })).status);
     expect(answers).toEqual([200, 200, 200, 200, 200, 200]);
   });
 

@@ -19,9 +19,11 @@ afterEach(() => slack.stop());
 
 const RULES = {
   'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n',
-  'secrets.yaml': 'id: secrets\non: page.created\nactions:\n  - log: { message: "token xoxb-1234-5678-abcdefgh sent", fields: { api_key: "k-9f8e7d6c5b4a", user: "ada" } }\n',
+  'secrets.yaml':
+    'id: secrets\non: page.created\nactions:\n  - log: { message: "token xoxb-1234-5678-abcdefgh sent", fields: { api_key: "k-9f8e7d6c5b4a", user: "ada" } }\n',
   'done-only.yaml': 'id: done-only\non: page.created\nwhen: event.data.parent.type = "database"\nactions:\n  - log: { message: never }\n',
-  'index.yaml': 'id: index\non: comment.created\nactions:\n  - search.index: { id: "doc-1", title: "Quarterly <b>plan</b>", text: "roadmap for the onboarding checklist", url: "javascript:alert(1)" }\n',
+  'index.yaml':
+    'id: index\non: comment.created\nactions:\n  - search.index: { id: "doc-1", title: "Quarterly <b>plan</b>", text: "roadmap for the onboarding checklist", url: "javascript:alert(1)" }\n',
 };
 
 async function service(overrides: Record<string, unknown> = {}): Promise<{ svc: TestService; watch: JobWatch; rules: string }> {
@@ -29,7 +31,10 @@ async function service(overrides: Record<string, unknown> = {}): Promise<{ svc: 
   const watch = new JobWatch();
   const rules = rulesDir(RULES, join(dir, 'rules'));
   const svc = await startTestService(
-    testConfig({ rules: { dir: rules }, slack: { token: slack.token, apiUrl: slack.url }, security: { adminToken: ADMIN }, log: { level: 'error' }, ...overrides }, dir),
+    testConfig(
+      { rules: { dir: rules }, slack: { token: slack.token, apiUrl: slack.url }, security: { adminToken: ADMIN }, log: { level: 'error' }, ...overrides },
+      dir,
+    ),
     { hooks: watch },
   );
   return { svc, watch, rules };
@@ -108,7 +113,16 @@ describe('console login and session', () => {
 
   it('never redirects to another site after login, nor after a replay', async () => {
     const { svc } = await service();
-    const hostile = ['https://evil.example/console', '//evil.example/console', '/consolex', '/console\\..\\admin', '/console/..//evil.example', '/console/%2e%2e//evil.example', '/console/../../evil', '/console\t//evil.example'];
+    const hostile = [
+      'https://evil.example/console',
+      '//evil.example/console',
+      '/consolex',
+      '/console\\..\\admin',
+      '/console/..//evil.example',
+      '/console/%2e%2e//evil.example',
+      '/console/../../evil',
+      '/console\t//evil.example',
+    ];
     for (const next of hostile) {
       const res = await new Client(svc.url).login(ADMIN, next);
       expect(res.headers.get('location'), next).toBe('/console');
@@ -178,11 +192,16 @@ describe('admin API', () => {
   });
 });
 
-describe('an action\'s declared secrets', () => {
+describe("an action's declared secrets", () => {
   it('http headers are masked in the console and the admin API whatever their names', async () => {
     const dir = tempDir();
     const watch = new JobWatch();
-    const rules = rulesDir({ 'hook.yaml': `id: hook\non: page.created\nactions:\n  - http: { url: "${slack.url}nope", headers: { X-Custom: "plain-credential-42" }, body: { page: "{{ event.entity.id }}" } }\n` }, join(dir, 'rules'));
+    const rules = rulesDir(
+      {
+        'hook.yaml': `id: hook\non: page.created\nactions:\n  - http: { url: "${slack.url}nope", headers: { X-Custom: "plain-credential-42" }, body: { page: "{{ event.entity.id }}" } }\n`,
+      },
+      join(dir, 'rules'),
+    );
     const svc = await startTestService(testConfig({ rules: { dir: rules }, security: { adminToken: ADMIN }, log: { level: 'error' } }, dir), { hooks: watch });
     const event = eventFrom('page.created.json');
     await postEvent(svc.webhook, event, SECRET);
@@ -216,10 +235,14 @@ describe('console pages', () => {
     const page = await (await c.get(`/console/events/${event.id as string}`)).text();
     // Rules: matched, and the one whose condition was false with what it read.
     expect(page).toMatch(/<code>ship<\/code><\/td>\s*<td><span class="badge ok">matched/);
-    expect(page).toMatch(/<code>done-only<\/code><\/td>\s*<td><span class="badge muted">condition false<\/span><\/td>\s*<td>the condition read <pre class="json">[^<]*event\.data\.parent\.type[^<]*data_source/);
+    expect(page).toMatch(
+      /<code>done-only<\/code><\/td>\s*<td><span class="badge muted">condition false<\/span><\/td>\s*<td>the condition read <pre class="json">[^<]*event\.data\.parent\.type[^<]*data_source/,
+    );
     // Jobs: the dead Slack job with its error, the done log job with secrets masked.
     expect(page).toContain('Last error: slack: channel_not_found');
-    expect(page).toMatch(/rule <code>ship<\/code> <span class="badge bad">dead<\/span><\/h3>\s*<p>1 failed attempt · next action 1 of 1<\/p>[\s\S]*?aria-label="Replay job \d+"/);
+    expect(page).toMatch(
+      /rule <code>ship<\/code> <span class="badge bad">dead<\/span><\/h3>\s*<p>1 failed attempt · next action 1 of 1<\/p>[\s\S]*?aria-label="Replay job \d+"/,
+    );
     expect(page).toMatch(/rule <code>secrets<\/code> <span class="badge ok">done<\/span><\/h3>\s*<p>0 failed attempts · all 1 action done<\/p>/);
     expect(page).toContain('&quot;api_key&quot;: &quot;••••••&quot;');
     expect(page).toContain('token •••••• sent');
@@ -233,7 +256,7 @@ describe('console pages', () => {
     expect((await c.get('/console/events/no-such-event')).status).toBe(404);
   });
 
-  it('replays one dead job, or all, only with the session\'s CSRF token', async () => {
+  it("replays one dead job, or all, only with the session's CSRF token", async () => {
     const { svc, watch } = await service();
     for (let i = 0; i < 3; i++) await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET);
     await watch.until(() => watch.count('dead') === 3);
@@ -273,7 +296,9 @@ describe('console pages', () => {
     const c = new Client(svc.url);
     await c.login();
     const page = async () => (await c.get('/console')).text();
-    await expect.poll(page, { timeout: 5000 }).toMatch(/slack:#ship paused until 20\d\d-[^ ]+ \(slack: rate limited \(Retry-After 30s\)\); \d+ calls? waiting, no attempt spent/);
+    await expect
+      .poll(page, { timeout: 5000 })
+      .toMatch(/slack:#ship paused until 20\d\d-[^ ]+ \(slack: rate limited \(Retry-After 30s\)\); \d+ calls? waiting, no attempt spent/);
     expect(await page()).toContain('Status: <strong class="ok">ok</strong>');
   });
 
@@ -295,7 +320,7 @@ describe('console pages', () => {
     expect(after).toContain('Status: <strong class="warn">degraded</strong>');
   });
 
-  it('searches the index; a result\'s title is text and a non-http url is not a link target', async () => {
+  it("searches the index; a result's title is text and a non-http url is not a link target", async () => {
     const { svc, watch } = await service();
     await postEvent(svc.webhook, eventFrom('comment.created.json'), SECRET);
     await watch.until(() => watch.count('done') === 1);

@@ -30,7 +30,10 @@ describe('error reporting to Sentry (sentry.dsn / SENTRY_DSN)', () => {
     );
     const watch = new JobWatch();
     const svc = await startTestService(
-      testConfig({ rules: { dir: rules }, slack: { token: slack.token, apiUrl: slack.url }, sentry: { dsn: sentry.dsn, environment: 'test' }, log: { level: 'error' } }, dir),
+      testConfig(
+        { rules: { dir: rules }, slack: { token: slack.token, apiUrl: slack.url }, sentry: { dsn: sentry.dsn, environment: 'test' }, log: { level: 'error' } },
+        dir,
+      ),
       { hooks: watch },
     );
     const event = eventFrom('page.created.json', { workspace_name: 'Confidential workspace name' });

@@ -71,10 +71,24 @@ describe('/health degraded by recent action outcomes', () => {
     const watch = new JobWatch();
     const rules = rulesDir({ 'a.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' }, join(dir, 'rules'));
     const svc = await startTestService(
-      testConfig({ rules: { dir: rules }, slack: { token: slack.token, apiUrl: slack.url }, security: { adminToken: ADMIN }, delivery: { maxAttempts: 50, backoff: { baseMs: 10, maxMs: 40 } }, log: { level: 'error' } }, dir),
+      testConfig(
+        {
+          rules: { dir: rules },
+          slack: { token: slack.token, apiUrl: slack.url },
+          security: { adminToken: ADMIN },
+          delivery: { maxAttempts: 50, backoff: { baseMs: 10, maxMs: 40 } },
+          log: { level: 'error' },
+        },
+        dir,
+      ),
       { hooks: watch },
     );
-    const health = async () => (await (await fetch(`${svc.url}/health`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { status: string; reasons?: string[]; actions: { recent: number; successRate: number } };
+    const health = async () =>
+      (await (await fetch(`${svc.url}/health`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as {
+        status: string;
+        reasons?: string[];
+        actions: { recent: number; successRate: number };
+      };
     expect((await health()).status).toBe('ok');
 
     slack.http.failAll(FakeSlack.serverError(503));

@@ -22,7 +22,8 @@ async function service(adminToken: string | null = ADMIN, level = 'warn') {
   const watch = new JobWatch();
   const rules = rulesDir(
     {
-      'ship.yaml': 'id: ship\non: page.created\nwhen: event.data.parent.type = "data_source"\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n',
+      'ship.yaml':
+        'id: ship\non: page.created\nwhen: event.data.parent.type = "data_source"\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n',
       'broken.yaml': 'id: broken\non: page.created\nwhen: $error("bad condition")\nactions:\n  - log: { message: never }\n',
       'dead.yaml': 'id: nowhere\non: page.deleted\nactions:\n  - slack: { channel: "#gone", text: "x" }\n',
     },
@@ -83,7 +84,14 @@ describe('GET /metrics', () => {
 describe('admin API', () => {
   it('answers 401 without the bearer token, and is absent when no token is configured', async () => {
     const { svc } = await service();
-    for (const [method, path] of [['GET', '/admin/rules'], ['POST', '/admin/reload'], ['GET', '/admin/events'], ['GET', '/admin/dead'], ['GET', '/admin/search?q=x'], ['POST', '/admin/events/x/replay']] as const) {
+    for (const [method, path] of [
+      ['GET', '/admin/rules'],
+      ['POST', '/admin/reload'],
+      ['GET', '/admin/events'],
+      ['GET', '/admin/dead'],
+      ['GET', '/admin/search?q=x'],
+      ['POST', '/admin/events/x/replay'],
+    ] as const) {
       expect((await fetch(`${svc.url}${path}`, { method })).status).toBe(401);
       expect((await fetch(`${svc.url}${path}`, { method, headers: { authorization: 'Bearer wrong-token' } })).status).toBe(401);
       expect((await fetch(`${svc.url}${path}`, { method, headers: { authorization: ADMIN } })).status).toBe(401);

@@ -46,7 +46,10 @@ async function firedBy(svc: TestService, overrides: Record<string, unknown> = {}
       return stored?.status;
     })
     .toBe('dispatched');
-  return report.filter((r) => r.matched).map((r) => r.rule).sort();
+  return report
+    .filter((r) => r.matched)
+    .map((r) => r.rule)
+    .sort();
 }
 
 const admin = (svc: TestService, path: string, init: RequestInit = {}) =>
@@ -143,15 +146,25 @@ describe('hot reload under a running server', () => {
 
     // Anyone sees the status and counts; the reasons and paths need the admin token.
     const open = (await (await fetch(`${svc.url}/health`)).json()) as Record<string, any>;
-    expect(open).toEqual({ status: 'degraded', counts: { rules: 1, queueDepth: expect.any(Number), awaitingMatch: expect.any(Number), dead: 0, failedEvents: 0 } });
+    expect(open).toEqual({
+      status: 'degraded',
+      counts: { rules: 1, queueDepth: expect.any(Number), awaitingMatch: expect.any(Number), dead: 0, failedEvents: 0 },
+    });
     const health = (await (await admin(svc, '/health')).json()) as Record<string, any>;
     expect(health.status).toBe('degraded');
     expect(health.reasons[0]).toMatch(/the last rules reload failed \(1 problem\); version .* is running/);
     expect(health.rules).toMatchObject({ version: goodVersion, count: 1, lastReload: { ok: false, trigger: 'watch' } });
-    expect(health.rules.lastReload.problems[0]).toMatchObject({ file: join(rulesPath, 'a.yaml'), line: 3, where: 'good', message: expect.stringContaining('JSONata syntax error') });
+    expect(health.rules.lastReload.problems[0]).toMatchObject({
+      file: join(rulesPath, 'a.yaml'),
+      line: 3,
+      where: 'good',
+      message: expect.stringContaining('JSONata syntax error'),
+    });
     const listed = (await (await admin(svc, '/admin/rules')).json()) as Record<string, any>;
     expect(listed).toMatchObject({ version: goodVersion, count: 1, lastReload: { ok: false } });
-    expect(svc.logs.some((l) => l.level === 'error' && l.msg === 'rules reload failed; the running rules stay' && String(l.problems).includes('a.yaml:3'))).toBe(true);
+    expect(
+      svc.logs.some((l) => l.level === 'error' && l.msg === 'rules reload failed; the running rules stay' && String(l.problems).includes('a.yaml:3')),
+    ).toBe(true);
 
     reload = nextReload(svc);
     writeFileSync(join(rulesPath, 'a.yaml'), rule('fixed'));

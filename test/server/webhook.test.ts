@@ -29,7 +29,11 @@ describe('POST /webhook: every row of the SPEC §3 status table', () => {
 
   it('stores a seed-document envelope under its event_type', async () => {
     const svc = await startTestService(testConfig());
-    const res = await postEvent(svc.webhook, { object: 'event', id: 'seed-9', created_time: '2026-11-20T14:00:00Z', event_type: 'page.updated', data: notionFixture('page.json') }, SECRET);
+    const res = await postEvent(
+      svc.webhook,
+      { object: 'event', id: 'seed-9', created_time: '2026-11-20T14:00:00Z', event_type: 'page.updated', data: notionFixture('page.json') },
+      SECRET,
+    );
     expect(res.status).toBe(200);
     expect((await svc.store.getEvent('seed-9'))?.event).toMatchObject({ type: 'page.updated', entity: { type: 'page' } });
   });
@@ -96,16 +100,13 @@ describe('POST /webhook: every row of the SPEC §3 status table', () => {
     expect(await svc.store.countEvents()).toBe(0);
   });
 
-  it.each([['text/plain'], ['application/x-www-form-urlencoded'], ['multipart/form-data; boundary=x']])(
-    '415 for content type %s',
-    async (type) => {
-      const svc = await startTestService(testConfig());
-      const body = JSON.stringify(eventFrom('page.created.json'));
-      const res = await postEvent(svc.webhook, body, SECRET, { 'content-type': type, 'x-notion-signature': sign(SECRET, body) });
-      expect(res.status).toBe(415);
-      expect(await svc.store.countEvents()).toBe(0);
-    },
-  );
+  it.each([['text/plain'], ['application/x-www-form-urlencoded'], ['multipart/form-data; boundary=x']])('415 for content type %s', async (type) => {
+    const svc = await startTestService(testConfig());
+    const body = JSON.stringify(eventFrom('page.created.json'));
+    const res = await postEvent(svc.webhook, body, SECRET, { 'content-type': type, 'x-notion-signature': sign(SECRET, body) });
+    expect(res.status).toBe(415);
+    expect(await svc.store.countEvents()).toBe(0);
+  });
 
   it('accepts application/json with a charset parameter', async () => {
     const svc = await startTestService(testConfig());

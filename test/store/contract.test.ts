@@ -55,7 +55,14 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     const [claimed] = await store.claimEvents(10, Date.now(), 60_000);
     expect(claimed?.event.id).toBe(a.event.id);
     expect(await store.claimEvents(10, Date.now(), 60_000)).toEqual([]); // leased
-    const result = { eventId: a.event.id, entityId: a.event.entity.id, timestamp: a.event.timestamp, rulesVersion: 'v1', report: [{ rule: 'r', matched: true }], jobs: [{ ruleId: 'r', actions: intent('x') }] };
+    const result = {
+      eventId: a.event.id,
+      entityId: a.event.entity.id,
+      timestamp: a.event.timestamp,
+      rulesVersion: 'v1',
+      report: [{ rule: 'r', matched: true }],
+      jobs: [{ ruleId: 'r', actions: intent('x') }],
+    };
     expect(await store.completeDispatch([result])).toHaveLength(1);
     expect(await store.completeDispatch([result])).toHaveLength(0);
     expect(await store.getEvent(a.event.id)).toMatchObject({ status: 'dispatched', rulesVersion: 'v1', report: [{ rule: 'r', matched: true }] });
@@ -112,11 +119,23 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     await store.insertEvent(a.event, a.raw);
     await store.claimEvents(10, Date.now(), 60_000);
     const rules = ['r1', 'r2', 'r3'].map((ruleId) => ({ ruleId, actions: intent(ruleId) }));
-    const jobs = await store.completeDispatch([{ eventId: a.event.id, timestamp: a.event.timestamp, rulesVersion: 'v', report: [], jobs: rules }], { until: Date.now() + 60_000, max: 2 });
-    expect(jobs.map((j) => [j.ruleId, j.status])).toEqual([['r1', 'running'], ['r2', 'running'], ['r3', 'pending']]);
+    const jobs = await store.completeDispatch([{ eventId: a.event.id, timestamp: a.event.timestamp, rulesVersion: 'v', report: [], jobs: rules }], {
+      until: Date.now() + 60_000,
+      max: 2,
+    });
+    expect(jobs.map((j) => [j.ruleId, j.status])).toEqual([
+      ['r1', 'running'],
+      ['r2', 'running'],
+      ['r3', 'pending'],
+    ]);
     expect((await store.claimJobs(10, Date.now(), 60_000)).map((j) => j.ruleId)).toEqual(['r3']); // the leased two are ours already
     // A claimed job records its attempts like one from claimJobs.
-    expect(await store.recordAttempt({ jobId: jobs[0]!.id, actionIndex: 0, actionType: 'log', startedAt: Date.now(), durationMs: 1, outcome: 'ok' }, { nextAction: 1, status: 'done', attempts: 0, runAt: jobs[0]!.runAt, lastError: null })).toBe(true);
+    expect(
+      await store.recordAttempt(
+        { jobId: jobs[0]!.id, actionIndex: 0, actionType: 'log', startedAt: Date.now(), durationMs: 1, outcome: 'ok' },
+        { nextAction: 1, status: 'done', attempts: 0, runAt: jobs[0]!.runAt, lastError: null },
+      ),
+    ).toBe(true);
     expect((await store.getJobs(a.event.id)).map((j) => j.status)).toEqual(['done', 'running', 'running']);
     await store.close();
   });
@@ -126,11 +145,30 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     const a = ev();
     await store.insertEvent(a.event, a.raw);
     await store.claimEvents(10, Date.now(), 60_000);
-    const [job] = await store.completeDispatch([{ eventId: a.event.id, entityId: '', timestamp: a.event.timestamp, rulesVersion: 'v', report: [], jobs: [{ ruleId: 'r', actions: [...intent('1'), ...intent('2')] }] }]);
+    const [job] = await store.completeDispatch([
+      {
+        eventId: a.event.id,
+        entityId: '',
+        timestamp: a.event.timestamp,
+        rulesVersion: 'v',
+        report: [],
+        jobs: [{ ruleId: 'r', actions: [...intent('1'), ...intent('2')] }],
+      },
+    ]);
     const [claimed] = await store.claimJobs(5, Date.now(), 60_000);
     expect(claimed).toMatchObject({ id: job!.id, status: 'running', nextAction: 0 });
-    expect(await store.recordAttempt({ jobId: job!.id, actionIndex: 0, actionType: 'log', startedAt: Date.now(), durationMs: 1, outcome: 'ok' }, { nextAction: 1, status: 'running', attempts: 0, runAt: 0, lastError: null })).toBe(true);
-    expect(await store.recordAttempt({ jobId: job!.id, actionIndex: 1, actionType: 'log', startedAt: Date.now(), durationMs: 2, outcome: 'dead', error: 'boom' }, { nextAction: 1, status: 'dead', attempts: 1, runAt: 0, lastError: 'boom' })).toBe(true);
+    expect(
+      await store.recordAttempt(
+        { jobId: job!.id, actionIndex: 0, actionType: 'log', startedAt: Date.now(), durationMs: 1, outcome: 'ok' },
+        { nextAction: 1, status: 'running', attempts: 0, runAt: 0, lastError: null },
+      ),
+    ).toBe(true);
+    expect(
+      await store.recordAttempt(
+        { jobId: job!.id, actionIndex: 1, actionType: 'log', startedAt: Date.now(), durationMs: 2, outcome: 'dead', error: 'boom' },
+        { nextAction: 1, status: 'dead', attempts: 1, runAt: 0, lastError: 'boom' },
+      ),
+    ).toBe(true);
     expect((await store.listEvents({ status: 'dead', limit: 10 })).map((e) => e.id)).toEqual([a.event.id]);
     expect(await store.counts()).toMatchObject({ dead: 1, pending: 0, running: 0 });
     expect((await store.getAttempts(job!.id)).map((x) => x.outcome)).toEqual(['ok', 'dead']);
@@ -139,14 +177,24 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     expect(again).toMatchObject({ id: job!.id, nextAction: 1, attempts: 0 }); // resumes at the failed action
 
     // One job replayed alone: only a dead job, and only once.
-    expect(await store.recordAttempt({ jobId: job!.id, actionIndex: 1, actionType: 'log', startedAt: Date.now(), durationMs: 2, outcome: 'dead', error: 'again' }, { nextAction: 1, status: 'dead', attempts: 1, runAt: 0, lastError: 'again' })).toBe(true);
+    expect(
+      await store.recordAttempt(
+        { jobId: job!.id, actionIndex: 1, actionType: 'log', startedAt: Date.now(), durationMs: 2, outcome: 'dead', error: 'again' },
+        { nextAction: 1, status: 'dead', attempts: 1, runAt: 0, lastError: 'again' },
+      ),
+    ).toBe(true);
     expect(await store.replayJob(job!.id, Date.now())).toBe(true);
     expect(await store.replayJob(job!.id, Date.now())).toBe(false);
     expect(await store.replayJob(999_999, Date.now())).toBe(false);
     expect(await store.claimJobs(5, Date.now(), 60_000)).toMatchObject([{ id: job!.id, nextAction: 1, attempts: 0 }]);
 
     // Re-rendered (replay --rerender): new actions, resumed at the failed one, recorded as such.
-    expect(await store.recordAttempt({ jobId: job!.id, actionIndex: 1, actionType: 'log', startedAt: Date.now(), durationMs: 2, outcome: 'dead', error: 'third' }, { nextAction: 1, status: 'dead', attempts: 1, runAt: 0, lastError: 'third' })).toBe(true);
+    expect(
+      await store.recordAttempt(
+        { jobId: job!.id, actionIndex: 1, actionType: 'log', startedAt: Date.now(), durationMs: 2, outcome: 'dead', error: 'third' },
+        { nextAction: 1, status: 'dead', attempts: 1, runAt: 0, lastError: 'third' },
+      ),
+    ).toBe(true);
     const fixed = [...intent('1'), ...intent('2 fixed')];
     expect(await store.rerenderJob(job!.id, fixed, 're-rendered from rules version v2', Date.now())).toBe(true);
     expect(await store.rerenderJob(job!.id, fixed, 'twice', Date.now())).toBe(false); // no longer dead
@@ -155,89 +203,129 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     await store.close();
   });
 
-  it.skipIf(!enabled)('keeps an event a rule failed for as failed until replayed; a replay hands it back to the matcher, and no job is written twice', async () => {
-    const store = await open();
-    const a = ev();
-    await store.insertEvent(a.event, a.raw);
-    await store.claimEvents(10, Date.now(), 60_000);
-    expect(await store.counts()).toMatchObject({ oldestNewReceivedAt: expect.any(Number), oldestPendingRunAt: null });
-    const report = [{ rule: 'ok', matched: true, actions: 1 }, { rule: 'broken', matched: false, reason: 'fetch_error', error: 'no token' }];
-    await store.completeDispatch([{ eventId: a.event.id, timestamp: a.event.timestamp, rulesVersion: 'v', report, failed: true, jobs: [{ ruleId: 'ok', actions: intent('ok') }] }]);
-    expect(await store.getEvent(a.event.id)).toMatchObject({ status: 'failed', report });
-    expect((await store.listEvents({ status: 'failed', limit: 10 })).map((e) => [e.id, e.status])).toEqual([[a.event.id, 'failed']]);
-    expect(await store.listEvents({ status: 'processed', limit: 10 })).toEqual([]);
-    expect(await store.counts()).toMatchObject({ failedEvents: 1, eventsToDispatch: 0, oldestNewReceivedAt: null, oldestPendingRunAt: expect.any(Number) });
-    expect(await store.claimEvents(10, Date.now(), 60_000)).toEqual([]);
-
-    expect(await store.replayEvent(a.event.id, Date.now())).toEqual({ jobs: 0, rematch: true });
-    expect(await store.replayEvent(a.event.id, Date.now())).toEqual({ jobs: 0, rematch: false });
-    const [again] = await store.claimEvents(10, Date.now(), 60_000);
-    expect(again).toMatchObject({ status: 'new', report }); // the matcher sees which rules failed
-    const retried = [{ rule: 'ok', matched: true, actions: 1 }, { rule: 'broken', matched: true, actions: 1 }];
-    const jobs = await store.completeDispatch([{ eventId: a.event.id, timestamp: a.event.timestamp, rulesVersion: 'v', report: retried, failed: false, jobs: [{ ruleId: 'ok', actions: intent('ok') }, { ruleId: 'broken', actions: intent('b') }] }]);
-    expect(jobs.map((j) => j.ruleId)).toEqual(['broken']);
-    expect(await store.getEvent(a.event.id)).toMatchObject({ status: 'dispatched', report: retried });
-    expect(await store.counts()).toMatchObject({ failedEvents: 0 });
-
-    // replayFailed hands back every failed event.
-    const b = ev();
-    await store.insertEvent(b.event, b.raw);
-    await store.claimEvents(10, Date.now(), 60_000);
-    await store.completeDispatch([{ eventId: b.event.id, timestamp: b.event.timestamp, rulesVersion: 'v', report, failed: true, jobs: [] }]);
-    expect(await store.replayFailed(Date.now())).toBe(1);
-    expect(await store.replayFailed(Date.now())).toBe(0);
-    expect((await store.claimEvents(10, Date.now(), 60_000)).map((e) => e.event.id)).toEqual([b.event.id]);
-    await store.close();
-  });
-
-  it.skipIf(!enabled)('prunes resolved events past the cutoff with their jobs and attempts, in batches; new, failed, dead and recently resolved ones stay', async () => {
-    const store = await open();
-    const dispatched = async (jobs: string[], failed = false) => {
-      const e = ev();
-      await store.insertEvent(e.event, e.raw);
+  it.skipIf(!enabled)(
+    'keeps an event a rule failed for as failed until replayed; a replay hands it back to the matcher, and no job is written twice',
+    async () => {
+      const store = await open();
+      const a = ev();
+      await store.insertEvent(a.event, a.raw);
       await store.claimEvents(10, Date.now(), 60_000);
-      const made = await store.completeDispatch([{ eventId: e.event.id, timestamp: e.event.timestamp, rulesVersion: 'v', report: [], failed, jobs: jobs.map((ruleId) => ({ ruleId, actions: intent(ruleId) })) }]);
-      return { id: e.event.id, jobs: made };
-    };
-    const finish = async (jobId: number, status: 'done' | 'dead') =>
-      store.recordAttempt({ jobId, actionIndex: 0, actionType: 'log', startedAt: Date.now(), durationMs: 1, outcome: status === 'done' ? 'ok' : 'dead' }, { nextAction: status === 'done' ? 1 : 0, status, attempts: 0, runAt: 0, lastError: null });
-    const processed = await dispatched(['r']);
-    await store.claimJobs(10, Date.now(), 60_000);
-    await finish(processed.jobs[0]!.id, 'done');
-    const dead = await dispatched(['r']);
-    await store.claimJobs(10, Date.now(), 60_000);
-    await finish(dead.jobs[0]!.id, 'dead');
-    const failed = await dispatched([], true);
-    const noJobs = await dispatched([]);
-    const waiting = ev();
-    await store.insertEvent(waiting.event, waiting.raw);
-    const late = await dispatched(['r']);
-    const spin = Date.now();
-    while (Date.now() <= spin + 1); // the cutoff falls between its arrival and its job's end
-    const cutoff = Date.now();
-    await store.claimJobs(10, Date.now(), 60_000);
-    while (Date.now() <= cutoff); // its job ends after the cutoff
-    await finish(late.jobs[0]!.id, 'done');
+      expect(await store.counts()).toMatchObject({ oldestNewReceivedAt: expect.any(Number), oldestPendingRunAt: null });
+      const report = [
+        { rule: 'ok', matched: true, actions: 1 },
+        { rule: 'broken', matched: false, reason: 'fetch_error', error: 'no token' },
+      ];
+      await store.completeDispatch([
+        { eventId: a.event.id, timestamp: a.event.timestamp, rulesVersion: 'v', report, failed: true, jobs: [{ ruleId: 'ok', actions: intent('ok') }] },
+      ]);
+      expect(await store.getEvent(a.event.id)).toMatchObject({ status: 'failed', report });
+      expect((await store.listEvents({ status: 'failed', limit: 10 })).map((e) => [e.id, e.status])).toEqual([[a.event.id, 'failed']]);
+      expect(await store.listEvents({ status: 'processed', limit: 10 })).toEqual([]);
+      expect(await store.counts()).toMatchObject({ failedEvents: 1, eventsToDispatch: 0, oldestNewReceivedAt: null, oldestPendingRunAt: expect.any(Number) });
+      expect(await store.claimEvents(10, Date.now(), 60_000)).toEqual([]);
 
-    expect(await store.prune(cutoff, 0, true)).toEqual({ events: 2, jobs: 1 });
-    expect(await store.countEvents()).toBe(6);
-    expect(await store.prune(cutoff, 1)).toMatchObject({ events: 1 });
-    expect(await store.prune(cutoff, 1)).toMatchObject({ events: 1 });
-    expect(await store.prune(cutoff, 1)).toEqual({ events: 0, jobs: 0 });
-    for (const gone of [processed.id, noJobs.id]) expect(await store.getEvent(gone)).toBeUndefined();
-    for (const kept of [dead.id, failed.id, waiting.event.id, late.id]) expect(await store.getEvent(kept)).toBeDefined();
-    expect(await store.getJobs(processed.id)).toEqual([]);
-    expect(await store.getAttempts(processed.jobs[0]!.id)).toEqual([]);
-    expect(await store.sizeBytes()).toBeGreaterThan(0);
-    await store.close();
-  });
+      expect(await store.replayEvent(a.event.id, Date.now())).toEqual({ jobs: 0, rematch: true });
+      expect(await store.replayEvent(a.event.id, Date.now())).toEqual({ jobs: 0, rematch: false });
+      const [again] = await store.claimEvents(10, Date.now(), 60_000);
+      expect(again).toMatchObject({ status: 'new', report }); // the matcher sees which rules failed
+      const retried = [
+        { rule: 'ok', matched: true, actions: 1 },
+        { rule: 'broken', matched: true, actions: 1 },
+      ];
+      const jobs = await store.completeDispatch([
+        {
+          eventId: a.event.id,
+          timestamp: a.event.timestamp,
+          rulesVersion: 'v',
+          report: retried,
+          failed: false,
+          jobs: [
+            { ruleId: 'ok', actions: intent('ok') },
+            { ruleId: 'broken', actions: intent('b') },
+          ],
+        },
+      ]);
+      expect(jobs.map((j) => j.ruleId)).toEqual(['broken']);
+      expect(await store.getEvent(a.event.id)).toMatchObject({ status: 'dispatched', report: retried });
+      expect(await store.counts()).toMatchObject({ failedEvents: 0 });
+
+      // replayFailed hands back every failed event.
+      const b = ev();
+      await store.insertEvent(b.event, b.raw);
+      await store.claimEvents(10, Date.now(), 60_000);
+      await store.completeDispatch([{ eventId: b.event.id, timestamp: b.event.timestamp, rulesVersion: 'v', report, failed: true, jobs: [] }]);
+      expect(await store.replayFailed(Date.now())).toBe(1);
+      expect(await store.replayFailed(Date.now())).toBe(0);
+      expect((await store.claimEvents(10, Date.now(), 60_000)).map((e) => e.event.id)).toEqual([b.event.id]);
+      await store.close();
+    },
+  );
+
+  it.skipIf(!enabled)(
+    'prunes resolved events past the cutoff with their jobs and attempts, in batches; new, failed, dead and recently resolved ones stay',
+    async () => {
+      const store = await open();
+      const dispatched = async (jobs: string[], failed = false) => {
+        const e = ev();
+        await store.insertEvent(e.event, e.raw);
+        await store.claimEvents(10, Date.now(), 60_000);
+        const made = await store.completeDispatch([
+          {
+            eventId: e.event.id,
+            timestamp: e.event.timestamp,
+            rulesVersion: 'v',
+            report: [],
+            failed,
+            jobs: jobs.map((ruleId) => ({ ruleId, actions: intent(ruleId) })),
+          },
+        ]);
+        return { id: e.event.id, jobs: made };
+      };
+      const finish = async (jobId: number, status: 'done' | 'dead') =>
+        store.recordAttempt(
+          { jobId, actionIndex: 0, actionType: 'log', startedAt: Date.now(), durationMs: 1, outcome: status === 'done' ? 'ok' : 'dead' },
+          { nextAction: status === 'done' ? 1 : 0, status, attempts: 0, runAt: 0, lastError: null },
+        );
+      const processed = await dispatched(['r']);
+      await store.claimJobs(10, Date.now(), 60_000);
+      await finish(processed.jobs[0]!.id, 'done');
+      const dead = await dispatched(['r']);
+      await store.claimJobs(10, Date.now(), 60_000);
+      await finish(dead.jobs[0]!.id, 'dead');
+      const failed = await dispatched([], true);
+      const noJobs = await dispatched([]);
+      const waiting = ev();
+      await store.insertEvent(waiting.event, waiting.raw);
+      const late = await dispatched(['r']);
+      const spin = Date.now();
+      while (Date.now() <= spin + 1); // the cutoff falls between its arrival and its job's end
+      const cutoff = Date.now();
+      await store.claimJobs(10, Date.now(), 60_000);
+      while (Date.now() <= cutoff); // its job ends after the cutoff
+      await finish(late.jobs[0]!.id, 'done');
+
+      expect(await store.prune(cutoff, 0, true)).toEqual({ events: 2, jobs: 1 });
+      expect(await store.countEvents()).toBe(6);
+      expect(await store.prune(cutoff, 1)).toMatchObject({ events: 1 });
+      expect(await store.prune(cutoff, 1)).toMatchObject({ events: 1 });
+      expect(await store.prune(cutoff, 1)).toEqual({ events: 0, jobs: 0 });
+      for (const gone of [processed.id, noJobs.id]) expect(await store.getEvent(gone)).toBeUndefined();
+      for (const kept of [dead.id, failed.id, waiting.event.id, late.id]) expect(await store.getEvent(kept)).toBeDefined();
+      expect(await store.getJobs(processed.id)).toEqual([]);
+      expect(await store.getAttempts(processed.jobs[0]!.id)).toEqual([]);
+      expect(await store.sizeBytes()).toBeGreaterThan(0);
+      await store.close();
+    },
+  );
 
   it.skipIf(!enabled)('defers a running job to a later time with nothing recorded and no attempt spent', async () => {
     const store = await open();
     const a = ev();
     await store.insertEvent(a.event, a.raw);
     await store.claimEvents(10, Date.now(), 60_000);
-    await store.completeDispatch([{ eventId: a.event.id, timestamp: a.event.timestamp, rulesVersion: 'v', report: [], jobs: [{ ruleId: 'r', actions: intent('x') }] }]);
+    await store.completeDispatch([
+      { eventId: a.event.id, timestamp: a.event.timestamp, rulesVersion: 'v', report: [], jobs: [{ ruleId: 'r', actions: intent('x') }] },
+    ]);
     const [job] = await store.claimJobs(5, Date.now(), 60_000);
     const later = Date.now() + 60_000;
     expect(await store.deferJob(job!.id, later, later)).toBe(true);
@@ -247,7 +335,10 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     expect(await store.claimJobs(5, later, 60_000)).toMatchObject([{ id: job!.id, attempts: 0, nextAction: 0, turnAt: later }]);
     expect(await store.getAttempts(job!.id)).toEqual([]);
     // Recording the action's outcome ends the reservation.
-    await store.recordAttempt({ jobId: job!.id, actionIndex: 0, actionType: 'log', startedAt: later, durationMs: 1, outcome: 'ok' }, { nextAction: 1, status: 'done', attempts: 0, runAt: later, lastError: null });
+    await store.recordAttempt(
+      { jobId: job!.id, actionIndex: 0, actionType: 'log', startedAt: later, durationMs: 1, outcome: 'ok' },
+      { nextAction: 1, status: 'done', attempts: 0, runAt: later, lastError: null },
+    );
     expect((await store.getJobs(a.event.id))[0]!.turnAt).toBeNull();
     await store.close();
   });
@@ -268,7 +359,9 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
       [0, later],
       [1, null],
     ]);
-    await store.completeDispatch([{ eventId: a.event.id, timestamp: a.event.timestamp, rulesVersion: 'v', report: [], jobs: [{ ruleId: 'r', actions: intent('x') }] }]);
+    await store.completeDispatch([
+      { eventId: a.event.id, timestamp: a.event.timestamp, rulesVersion: 'v', report: [], jobs: [{ ruleId: 'r', actions: intent('x') }] },
+    ]);
     const [job] = await store.claimJobs(5, Date.now(), 60_000);
     await store.deferJob(job!.id, later);
     await store.deferDispatch(b.event.id, 'Notion paused', later, {});
@@ -300,7 +393,14 @@ describe.skipIf(!PG_URL)('PostgreSQL shared by replicas', () => {
     for (let i = 0; i < 40; i++) {
       const a = ev();
       await r1.insertEvent(a.event, a.raw);
-      results.push({ eventId: a.event.id, entityId: '', timestamp: a.event.timestamp, rulesVersion: 'v', report: [], jobs: [{ ruleId: 'r', actions: intent('x') }] });
+      results.push({
+        eventId: a.event.id,
+        entityId: '',
+        timestamp: a.event.timestamp,
+        rulesVersion: 'v',
+        report: [],
+        jobs: [{ ruleId: 'r', actions: intent('x') }],
+      });
     }
     await r1.completeDispatch(results);
     const [a, b] = await Promise.all([r1.claimJobs(25, Date.now(), 60_000), r2.claimJobs(25, Date.now(), 60_000)]);
@@ -316,16 +416,36 @@ describe.skipIf(!PG_URL)('PostgreSQL shared by replicas', () => {
     const [dead, alive] = [await PostgresStore.open(url, 'dead'), await PostgresStore.open(url, 'alive')];
     const a = ev();
     await dead.insertEvent(a.event, a.raw);
-    await dead.completeDispatch([{ eventId: a.event.id, entityId: '', timestamp: a.event.timestamp, rulesVersion: 'v', report: [], jobs: [{ ruleId: 'r', actions: [...intent('1'), ...intent('2')] }] }]);
+    await dead.completeDispatch([
+      {
+        eventId: a.event.id,
+        entityId: '',
+        timestamp: a.event.timestamp,
+        rulesVersion: 'v',
+        report: [],
+        jobs: [{ ruleId: 'r', actions: [...intent('1'), ...intent('2')] }],
+      },
+    ]);
     const now = Date.now();
     const [job] = await dead.claimJobs(1, now, 1000);
-    await dead.recordAttempt({ jobId: job!.id, actionIndex: 0, actionType: 'log', startedAt: now, durationMs: 1, outcome: 'ok' }, { nextAction: 1, status: 'running', attempts: 0, runAt: now, lastError: null });
+    await dead.recordAttempt(
+      { jobId: job!.id, actionIndex: 0, actionType: 'log', startedAt: now, durationMs: 1, outcome: 'ok' },
+      { nextAction: 1, status: 'running', attempts: 0, runAt: now, lastError: null },
+    );
     expect(await alive.claimJobs(1, now + 500, 1000)).toEqual([]); // lease still valid
     const [taken] = await alive.claimJobs(1, now + 1500, 60_000); // lease expired
     expect(taken).toMatchObject({ id: job!.id, nextAction: 1 });
-    const stale = await dead.recordAttempt({ jobId: job!.id, actionIndex: 1, actionType: 'log', startedAt: now, durationMs: 1, outcome: 'ok' }, { nextAction: 2, status: 'done', attempts: 0, runAt: now, lastError: null });
+    const stale = await dead.recordAttempt(
+      { jobId: job!.id, actionIndex: 1, actionType: 'log', startedAt: now, durationMs: 1, outcome: 'ok' },
+      { nextAction: 2, status: 'done', attempts: 0, runAt: now, lastError: null },
+    );
     expect(stale).toBe(false);
-    expect(await alive.recordAttempt({ jobId: job!.id, actionIndex: 1, actionType: 'log', startedAt: now, durationMs: 1, outcome: 'ok' }, { nextAction: 2, status: 'done', attempts: 0, runAt: now, lastError: null })).toBe(true);
+    expect(
+      await alive.recordAttempt(
+        { jobId: job!.id, actionIndex: 1, actionType: 'log', startedAt: now, durationMs: 1, outcome: 'ok' },
+        { nextAction: 2, status: 'done', attempts: 0, runAt: now, lastError: null },
+      ),
+    ).toBe(true);
     await dead.close();
     await alive.close();
   });

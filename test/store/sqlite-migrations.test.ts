@@ -21,12 +21,25 @@ describe('an existing SQLite store', () => {
       old.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
     }
     const { raw: _raw, ...rest } = event;
-    old.prepare('INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    old
+      .prepare('INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(event.id, event.type, event.entity.id, event.entity.type, event.timestamp, Date.now(), JSON.stringify(rest), JSON.stringify(body));
     const dispatched = normalize(eventFrom('page.created.json', {}));
     const report = [{ rule: 'r', matched: false, reason: 'condition_false', values: { 'event.type': 'page.created' } }];
-    old.prepare("INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw, status, rules_version, report) VALUES (?, ?, ?, ?, ?, ?, '{}', ?, 'dispatched', 'v1', ?)")
-      .run(dispatched.id, dispatched.type, dispatched.entity.id, dispatched.entity.type, dispatched.timestamp, Date.now(), JSON.stringify(dispatched.raw), JSON.stringify(report));
+    old
+      .prepare(
+        "INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, event, raw, status, rules_version, report) VALUES (?, ?, ?, ?, ?, ?, '{}', ?, 'dispatched', 'v1', ?)",
+      )
+      .run(
+        dispatched.id,
+        dispatched.type,
+        dispatched.entity.id,
+        dispatched.entity.type,
+        dispatched.timestamp,
+        Date.now(),
+        JSON.stringify(dispatched.raw),
+        JSON.stringify(report),
+      );
     old.close();
 
     const store = SqliteStore.open(path);

@@ -7,7 +7,7 @@ import { eventFrom } from '../support/fixtures.js';
 import { tempDir } from '../support/tmp.js';
 
 describe('the SQLite store under constant writes', () => {
-  it('keeps its WAL file small with the server\'s checkpoint worker: the writer starts the WAL over', async () => {
+  it("keeps its WAL file small with the server's checkpoint worker: the writer starts the WAL over", async () => {
     const path = join(tempDir(), 'store.db');
     const store = SqliteStore.open(path, { server: true });
     let largest = 0;

@@ -14,7 +14,7 @@ describe('WalSync', () => {
     await expect(sync.sync()).rejects.toThrow(/closed/);
   });
 
-  it('reports a failed fsync with the file and the reason, and keeps it for the store\'s health', async () => {
+  it("reports a failed fsync with the file and the reason, and keeps it for the store's health", async () => {
     // fsync of a character device fails (EINVAL): a stand-in for a disk that lost written pages.
     const db = join(tempDir(), 'store.db');
     symlinkSync('/dev/null', `${db}-wal`);

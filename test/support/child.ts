@@ -45,11 +45,7 @@ export function writeConfig(dir: string, config: Record<string, unknown>, name =
 }
 
 /** Starts `notion-rules serve --config FILE` and waits until it listens. */
-export async function startServer(
-  configFile: string,
-  env: Record<string, string> = {},
-  extraArgs: string[] = [],
-): Promise<ServerProcess> {
+export async function startServer(configFile: string, env: Record<string, string> = {}, extraArgs: string[] = []): Promise<ServerProcess> {
   const proc = spawn(process.execPath, [CLI, 'serve', '--config', configFile, ...extraArgs], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
@@ -83,7 +79,10 @@ export async function startServer(
     new Promise<LogLine>((resolve, reject) => {
       const seen = logs.find(match);
       if (seen) return resolve(seen);
-      const timer = setTimeout(() => reject(new Error(`no matching log line; stderr: ${stderr.join('\n')}\nlogs: ${JSON.stringify(logs.slice(-10))}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no matching log line; stderr: ${stderr.join('\n')}\nlogs: ${JSON.stringify(logs.slice(-10))}`)),
+        timeoutMs,
+      );
       waiters.push({ match, resolve: (l) => (clearTimeout(timer), resolve(l)) });
       void exited.then(({ code }) => {
         clearTimeout(timer);
@@ -107,11 +106,7 @@ export async function startServer(
 }
 
 /** Runs the CLI to completion and collects its output. */
-export function runCli(
-  args: string[],
-  env: Record<string, string> = {},
-  input?: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(args: string[], env: Record<string, string> = {}, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [CLI, ...args], {
       cwd: repoRoot,

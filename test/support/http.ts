@@ -8,12 +8,7 @@ export interface Sent {
 }
 
 /** POSTs `body` (object or exact text) signed with `secret` (unsigned when secret is null). */
-export async function postEvent(
-  url: string,
-  body: unknown,
-  secret: string | null,
-  headers: Record<string, string> = {},
-): Promise<Sent> {
+export async function postEvent(url: string, body: unknown, secret: string | null, headers: Record<string, string> = {}): Promise<Sent> {
   const text = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
   const h: Record<string, string> = { 'content-type': 'application/json', ...headers };
   if (secret !== null && !('x-notion-signature' in headers)) h['x-notion-signature'] = sign(secret, text);

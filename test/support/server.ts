@@ -103,6 +103,10 @@ export class JobWatch implements DeliveryHooks {
   }
 
   private check(): void {
-    for (const w of [...this.waiters]) if (w.check()) (this.waiters.splice(this.waiters.indexOf(w), 1), w.resolve());
+    for (const w of [...this.waiters]) {
+      if (!w.check()) continue;
+      this.waiters.splice(this.waiters.indexOf(w), 1);
+      w.resolve();
+    }
   }
 }

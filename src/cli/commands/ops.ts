@@ -34,7 +34,9 @@ export async function eventsCommand(opts: { config: string; status?: string; lim
     const events = await store.listEvents({ limit: Number(opts.limit) || 50, ...(status ? { status } : {}) });
     if (opts.json) return print(JSON.stringify(events, null, 2));
     for (const e of events) {
-      print(`${new Date(e.receivedAt).toISOString()}  ${e.status.padEnd(9)} ${e.id}  ${e.type}  jobs ${e.jobs.done}/${e.jobs.total} done${e.jobs.dead ? `, ${e.jobs.dead} dead` : ''}${e.duplicates ? `, ${e.duplicates} duplicate deliveries` : ''}`);
+      print(
+        `${new Date(e.receivedAt).toISOString()}  ${e.status.padEnd(9)} ${e.id}  ${e.type}  jobs ${e.jobs.done}/${e.jobs.total} done${e.jobs.dead ? `, ${e.jobs.dead} dead` : ''}${e.duplicates ? `, ${e.duplicates} duplicate deliveries` : ''}`,
+      );
       if (e.status === 'failed') {
         for (const r of failedRules((await store.getEvent(e.id))?.report)) print(`    rule ${r.rule}: ${r.reason}: ${r.error}`);
       }
@@ -44,7 +46,8 @@ export async function eventsCommand(opts: { config: string; status?: string; lim
         else if (stored?.error) print(`    to be matched again: ${stored.error}`);
       }
       if (e.status === 'pending') {
-        for (const job of (await store.getJobs(e.id)).filter((j) => j.status === 'pending')) print(`    rule ${job.ruleId}, action ${job.nextAction + 1} (${job.actions[job.nextAction]?.type}): ${pendingLine(job)}`);
+        for (const job of (await store.getJobs(e.id)).filter((j) => j.status === 'pending'))
+          print(`    rule ${job.ruleId}, action ${job.nextAction + 1} (${job.actions[job.nextAction]?.type}): ${pendingLine(job)}`);
       }
       if (e.status === 'dead' || e.jobs.dead > 0) {
         for (const job of (await store.getJobs(e.id)).filter((j) => j.status === 'dead')) {
@@ -107,12 +110,16 @@ async function rerender(store: Store, config: Config, jobs: Job[], now: number):
     }
     const [outcome] = await evaluateEvent(ruleSet, stored.event, { facts: notionFacts(notion), only: (r) => r.id === job.ruleId });
     if (!outcome?.matched) {
-      print(`job ${job.id} (rule ${job.ruleId}): stays dead: the rule as it is now ${outcome && 'error' in outcome ? `fails: ${outcome.error}` : 'does not match its event'}`);
+      print(
+        `job ${job.id} (rule ${job.ruleId}): stays dead: the rule as it is now ${outcome && 'error' in outcome ? `fails: ${outcome.error}` : 'does not match its event'}`,
+      );
       continue;
     }
     const actions = withDefaults(outcome.actions, stored.event);
     if (actions.length !== job.actions.length) {
-      print(`job ${job.id} (rule ${job.ruleId}): stays dead: the rule now has ${actions.length} actions, the job ${job.actions.length}; replay it as it was, or send the event again`);
+      print(
+        `job ${job.id} (rule ${job.ruleId}): stays dead: the rule now has ${actions.length} actions, the job ${job.actions.length}; replay it as it was, or send the event again`,
+      );
       continue;
     }
     if (await store.rerenderJob(job.id, actions, `re-rendered from rules version ${ruleSet.version} (replay --rerender)`, now)) queued++;
@@ -133,7 +140,9 @@ function pendingLine(job: Job): string {
 /** The rules that failed for an event, from its match report. */
 function failedRules(report: unknown): Array<{ rule: string; reason: string; error: string }> {
   if (!Array.isArray(report)) return [];
-  return report.filter((r): r is { rule: string; reason: string; error: string } => r && typeof r === 'object' && typeof r.error === 'string' && r.matched === false);
+  return report.filter(
+    (r): r is { rule: string; reason: string; error: string } => r && typeof r === 'object' && typeof r.error === 'string' && r.matched === false,
+  );
 }
 
 /** `notion-rules search QUERY`: the embedded search index. */
@@ -169,6 +178,8 @@ export async function pruneCommand(opts: { config: string; dryRun?: boolean; day
       total.jobs += r.jobs;
       if (r.events < config.store.retention.batch) break;
     }
-    print(`deleted ${total.events} resolved event(s) ${when}, with ${total.jobs} job(s) and their attempts; store size ${Math.round((await store.sizeBytes()) / 1024)} KiB`);
+    print(
+      `deleted ${total.events} resolved event(s) ${when}, with ${total.jobs} job(s) and their attempts; store size ${Math.round((await store.sizeBytes()) / 1024)} KiB`,
+    );
   });
 }

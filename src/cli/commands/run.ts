@@ -68,7 +68,9 @@ export async function runCommand(opts: RunOptions, explicitConfig: boolean): Pro
     print(JSON.stringify({ event: { id: event.id, type: event.type }, version: built.ruleSet.version, outcomes }, null, 2));
     return;
   }
-  print(`event ${event.id} (${event.type}) against ${built.ruleSet.rules.length} rules, version ${built.ruleSet.version}${opts.dryRun ? ' — dry run, nothing sent' : ''}`);
+  print(
+    `event ${event.id} (${event.type}) against ${built.ruleSet.rules.length} rules, version ${built.ruleSet.version}${opts.dryRun ? ' — dry run, nothing sent' : ''}`,
+  );
   for (const o of outcomes) print(describe(o));
   if (!opts.dryRun) await send(outcomes, event, config, notion, log);
 }
@@ -86,7 +88,15 @@ async function send(outcomes: RuleOutcome[], event: NotionEvent, config: Config,
       if (!o.matched) continue;
       for (const [i, action] of withDefaults(o.actions, event).entries()) {
         try {
-          const result = await actions.get(action.type)!(action.params, { eventId: event.id, ruleId: o.rule, actionIndex: i, retry: false, since: Date.now(), log: log.child({ eventId: event.id, ruleId: o.rule }), store });
+          const result = await actions.get(action.type)!(action.params, {
+            eventId: event.id,
+            ruleId: o.rule,
+            actionIndex: i,
+            retry: false,
+            since: Date.now(),
+            log: log.child({ eventId: event.id, ruleId: o.rule }),
+            store,
+          });
           print(`sent     ${o.rule} ${i + 1}. ${action.type}${result ? ` ${JSON.stringify(result)}` : ''}`);
         } catch (err) {
           failed++;
@@ -108,7 +118,11 @@ function describe(o: RuleOutcome): string {
   }
   switch (o.reason) {
     case 'condition_false':
-      return `no       ${o.rule}: condition false; it read ${Object.entries(o.values).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(', ') || 'nothing'}`;
+      return `no       ${o.rule}: condition false; it read ${
+        Object.entries(o.values)
+          .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+          .join(', ') || 'nothing'
+      }`;
     case 'type_not_subscribed':
       return `-        ${o.rule}: does not listen to this event type`;
     case 'disabled':

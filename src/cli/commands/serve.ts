@@ -21,7 +21,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
   const service = await startService(config, { handshakeOnly });
   if (handshakeOnly) {
-    service.log.warn('handshake-only mode: waiting for Notion\'s verification token; events are refused until you restart with NOTION_WEBHOOK_SECRET set');
+    service.log.warn("handshake-only mode: waiting for Notion's verification token; events are refused until you restart with NOTION_WEBHOOK_SECRET set");
   }
   // Logged (and counted) by the service, like every other reload trigger.
   process.on('SIGHUP', () => void service.rules.reload('SIGHUP'));

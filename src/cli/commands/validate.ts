@@ -20,5 +20,7 @@ export function validateCommand(opts: AuthoringOptions, explicitConfig: boolean)
     throw new CliError(`${n} problem${n === 1 ? '' : 's'} in ${dir} (${files})`, EXIT_PROBLEMS);
   }
   const disabled = result.all.length - result.rules.length;
-  print(`ok: ${result.rules.length} rule${result.rules.length === 1 ? '' : 's'}${disabled ? ` (+${disabled} disabled)` : ''} in ${files} under ${dir}, version ${result.version}`);
+  print(
+    `ok: ${result.rules.length} rule${result.rules.length === 1 ? '' : 's'}${disabled ? ` (+${disabled} disabled)` : ''} in ${files} under ${dir}, version ${result.version}`,
+  );
 }

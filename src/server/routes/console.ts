@@ -59,11 +59,17 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
     const unavailable = err instanceof StoreUnavailableError;
     if (!unavailable && (err.statusCode ?? 500) >= 500) req.log.error({ err }, 'console page failed');
     const status = unavailable ? 503 : err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
-    const message = unavailable ? `The store is unavailable: ${err.message}` : status < 500 ? err.message : 'Something went wrong; the server log has the details.';
+    const message = unavailable
+      ? `The store is unavailable: ${err.message}`
+      : status < 500
+        ? err.message
+        : 'Something went wrong; the server log has the details.';
     return page(reply.code(status), { title: 'Error' }, html`<h1>Error</h1><p class="error" role="alert">${message}</p>`);
   });
 
-  app.get('/console/console.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(CONSOLE_CSS));
+  app.get('/console/console.css', async (_req, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(CONSOLE_CSS),
+  );
 
   app.get<{ Querystring: { next?: string } }>('/console/login', async (req, reply) => {
     const next = safeNext(req.query.next);
@@ -77,7 +83,11 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
     const wait = throttle.waitMs(req.ip);
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
-      return page(reply.code(429).header('retry-after', String(seconds)), { title: 'Log in' }, loginPage(next, `Too many wrong tokens from your address: try again in ${seconds} s.`));
+      return page(
+        reply.code(429).header('retry-after', String(seconds)),
+        { title: 'Log in' },
+        loginPage(next, `Too many wrong tokens from your address: try again in ${seconds} s.`),
+      );
     }
     if (!sessions.checkToken(form.token)) {
       const failures = throttle.failed(req.ip);
@@ -103,7 +113,11 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
         return reply.redirect(`/console/login?${new URLSearchParams({ next: req.method === 'GET' ? req.url : '/console' }).toString()}`, 303);
       }
       if (req.method === 'POST' && !sessions.checkCsrf(session!, req.body?.csrf)) {
-        return page(reply.code(403), { title: 'Form expired' }, html`<h1>Form expired</h1><p class="error" role="alert">This form was not sent from the current session. Go back, reload the page and try again.</p>`);
+        return page(
+          reply.code(403),
+          { title: 'Form expired' },
+          html`<h1>Form expired</h1><p class="error" role="alert">This form was not sent from the current session. Go back, reload the page and try again.</p>`,
+        );
       }
     });
 
@@ -125,7 +139,12 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
 
     auth.get<{ Params: { id: string }; Querystring: { replayed?: string } }>('/console/events/:id', async (req, reply) => {
       const detail = await eventDetail(store, req.params.id);
-      if (!detail) return page(reply.code(404), await chrome(req, 'Not found', 'events'), html`<h1>Not found</h1><p>No event with id <code>${req.params.id}</code> is stored.</p>`);
+      if (!detail)
+        return page(
+          reply.code(404),
+          await chrome(req, 'Not found', 'events'),
+          html`<h1>Not found</h1><p>No event with id <code>${req.params.id}</code> is stored.</p>`,
+        );
       const c = await chrome(req, `Event ${detail.stored.event.type}`, 'events', replayedFlash(req.query.replayed));
       return page(reply, c, eventPage({ ...detail, csrf: c.csrf! }));
     });
@@ -223,7 +242,9 @@ function replayedFlash(replayed: string | undefined): string | undefined {
   if (replayed === undefined) return undefined;
   const n = Number(replayed);
   if (!Number.isInteger(n) || n < 0) return undefined;
-  return n === 0 ? 'Nothing to replay: the job is no longer dead.' : `${n} job${n === 1 ? '' : 's'} queued again; ${n === 1 ? 'it runs' : 'they run'} from the failed action.`;
+  return n === 0
+    ? 'Nothing to replay: the job is no longer dead.'
+    : `${n} job${n === 1 ? '' : 's'} queued again; ${n === 1 ? 'it runs' : 'they run'} from the failed action.`;
 }
 
 async function statusLine(health: ConsoleOptions['health']): Promise<StatusLine> {

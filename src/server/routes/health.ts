@@ -50,6 +50,7 @@ function publicCounts(sections: Record<string, unknown>): { counts?: Record<stri
   const rules = sections.rules as { count?: unknown } | undefined;
   if (typeof rules?.count === 'number') counts.rules = rules.count;
   const queue = sections.queue as Record<string, unknown> | undefined;
-  for (const key of ['depth', 'awaitingMatch', 'dead', 'failedEvents'] as const) if (typeof queue?.[key] === 'number') counts[key === 'depth' ? 'queueDepth' : key] = queue[key] as number;
+  for (const key of ['depth', 'awaitingMatch', 'dead', 'failedEvents'] as const)
+    if (typeof queue?.[key] === 'number') counts[key === 'depth' ? 'queueDepth' : key] = queue[key] as number;
   return Object.keys(counts).length > 0 ? { counts } : {};
 }

@@ -160,7 +160,10 @@ export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts
       if (previous && previous !== token) {
         // The first token is kept: a later request (a replay, or anyone who can reach the port)
         // cannot replace what the operator pastes into Notion.
-        noteIgnoredToken(token, 'another verification token received; the first one is kept (run `notion-rules token --forget` if you re-created the subscription, then let Notion send it again)');
+        noteIgnoredToken(
+          token,
+          'another verification token received; the first one is kept (run `notion-rules token --forget` if you re-created the subscription, then let Notion send it again)',
+        );
       } else if (!previous) {
         await store.setMeta(VERIFICATION_TOKEN_KEY, token);
         // The one place the token is logged, on purpose: the operator pastes it into Notion.

@@ -76,7 +76,10 @@ export class PostgresStore implements Store {
     readonly replica: string,
   ) {}
 
-  static async open(url: string, replica = process.env.NOTION_RULES_REPLICA_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`): Promise<PostgresStore> {
+  static async open(
+    url: string,
+    replica = process.env.NOTION_RULES_REPLICA_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+  ): Promise<PostgresStore> {
     const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
     pool.on('error', () => {}); // an idle client's error; the next query reports it
     try {
@@ -211,10 +214,7 @@ export class PostgresStore implements Store {
             jobs.push(jobFromRow(res.rows[0] as JobRow));
           }
           if (r.entityId) {
-            await c.query(
-              `INSERT INTO entity_latest (entity_id, timestamp) VALUES ($1, $2) ${KEEP_LATEST}`,
-              [r.entityId, r.timestamp],
-            );
+            await c.query(`INSERT INTO entity_latest (entity_id, timestamp) VALUES ($1, $2) ${KEEP_LATEST}`, [r.entityId, r.timestamp]);
           }
         }
         return jobs;
@@ -223,7 +223,10 @@ export class PostgresStore implements Store {
   }
 
   async deferDispatch(eventId: string, error: string, nextAt: number, wait?: { turnAt?: number }): Promise<void> {
-    await this.q('UPDATE events SET error = $1, next_dispatch_at = $2, lease_until = 0, dispatch_attempts = dispatch_attempts + $4, turn_at = $5 WHERE id = $3', [error, nextAt, eventId, wait ? 0 : 1, wait?.turnAt ?? null]);
+    await this.q(
+      'UPDATE events SET error = $1, next_dispatch_at = $2, lease_until = 0, dispatch_attempts = dispatch_attempts + $4, turn_at = $5 WHERE id = $3',
+      [error, nextAt, eventId, wait ? 0 : 1, wait?.turnAt ?? null],
+    );
   }
 
   async isStale(entityId: string, timestamp: string): Promise<boolean> {
@@ -277,7 +280,17 @@ export class PostgresStore implements Store {
         await c.query(
           `INSERT INTO attempts (job_id, action_index, action_type, started_at, duration_ms, outcome, error, result, replica)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [a.jobId, a.actionIndex, a.actionType, a.startedAt, a.durationMs, a.outcome, a.error ?? null, a.result === undefined ? null : JSON.stringify(a.result), this.replica],
+          [
+            a.jobId,
+            a.actionIndex,
+            a.actionType,
+            a.startedAt,
+            a.durationMs,
+            a.outcome,
+            a.error ?? null,
+            a.result === undefined ? null : JSON.stringify(a.result),
+            this.replica,
+          ],
         );
         return true;
       }),
@@ -294,7 +307,8 @@ export class PostgresStore implements Store {
 
   async hasten(jobIds: number[], eventIds: string[], at: number): Promise<void> {
     if (jobIds.length > 0) await this.q("UPDATE jobs SET run_at = $1 WHERE id = ANY($2::bigint[]) AND status = 'pending' AND run_at > $1", [at, jobIds]);
-    if (eventIds.length > 0) await this.q("UPDATE events SET next_dispatch_at = $1 WHERE id = ANY($2::text[]) AND status = 'new' AND next_dispatch_at > $1", [at, eventIds]);
+    if (eventIds.length > 0)
+      await this.q("UPDATE events SET next_dispatch_at = $1 WHERE id = ANY($2::text[]) AND status = 'new' AND next_dispatch_at > $1", [at, eventIds]);
   }
 
   readonly pace: PaceLedger = {
@@ -329,7 +343,9 @@ export class PostgresStore implements Store {
   }
 
   async listJobs(status: JobStatus, limit: number): Promise<Job[]> {
-    return (await this.q('SELECT * FROM jobs WHERE status = $1 ORDER BY updated_at DESC, id DESC LIMIT $2', [status, limit])).map((r) => jobFromRow(r as unknown as JobRow));
+    return (await this.q('SELECT * FROM jobs WHERE status = $1 ORDER BY updated_at DESC, id DESC LIMIT $2', [status, limit])).map((r) =>
+      jobFromRow(r as unknown as JobRow),
+    );
   }
 
   async listEvents(filter: { status?: EventListStatus; limit: number }): Promise<EventSummary[]> {
@@ -337,8 +353,10 @@ export class PostgresStore implements Store {
       new: "e.status = 'new'",
       failed: "e.status = 'failed'",
       dead: "e.status <> 'failed' AND count(j.id) FILTER (WHERE j.status = 'dead') > 0",
-      pending: "e.status = 'dispatched' AND count(j.id) FILTER (WHERE j.status = 'dead') = 0 AND count(j.id) FILTER (WHERE j.status IN ('pending', 'running')) > 0",
-      processed: "e.status = 'dispatched' AND count(j.id) FILTER (WHERE j.status = 'dead') = 0 AND count(j.id) FILTER (WHERE j.status IN ('pending', 'running')) = 0",
+      pending:
+        "e.status = 'dispatched' AND count(j.id) FILTER (WHERE j.status = 'dead') = 0 AND count(j.id) FILTER (WHERE j.status IN ('pending', 'running')) > 0",
+      processed:
+        "e.status = 'dispatched' AND count(j.id) FILTER (WHERE j.status = 'dead') = 0 AND count(j.id) FILTER (WHERE j.status IN ('pending', 'running')) = 0",
     };
     const rows = await this.q(
       `SELECT e.id, e.type, e.entity_id, e.timestamp, e.received_at, e.status, e.duplicates,
@@ -369,7 +387,10 @@ export class PostgresStore implements Store {
   async replayEvent(eventId: string, now: number): Promise<ReplayResult> {
     return this.guard(() =>
       this.tx(async (c) => {
-        const jobs = await c.query("UPDATE jobs SET status = 'pending', attempts = 0, run_at = $1, updated_at = $1, lease_until = 0 WHERE event_id = $2 AND status = 'dead'", [now, eventId]);
+        const jobs = await c.query(
+          "UPDATE jobs SET status = 'pending', attempts = 0, run_at = $1, updated_at = $1, lease_until = 0 WHERE event_id = $2 AND status = 'dead'",
+          [now, eventId],
+        );
         const events = await c.query(`${REMATCH} AND id = $2`, [now, eventId]);
         return { jobs: jobs.rowCount ?? 0, rematch: events.rowCount === 1 };
       }),
@@ -381,7 +402,10 @@ export class PostgresStore implements Store {
   }
 
   async replayJob(jobId: number, now: number): Promise<boolean> {
-    const rows = await this.q("UPDATE jobs SET status = 'pending', attempts = 0, run_at = $1, updated_at = $1, lease_until = 0 WHERE id = $2 AND status = 'dead' RETURNING id", [now, jobId]);
+    const rows = await this.q(
+      "UPDATE jobs SET status = 'pending', attempts = 0, run_at = $1, updated_at = $1, lease_until = 0 WHERE id = $2 AND status = 'dead' RETURNING id",
+      [now, jobId],
+    );
     return rows.length === 1;
   }
 
@@ -405,7 +429,10 @@ export class PostgresStore implements Store {
   }
 
   async replayDead(now: number): Promise<number> {
-    const rows = await this.q("UPDATE jobs SET status = 'pending', attempts = 0, run_at = $1, updated_at = $1, lease_until = 0 WHERE status = 'dead' RETURNING id", [now]);
+    const rows = await this.q(
+      "UPDATE jobs SET status = 'pending', attempts = 0, run_at = $1, updated_at = $1, lease_until = 0 WHERE status = 'dead' RETURNING id",
+      [now],
+    );
     return rows.length;
   }
 
@@ -422,17 +449,26 @@ export class PostgresStore implements Store {
       failedEvents: Number(events!.failed),
       oldestPendingRunAt: time(jobs!.t),
       oldestNewReceivedAt: time(events!.oldest),
-      pending: by.pending ?? 0, running: by.running ?? 0, dead: by.dead ?? 0, done: by.done ?? 0 };
+      pending: by.pending ?? 0,
+      running: by.running ?? 0,
+      dead: by.dead ?? 0,
+      done: by.done ?? 0,
+    };
   }
 
   async prune(cutoff: number, batch: number, dryRun = false): Promise<PruneResult> {
     if (dryRun) {
-      const [row] = await this.q(`SELECT count(*) AS events, coalesce(sum((SELECT count(*) FROM jobs j WHERE j.event_id = e.id)), 0) AS jobs FROM events e WHERE ${PRUNABLE}`, [cutoff]);
+      const [row] = await this.q(
+        `SELECT count(*) AS events, coalesce(sum((SELECT count(*) FROM jobs j WHERE j.event_id = e.id)), 0) AS jobs FROM events e WHERE ${PRUNABLE}`,
+        [cutoff],
+      );
       return { events: Number(row!.events), jobs: Number(row!.jobs) };
     }
     return this.guard(() =>
       this.tx(async (c) => {
-        const ids = (await c.query(`SELECT e.id FROM events e WHERE ${PRUNABLE} LIMIT $2 FOR UPDATE SKIP LOCKED`, [cutoff, batch])).rows.map((r) => String(r.id));
+        const ids = (await c.query(`SELECT e.id FROM events e WHERE ${PRUNABLE} LIMIT $2 FOR UPDATE SKIP LOCKED`, [cutoff, batch])).rows.map((r) =>
+          String(r.id),
+        );
         if (ids.length === 0) return { events: 0, jobs: 0 };
         const jobs = await c.query('DELETE FROM jobs WHERE event_id = ANY($1)', [ids]);
         const events = await c.query('DELETE FROM events WHERE id = ANY($1)', [ids]);
@@ -476,7 +512,13 @@ export class PostgresStore implements Store {
   async health(): Promise<StoreHealth> {
     try {
       const v = await this.q('SELECT max(version) AS v FROM schema_migrations');
-      return { ok: !this.lastError, kind: 'postgres', replica: this.replica, schemaVersion: Number(v[0]?.v ?? 0), ...(this.lastError ? { error: this.lastError } : {}) };
+      return {
+        ok: !this.lastError,
+        kind: 'postgres',
+        replica: this.replica,
+        schemaVersion: Number(v[0]?.v ?? 0),
+        ...(this.lastError ? { error: this.lastError } : {}),
+      };
     } catch (err) {
       return { ok: false, kind: 'postgres', replica: this.replica, schemaVersion: 0, error: (err as Error).message };
     }

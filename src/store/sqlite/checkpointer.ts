@@ -64,7 +64,11 @@ export class Checkpointer {
   static start(db: Database.Database, path: string, intervalMs = 200): Checkpointer {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     // The worker only runs checkpoints: a small heap of its own is plenty.
-    const worker = new Worker(WORKER, { eval: true, workerData: { driver, path }, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
+    const worker = new Worker(WORKER, {
+      eval: true,
+      workerData: { driver, path },
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 },
+    });
     db.pragma('wal_autocheckpoint = 0');
     return new Checkpointer(worker, db, intervalMs);
   }

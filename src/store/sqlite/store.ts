@@ -157,20 +157,34 @@ export class SqliteStore implements Store {
          WHERE id = ?`,
       ),
       nextRunAt: db.prepare<[], { t: number | null }>("SELECT min(run_at) AS t FROM jobs WHERE status = 'pending'"),
-      deferJob: db.prepare<[number, number | null, number, number]>("UPDATE jobs SET status = 'pending', run_at = ?, turn_at = ?, lease_until = 0, updated_at = ? WHERE id = ? AND status = 'running'"),
+      deferJob: db.prepare<[number, number | null, number, number]>(
+        "UPDATE jobs SET status = 'pending', run_at = ?, turn_at = ?, lease_until = 0, updated_at = ? WHERE id = ? AND status = 'running'",
+      ),
       hastenJob: db.prepare<[number, number, number]>("UPDATE jobs SET run_at = ? WHERE id = ? AND status = 'pending' AND run_at > ?"),
       hastenEvent: db.prepare<[number, string, number]>("UPDATE events SET next_dispatch_at = ? WHERE id = ? AND status = 'new' AND next_dispatch_at > ?"),
       releaseJobs: db.prepare("UPDATE jobs SET status = 'pending', lease_until = 0 WHERE status = 'running'"),
       releaseEvents: db.prepare('UPDATE events SET lease_until = 0 WHERE lease_until > 0'),
       jobsOf: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE event_id = ? ORDER BY id'),
-      attemptsOf: db.prepare<[number], { job_id: number; action_index: number; action_type: string; started_at: number; duration_ms: number; outcome: Attempt['outcome']; error: string | null; result: string | null }>(
-        'SELECT * FROM attempts WHERE job_id = ? ORDER BY id',
-      ),
+      attemptsOf: db.prepare<
+        [number],
+        {
+          job_id: number;
+          action_index: number;
+          action_type: string;
+          started_at: number;
+          duration_ms: number;
+          outcome: Attempt['outcome'];
+          error: string | null;
+          result: string | null;
+        }
+      >('SELECT * FROM attempts WHERE job_id = ? ORDER BY id'),
       jobsByStatus: db.prepare<[string, number], JobRow>('SELECT * FROM jobs WHERE status = ? ORDER BY updated_at DESC, id DESC LIMIT ?'),
       rematchEvent: db.prepare<[number, string]>(
         "UPDATE events SET status = 'new', next_dispatch_at = ?, lease_until = 0, dispatch_attempts = 0 WHERE id = ? AND status = 'failed'",
       ),
-      rematchFailed: db.prepare<[number]>("UPDATE events SET status = 'new', next_dispatch_at = ?, lease_until = 0, dispatch_attempts = 0 WHERE status = 'failed'"),
+      rematchFailed: db.prepare<[number]>(
+        "UPDATE events SET status = 'new', next_dispatch_at = ?, lease_until = 0, dispatch_attempts = 0 WHERE status = 'failed'",
+      ),
       failedEvents: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM events WHERE status = 'failed'"),
       oldestPending: db.prepare<[], { t: number | null }>("SELECT min(run_at) AS t FROM jobs WHERE status = 'pending'"),
       oldestNew: db.prepare<[], { t: number | null }>("SELECT min(received_at) AS t FROM events WHERE status = 'new'"),
@@ -189,18 +203,14 @@ export class SqliteStore implements Store {
       jobCounts: db.prepare<[], { status: string; n: number }>('SELECT status, count(*) AS n FROM jobs GROUP BY status'),
       newEvents: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM events WHERE status = 'new'"),
       searchDelete: db.prepare<[string]>('DELETE FROM search_index WHERE doc_id = ?'),
-      searchInsert: db.prepare<[string, string, string, string, string]>(
-        'INSERT INTO search_index (doc_id, title, body, url, fields) VALUES (?, ?, ?, ?, ?)',
-      ),
+      searchInsert: db.prepare<[string, string, string, string, string]>('INSERT INTO search_index (doc_id, title, body, url, fields) VALUES (?, ?, ?, ?, ?)'),
       search: db.prepare<[string, number], { doc_id: string; title: string; url: string; snippet: string }>(
         `SELECT doc_id, title, url, snippet(search_index, 2, '[', ']', '…', 12) AS snippet
          FROM search_index WHERE search_index MATCH ? ORDER BY rank LIMIT ?`,
       ),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events'),
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
-      setMeta: db.prepare<[string, string]>(
-        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      ),
+      setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     };
   }
 
@@ -342,7 +352,16 @@ export class SqliteStore implements Store {
       for (const r of results) {
         for (const j of r.jobs) {
           const claim = lease !== undefined && leased < lease.max;
-          const row = this.stmts.insertJob.get(r.eventId, j.ruleId, JSON.stringify(j.actions), claim ? 'running' : 'pending', claim ? lease.until : 0, now, now, now);
+          const row = this.stmts.insertJob.get(
+            r.eventId,
+            j.ruleId,
+            JSON.stringify(j.actions),
+            claim ? 'running' : 'pending',
+            claim ? lease.until : 0,
+            now,
+            now,
+            now,
+          );
           if (!row) continue;
           if (claim) leased++;
           jobs.push(jobFromRow(row));
@@ -375,7 +394,7 @@ export class SqliteStore implements Store {
     // each slice, after the writes queued before it: an event stored as matched while tracking
     // was still off is covered however late its commit.
     let from = 0;
-    for (let done = false; !done; ) {
+    for (let done = false; !done;) {
       done = await this.groupCommit(() => {
         const last = this.stmts.lastEventRow.get()?.n ?? 0;
         const to = Math.min(from + REBUILD_ROWS, last);
@@ -468,7 +487,19 @@ export class SqliteStore implements Store {
       FROM events e LEFT JOIN jobs j ON j.event_id = e.id
       GROUP BY e.id ${filter.status ? `HAVING ${having[filter.status]}` : ''}
       ORDER BY e.received_at DESC, e.rowid DESC LIMIT ?`;
-    type Row = { id: string; type: string; entity_id: string; timestamp: string; received_at: number; status: EventStatus; duplicates: number; total: number; done: number; dead: number; pending: number };
+    type Row = {
+      id: string;
+      type: string;
+      entity_id: string;
+      timestamp: string;
+      received_at: number;
+      status: EventStatus;
+      duplicates: number;
+      total: number;
+      done: number;
+      dead: number;
+      pending: number;
+    };
     const rows = this.read(() => this.db.prepare<[number], Row>(sql).all(filter.limit));
     return rows.map((r) => ({
       id: r.id,
@@ -532,15 +563,20 @@ export class SqliteStore implements Store {
   async prune(cutoff: number, batch: number, dryRun = false): Promise<PruneResult> {
     if (dryRun) {
       return this.read(() => {
-        const row = this.db.prepare<[number, number], { events: number; jobs: number }>(
-          `SELECT count(*) AS events, coalesce(sum((SELECT count(*) FROM jobs j WHERE j.event_id = e.id)), 0) AS jobs FROM events e WHERE ${PRUNABLE}`,
-        ).get(cutoff, cutoff)!;
+        const row = this.db
+          .prepare<[number, number], { events: number; jobs: number }>(
+            `SELECT count(*) AS events, coalesce(sum((SELECT count(*) FROM jobs j WHERE j.event_id = e.id)), 0) AS jobs FROM events e WHERE ${PRUNABLE}`,
+          )
+          .get(cutoff, cutoff)!;
         return { events: row.events, jobs: row.jobs };
       });
     }
     const result = this.write(() =>
       this.db.transaction(() => {
-        const ids = this.db.prepare<[number, number, number], { id: string }>(`SELECT e.id FROM events e WHERE ${PRUNABLE} LIMIT ?`).all(cutoff, cutoff, batch).map((r) => r.id);
+        const ids = this.db
+          .prepare<[number, number, number], { id: string }>(`SELECT e.id FROM events e WHERE ${PRUNABLE} LIMIT ?`)
+          .all(cutoff, cutoff, batch)
+          .map((r) => r.id);
         if (ids.length === 0) return { events: 0, jobs: 0 };
         const list = JSON.stringify(ids);
         const jobs = this.db.prepare<[string]>('DELETE FROM jobs WHERE event_id IN (SELECT value FROM json_each(?))').run(list).changes;
@@ -681,19 +717,13 @@ function migrate(db: Database.Database): void {
   const have = currentVersion(db);
   const latest = migrations[migrations.length - 1]?.version ?? 0;
   if (have > latest) {
-    throw new StoreVersionError(
-      `the store's schema is version ${have}, newer than this notion-rules knows (${latest}); run a newer release or a fresh store`,
-    );
+    throw new StoreVersionError(`the store's schema is version ${have}, newer than this notion-rules knows (${latest}); run a newer release or a fresh store`);
   }
   for (const m of migrations) {
     if (m.version <= have) continue;
     db.transaction(() => {
       db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
-        m.version,
-        m.name,
-        new Date().toISOString(),
-      );
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
     })();
   }
 }

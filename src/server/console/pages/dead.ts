@@ -14,7 +14,8 @@ export function deadPage(jobs: Job[], csrf: string): SafeHtml {
 <table>
   <caption>${jobs.length} dead job${jobs.length === 1 ? '' : 's'}</caption>
   <thead><tr><th scope="col">Job</th><th scope="col">Rule</th><th scope="col">Event</th><th scope="col">Failed action</th><th scope="col">Attempts</th><th scope="col">Error</th><th scope="col">Died</th><th scope="col"><span class="skip">Replay</span></th></tr></thead>
-  <tbody>${jobs.map((j) => html`<tr>
+  <tbody>${jobs.map(
+    (j) => html`<tr>
     <td class="num">${j.id}</td>
     <td><code>${j.ruleId}</code></td>
     <td><a class="mono" href="/console/events/${encodeURIComponent(j.eventId)}#job-${j.id}">${j.eventId}</a></td>
@@ -23,6 +24,7 @@ export function deadPage(jobs: Job[], csrf: string): SafeHtml {
     <td class="bad">${j.lastError ?? ''}</td>
     <td>${time(j.updatedAt)}</td>
     <td>${replayButton(j.id, csrf, '/console/dead')}</td>
-  </tr>`)}</tbody>
+  </tr>`,
+  )}</tbody>
 </table>`;
 }

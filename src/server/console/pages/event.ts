@@ -36,21 +36,27 @@ export function eventPage({ stored, jobs, csrf }: EventView): SafeHtml {
 </dl>
 
 <h2>Rules</h2>
-${report.length === 0
-  ? html`<p>${stored.status === 'new' ? 'Not matched yet.' : 'No rule listens to this event type.'}</p>`
-  : html`<table>
+${
+  report.length === 0
+    ? html`<p>${stored.status === 'new' ? 'Not matched yet.' : 'No rule listens to this event type.'}</p>`
+    : html`<table>
   <caption>Every rule that listens to <code>${event.type}</code>; the others are not listed.</caption>
   <thead><tr><th scope="col">Rule</th><th scope="col">Outcome</th><th scope="col">Why</th></tr></thead>
-  <tbody>${report.map((r) => html`<tr>
+  <tbody>${report.map(
+    (r) => html`<tr>
     <td><code>${r.rule}</code></td>
     <td>${r.matched ? badge('matched', 'ok') : badge(REASONS[r.reason ?? ''] ?? r.reason ?? 'no match', r.reason === 'condition_false' ? 'muted' : 'bad')}</td>
-    <td>${r.matched ? `${r.actions ?? 0} action${r.actions === 1 ? '' : 's'}` : r.values ? html`the condition read ${json(r.values)}` : r.error ?? ''}</td>
-  </tr>`)}</tbody>
-</table>`}
+    <td>${r.matched ? `${r.actions ?? 0} action${r.actions === 1 ? '' : 's'}` : r.values ? html`the condition read ${json(r.values)}` : (r.error ?? '')}</td>
+  </tr>`,
+  )}</tbody>
+</table>`
+}
 
-${stored.status === 'failed'
-  ? html`<form method="post" action="/console/events/${event.id}/replay"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Match the failed rules again</button> <span class="hint">after fixing the cause (a token, a permission, the rule); the rules that matched keep their jobs</span></form>`
-  : ''}
+${
+  stored.status === 'failed'
+    ? html`<form method="post" action="/console/events/${event.id}/replay"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Match the failed rules again</button> <span class="hint">after fixing the cause (a token, a permission, the rule); the rules that matched keep their jobs</span></form>`
+    : ''
+}
 
 <h2>Jobs</h2>
 ${jobs.length === 0 ? html`<p>No jobs: no rule matched.</p>` : jobs.map((job) => jobSection(job, csrf))}
@@ -71,13 +77,15 @@ function jobSection(job: Job & { history: Attempt[] }, csrf: string): SafeHtml {
     const attempts = job.history.filter((a) => a.actionIndex === i);
     return html`<li><strong>${action.type}</strong> ${i < job.nextAction ? badge('done', 'ok') : ''}
       ${json(maskedParams(action))}
-      ${attempts.length === 0
-        ? html`<p class="muted">Not attempted yet.</p>`
-        : html`<table>
+      ${
+        attempts.length === 0
+          ? html`<p class="muted">Not attempted yet.</p>`
+          : html`<table>
         <caption>Attempts of action ${i + 1}</caption>
         <thead><tr><th scope="col">Started</th><th scope="col">Took</th><th scope="col">Outcome</th><th scope="col">Error</th></tr></thead>
         <tbody>${attempts.map((a) => html`<tr><td>${time(a.startedAt)}</td><td class="num">${a.durationMs} ms</td><td>${badge(a.outcome, a.outcome === 'ok' ? 'ok' : a.outcome === 'dead' ? 'bad' : a.outcome === 'rerendered' ? 'muted' : 'warn')}</td><td>${a.error ?? ''}</td></tr>`)}</tbody>
-      </table>`}
+      </table>`
+      }
     </li>`;
   })}</ol>
 </section>`;

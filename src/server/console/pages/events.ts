@@ -28,12 +28,14 @@ export function eventsPage(events: EventSummary[], filter: EventListStatus | und
   <select id="status" name="status">${EVENT_FILTERS.map(([value, label]) => html`<option value="${value}"${(filter ?? '') === value ? html` selected` : ''}>${label}</option>`)}</select></div>
   <button type="submit">Show</button>
 </form>
-${events.length === 0
-  ? html`<p>No events${filter ? ' with this status' : ' yet'}.</p>`
-  : html`<table>
+${
+  events.length === 0
+    ? html`<p>No events${filter ? ' with this status' : ' yet'}.</p>`
+    : html`<table>
   <caption>${events.length} most recent${filter ? ` (${EVENT_FILTERS.find(([v]) => v === filter)?.[1]})` : ''}</caption>
   <thead><tr><th scope="col">Received</th><th scope="col">Type</th><th scope="col">Event</th><th scope="col">Status</th><th scope="col">Jobs done</th><th scope="col">Dead</th><th scope="col">Duplicates</th></tr></thead>
-  <tbody>${events.map((e) => html`<tr>
+  <tbody>${events.map(
+    (e) => html`<tr>
     <td>${time(e.receivedAt)}</td>
     <td><code>${e.type}</code></td>
     <td><a class="mono" href="/console/events/${encodeURIComponent(e.id)}">${e.id}</a></td>
@@ -41,7 +43,9 @@ ${events.length === 0
     <td class="num">${e.jobs.done} / ${e.jobs.total}</td>
     <td class="num">${e.jobs.dead}</td>
     <td class="num">${e.duplicates}</td>
-  </tr>`)}</tbody>
+  </tr>`,
+  )}</tbody>
 </table>
-${events.length >= limit ? html`<p><a href="/console?${new URLSearchParams({ ...(filter ? { status: filter } : {}), limit: String(Math.min(limit * 5, 1000)) }).toString()}">Show more</a></p>` : ''}`}`;
+${events.length >= limit ? html`<p><a href="/console?${new URLSearchParams({ ...(filter ? { status: filter } : {}), limit: String(Math.min(limit * 5, 1000)) }).toString()}">Show more</a></p>` : ''}`
+}`;
 }

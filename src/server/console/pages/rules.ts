@@ -20,13 +20,15 @@ ${last.ok ? '' : html`<div class="error" role="alert"><p>The last reload found $
 <table>
   <caption>${current.all.length} rule${current.all.length === 1 ? '' : 's'} in folder order</caption>
   <thead><tr><th scope="col">Rule</th><th scope="col">File</th><th scope="col">On</th><th scope="col">Fetch</th><th scope="col">When</th><th scope="col">Actions</th></tr></thead>
-  <tbody>${current.all.map((r) => html`<tr>
+  <tbody>${current.all.map(
+    (r) => html`<tr>
     <td><code>${r.id}</code>${r.enabled ? '' : html` ${badge('disabled', 'muted')}`}${r.description ? html`<br><span class="muted">${r.description}</span>` : ''}</td>
     <td class="mono">${r.file}:${r.line}</td>
     <td>${r.on.map((t, i) => html`${i > 0 ? ', ' : ''}<code>${t}</code>`)}</td>
     <td>${r.fetch.join(', ') || '—'}</td>
     <td>${r.when ? html`<code>${r.when.source}</code>` : html`<span class="muted">always</span>`}</td>
     <td>${r.actions.map((a) => a.type).join(' → ')}</td>
-  </tr>`)}</tbody>
+  </tr>`,
+  )}</tbody>
 </table>`;
 }

@@ -10,17 +10,23 @@ export function searchPage(query: string, hits: SearchHit[] | undefined, error?:
   <button type="submit">Search</button>
 </form>
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
-${hits === undefined ? '' : hits.length === 0
-  ? html`<p>Nothing found for “${query}”.</p>`
-  : html`<table>
+${
+  hits === undefined
+    ? ''
+    : hits.length === 0
+      ? html`<p>Nothing found for “${query}”.</p>`
+      : html`<table>
   <caption>${hits.length} result${hits.length === 1 ? '' : 's'} for “${query}”</caption>
   <thead><tr><th scope="col">Title</th><th scope="col">Match</th><th scope="col">Id</th></tr></thead>
-  <tbody>${hits.map((h) => html`<tr>
+  <tbody>${hits.map(
+    (h) => html`<tr>
     <td>${h.url ? html`<a href="${safeUrl(h.url)}" rel="noreferrer">${h.title || h.id}</a>` : h.title || h.id}</td>
     <td>${h.snippet}</td>
     <td class="mono">${h.id}</td>
-  </tr>`)}</tbody>
-</table>`}`;
+  </tr>`,
+  )}</tbody>
+</table>`
+}`;
 }
 
 /** Only http(s) links: an indexed url is data from a rule, not to be trusted as a javascript: URL. */
