@@ -1,8 +1,6 @@
 import { join } from 'node:path';
-import { afterEach, beforeEach } from 'vitest';
-import { FakeNotion } from '../fakes/notion.js';
-import { FakeSlack } from '../fakes/slack.js';
 import { writeConfig } from './child.js';
+import { useFakes } from './fakes.js';
 import { rulesDir } from './rules.js';
 import { SECRET, UNPACED } from './server.js';
 import { tempDir } from './tmp.js';
@@ -13,17 +11,7 @@ import { tempDir } from './tmp.js';
  * the environment to start it with.
  */
 export function useChildService() {
-  const fakes = {} as { slack: FakeSlack; notion: FakeNotion };
-  beforeEach(async () => {
-    fakes.slack = new FakeSlack();
-    fakes.notion = new FakeNotion();
-    await fakes.slack.start();
-    await fakes.notion.start();
-  });
-  afterEach(async () => {
-    await fakes.slack.stop();
-    await fakes.notion.stop();
-  });
+  const fakes = useFakes();
   const setup = (rules: Record<string, string>, delivery: Record<string, unknown> = {}) => {
     const dir = tempDir();
     const config = writeConfig(dir, {
