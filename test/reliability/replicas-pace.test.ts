@@ -1,15 +1,13 @@
-import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { startServer, writeConfig, type ServerProcess } from '../support/child.js';
+import { startServer, type ServerProcess } from '../support/child.js';
 import { LIMIT_S, LIMITS, NOTION, PAGES, pageId, SCALE, SLACK } from '../support/bulk-edit.js';
 import { useFakes } from '../support/fakes.js';
 import { eventFrom } from '../support/fixtures.js';
 import { postEvent } from '../support/http.js';
-import { freshDatabase, PG_URL } from '../support/pg.js';
-import { rulesDir } from '../support/rules.js';
+import { PG_URL } from '../support/pg.js';
+import { replicaConfig } from '../support/replicas.js';
 import { SECRET } from '../support/server.js';
-import { tempDir } from '../support/tmp.js';
 
 /**
  * The bulk edit of issue #17 (see test/support/bulk-edit.ts) sent to two replicas of one
@@ -26,26 +24,13 @@ describe.skipIf(!PG_URL)("two replicas on PostgreSQL share the destinations' lim
       fakes.slack.limitPerChannel(SLACK.rate, SLACK.burst);
       fakes.notion.limit(NOTION.rate, NOTION.burst);
       for (let i = 0; i < PAGES; i++) fakes.notion.addPage(pageId(i));
-      const dir = tempDir();
-      const db = await freshDatabase();
-      const config = writeConfig(dir, {
-        server: { host: '127.0.0.1', port: 0 },
-        store: { url: db },
-        rules: {
-          dir: rulesDir(
-            {
-              'done.yaml':
-                'id: announce-done\non: page.properties_updated\nfetch: page\nwhen: page.props.Status = "Done"\nactions:\n  - slack: { channel: "#done", text: "{{ event.entity.id }} is done" }\n  - notion.comment: { text: "Announced in #done" }\n',
-            },
-            join(dir, 'rules'),
-          ),
-          watch: false,
+      const { config, db } = await replicaConfig(
+        {
+          'done.yaml':
+            'id: announce-done\non: page.properties_updated\nfetch: page\nwhen: page.props.Status = "Done"\nactions:\n  - slack: { channel: "#done", text: "{{ event.entity.id }} is done" }\n  - notion.comment: { text: "Announced in #done" }\n',
         },
-        slack: { apiUrl: fakes.slack.url },
-        notion: { baseUrl: fakes.notion.url },
-        delivery: { limits: LIMITS },
-        log: { level: 'info' },
-      });
+        { slack: { apiUrl: fakes.slack.url }, notion: { baseUrl: fakes.notion.url }, delivery: { limits: LIMITS } },
+      );
       const env = { NOTION_WEBHOOK_SECRET: SECRET, SLACK_BOT_TOKEN: fakes.slack.token, NOTION_TOKEN: fakes.notion.token };
       const replicas: ServerProcess[] = [
         await startServer(config, { ...env, NOTION_RULES_REPLICA_ID: 'r0' }),

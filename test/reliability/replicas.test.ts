@@ -2,13 +2,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeSlack } from '../fakes/slack.js';
-import { startServer, writeConfig, type ServerProcess } from '../support/child.js';
+import { startServer, type ServerProcess } from '../support/child.js';
 import { eventFrom, repoRoot } from '../support/fixtures.js';
 import { postEvent } from '../support/http.js';
-import { freshDatabase, PG_URL } from '../support/pg.js';
-import { rulesDir } from '../support/rules.js';
+import { PG_URL } from '../support/pg.js';
+import { replicaConfig } from '../support/replicas.js';
 import { SECRET, UNPACED } from '../support/server.js';
-import { tempDir } from '../support/tmp.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
 let slack: FakeSlack;
@@ -18,26 +17,11 @@ beforeEach(async () => {
 });
 afterEach(() => slack.stop());
 
-/** A config file for replicas of a fresh PostgreSQL database with one Slack rule; `extra` overrides. */
-async function replicaConfig(extra: Record<string, unknown>): Promise<{ config: string; db: string }> {
-  const dir = tempDir();
-  const db = await freshDatabase();
-  const config = writeConfig(dir, {
-    server: { host: '127.0.0.1', port: 0 },
-    store: { url: db },
-    rules: {
-      dir: rulesDir({ 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' }, join(dir, 'rules')),
-      watch: false,
-    },
-    log: { level: 'info' },
-    ...extra,
-  });
-  return { config, db };
-}
+const SHIP = { 'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "{{ event.id }}" }\n' };
 
 describe.skipIf(!PG_URL)('several replicas on one PostgreSQL database', () => {
   it.each([2, 3])('%i replicas, round-robin, a tenth sent to two at once, one SIGKILLed: stored once, delivered once', { timeout: 120_000 }, async (n) => {
-    const { config, db } = await replicaConfig({
+    const { config, db } = await replicaConfig(SHIP, {
       slack: { apiUrl: slack.url, timeoutMs: 2000 },
       delivery: { concurrency: 8, maxAttempts: 50, leaseMs: 2000, backoff: { baseMs: 50, maxMs: 500 }, limits: UNPACED },
       security: { adminToken: 'admin-token-replicas-0123456789' },
@@ -113,7 +97,7 @@ describe.skipIf(!PG_URL)('several replicas on one PostgreSQL database', () => {
   });
 
   it("a killed replica's running jobs are taken over within 15 s with the default lease", { timeout: 60_000 }, async () => {
-    const { config } = await replicaConfig({
+    const { config } = await replicaConfig(SHIP, {
       slack: { apiUrl: slack.url, timeoutMs: 5000 },
       delivery: { concurrency: 8, limits: UNPACED }, // leaseMs: the default
     });
