@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: notion-rules against a bare Fastify route, in one run, as ratios.
  * Everything runs on 127.0.0.1 and stops by itself. `--quick` runs each scenario briefly.
+ * `--core` runs scenarios 1–3 only (ingest, rule scale, end to end) and `--cli PATH` measures
+ * another build's CLI: alternating `--core` runs of two builds compare a change's cost.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -30,7 +32,9 @@ const BULK_PAGES = quick ? 40 : 200;
 const SECRET = 'bench-secret';
 const ADMIN = 'bench-admin-token-0123456789';
 const root = fileURLToPath(new URL('../../', import.meta.url)); // dist-bench/bench → repo
-const cli = join(root, 'dist/cli/main.js');
+const cliArg = process.argv.indexOf('--cli');
+const cli = cliArg > 0 ? process.argv[cliArg + 1]! : join(root, 'dist/cli/main.js');
+const coreOnly = process.argv.includes('--core');
 const work = mkdtempSync(join(tmpdir(), 'nr-bench-'));
 const pgArg = process.argv.indexOf('--pg');
 /** A PostgreSQL server for the replica scenario: --pg URL, or the test suite's server. */
@@ -274,6 +278,20 @@ async function main(): Promise<void> {
     delivered: `${delivered} (${unique} distinct)`,
     'peak RSS MB': rssE2e,
   });
+  if (coreOnly) {
+    console.table(rows);
+    const core = {
+      cli,
+      ingestVsBare: ingest.rps / bareRes.rps,
+      rules10VsBare: r10.rps / bareRes.rps,
+      rules1000VsBare: r1000.rps / bareRes.rps,
+      e2eActionsPerSecond: delivered / e2eSeconds,
+      e2eExactlyOnce: delivered === E2E_EVENTS && unique === E2E_EVENTS,
+    };
+    console.log(`core ${JSON.stringify(core)}`);
+    return;
+  }
+
   // Scenario 4: reloads of 1,000 rules under ingest load.
   const nrReload = await notionRules('reload', thousand);
   const reloadTimes: number[] = [];

@@ -1,6 +1,6 @@
 import type { RuleCoordinator } from '../engine/coordinator.js';
 import type { Destinations } from '../delivery/destinations.js';
-import { lagsOf } from '../store/summary.js';
+import { lagsOf } from '../store/core/summary.js';
 import type { OpsQueries } from '../store/ports.js';
 import type { ActionHealth } from './action-health.js';
 import { reloadView } from './routes/admin.js';

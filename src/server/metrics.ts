@@ -3,7 +3,7 @@ import type { DeliveryHooks } from '../delivery/hooks.js';
 import type { ReloadStatus } from '../engine/coordinator.js';
 import type { RuleSet } from '../engine/rule-set.js';
 import type { Destinations } from '../delivery/destinations.js';
-import { lagsOf } from '../store/summary.js';
+import { lagsOf } from '../store/core/summary.js';
 import type { OpsQueries } from '../store/ports.js';
 import type { RejectReason } from './routes/webhook.js';
 

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { normalize } from '../../src/model/normalize.js';
-import { migrations } from '../../src/store/postgres/migrations.js';
+import { migrations } from '../../src/store/postgres/schema.js';
 import { PostgresStore } from '../../src/store/postgres/store.js';
 import { eventFrom } from '../support/fixtures.js';
 import { freshDatabase, PG_URL } from '../support/pg.js';

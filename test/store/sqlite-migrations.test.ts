@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { normalize } from '../../src/model/normalize.js';
-import { migrations } from '../../src/store/sqlite/migrations.js';
+import { migrations } from '../../src/store/sqlite/schema.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import { eventFrom } from '../support/fixtures.js';
 import { tempDir } from '../support/tmp.js';

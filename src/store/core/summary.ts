@@ -1,4 +1,4 @@
-import type { EventListStatus, EventStatus, QueueCounts } from './types.js';
+import type { EventListStatus, EventStatus, QueueCounts } from '../types.js';
 
 /** What became of an event, from its own status and its jobs' counts (both stores list it so). */
 export function summaryStatus(status: EventStatus, jobs: { dead: number; pending: number }): EventListStatus {

@@ -1,13 +1,6 @@
-/**
- * The schema, as an append-only list: a released migration is never edited, only followed by a
- * new one. The store applies what a database lacks, each in its own transaction, at open.
- */
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+import type { Migration } from '../core/migrations.js';
 
+/** SQLite's schema (see Migration): FTS5 for search. */
 export const migrations: readonly Migration[] = [
   {
     version: 1,

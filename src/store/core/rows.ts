@@ -1,5 +1,5 @@
-import { normalize } from '../model/normalize.js';
-import type { Attempt, EventStatus, Job, JobStatus, StoredEvent } from './types.js';
+import { normalize } from '../../model/normalize.js';
+import type { Attempt, EventStatus, Job, JobStatus, StoredEvent } from '../types.js';
 
 /*
  * Rows to records, one way for every database: SQLite hands back numbers, PostgreSQL's BIGINT

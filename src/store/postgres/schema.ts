@@ -1,4 +1,4 @@
-import type { Migration } from '../sqlite/migrations.js';
+import type { Migration } from '../core/migrations.js';
 
 /**
  * The PostgreSQL schema, append-only like SQLite's: the same tables, plus lease owners so several

@@ -1,0 +1,212 @@
+import type { ActionIntent } from '../../model/event.js';
+import type { Attempt, EventListStatus, EventStatus, EventSummary, Job, JobStatus, PruneResult, QueueCounts, ReplayResult, StoredEvent } from '../types.js';
+import { attemptFromRow, type AttemptRow, EVENT_COLUMNS, eventFromRow, type EventRow, jobFromRow, type JobRow } from './rows.js';
+import type { Dialect, SqlExecutor } from './sql.js';
+import { summaryStatus } from './summary.js';
+
+/** A count or time as a number (PostgreSQL hands BIGINT and count(*) back as strings); null stays null. */
+const num = (v: unknown): number => Number(v ?? 0);
+const time = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/**
+ * The part of the store that is the same on every database, written once: the operator read
+ * model (events, jobs, attempts, counts), replay, meta, the per-entity record's reads and
+ * retention. A database's store extends it with what only it does well — SQLite's group commit,
+ * PostgreSQL's SKIP LOCKED claims — and its executor and dialect.
+ */
+export abstract class SqlStore {
+  protected abstract readonly sql: SqlExecutor;
+  protected abstract readonly dialect: Dialect;
+
+  async getEvent(id: string): Promise<StoredEvent | undefined> {
+    const [row] = await this.sql.rows(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`, [id]);
+    return row && eventFromRow(row as unknown as EventRow);
+  }
+
+  async countEvents(): Promise<number> {
+    return num((await this.sql.rows('SELECT count(*) AS n FROM events'))[0]?.n);
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    const [row] = await this.sql.rows('SELECT value FROM meta WHERE key = ?', [key]);
+    return row === undefined ? undefined : String(row.value);
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.sql.change('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+  }
+
+  /** Whether an event with a later timestamp for this entity was already matched. */
+  async isStale(entityId: string, timestamp: string): Promise<boolean> {
+    if (!entityId) return false;
+    const [row] = await this.sql.rows('SELECT timestamp FROM entity_latest WHERE entity_id = ?', [entityId]);
+    return row !== undefined && String(row.timestamp) > timestamp;
+  }
+
+  async nextRunAt(): Promise<number | undefined> {
+    const [row] = await this.sql.rows("SELECT min(run_at) AS t FROM jobs WHERE status = 'pending'");
+    return time(row?.t) ?? undefined;
+  }
+
+  async getJobs(eventId: string): Promise<Job[]> {
+    return (await this.sql.rows('SELECT * FROM jobs WHERE event_id = ? ORDER BY id', [eventId])).map((r) => jobFromRow(r as unknown as JobRow));
+  }
+
+  async getAttempts(jobId: number): Promise<Attempt[]> {
+    return (await this.sql.rows('SELECT * FROM attempts WHERE job_id = ? ORDER BY id', [jobId])).map((r) => attemptFromRow(r as unknown as AttemptRow));
+  }
+
+  async listJobs(status: JobStatus, limit: number): Promise<Job[]> {
+    const rows = await this.sql.rows('SELECT * FROM jobs WHERE status = ? ORDER BY updated_at DESC, id DESC LIMIT ?', [status, limit]);
+    return rows.map((r) => jobFromRow(r as unknown as JobRow));
+  }
+
+  async listEvents(filter: { status?: EventListStatus; limit: number }): Promise<EventSummary[]> {
+    const rows = await this.sql.rows(
+      `SELECT e.id, e.type, e.entity_id, e.timestamp, e.received_at, e.status, e.duplicates,
+         count(j.id) AS total, ${COUNT_DONE} AS done, ${COUNT_DEAD} AS dead, ${COUNT_PENDING} AS pending
+       FROM events e LEFT JOIN jobs j ON j.event_id = e.id
+       GROUP BY e.id ${filter.status ? `HAVING ${HAVING[filter.status]}` : ''}
+       ORDER BY e.received_at DESC, ${this.dialect.arrival} DESC LIMIT ?`,
+      [filter.limit],
+    );
+    return rows.map((r) => {
+      const jobs = { total: num(r.total), done: num(r.done), dead: num(r.dead), pending: num(r.pending) };
+      return {
+        id: String(r.id),
+        type: String(r.type),
+        entityId: String(r.entity_id),
+        timestamp: String(r.timestamp),
+        receivedAt: num(r.received_at),
+        duplicates: num(r.duplicates),
+        status: summaryStatus(r.status as EventStatus, jobs),
+        jobs,
+      };
+    });
+  }
+
+  async counts(): Promise<QueueCounts> {
+    const by = Object.fromEntries(
+      (await this.sql.rows('SELECT status, count(*) AS n FROM jobs GROUP BY status')).map((r) => [String(r.status), num(r.n)]),
+    ) as Record<string, number>;
+    const [events] = await this.sql.rows(
+      `SELECT sum(CASE WHEN status = 'new' THEN 1 ELSE 0 END) AS waiting, sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
+         min(CASE WHEN status = 'new' THEN received_at END) AS oldest
+       FROM events WHERE status IN ('new', 'failed')`,
+    );
+    return {
+      eventsToDispatch: num(events?.waiting),
+      failedEvents: num(events?.failed),
+      oldestPendingRunAt: (await this.nextRunAt()) ?? null,
+      oldestNewReceivedAt: time(events?.oldest),
+      pending: by.pending ?? 0,
+      running: by.running ?? 0,
+      dead: by.dead ?? 0,
+      done: by.done ?? 0,
+    };
+  }
+
+  /**
+   * Puts an event's dead jobs back in the queue (they resume at the failed action) and, when the
+   * event is `failed`, hands it back to the matcher, in one transaction.
+   */
+  async replayEvent(eventId: string, now: number): Promise<ReplayResult> {
+    const [jobs, events] = await this.sql.atomically([
+      { sql: `${this.requeueDead} AND event_id = ?`, params: [now, now, eventId] },
+      { sql: `${this.rematchFailed} AND id = ?`, params: [now, eventId] },
+    ]);
+    return { jobs: jobs!.changes, rematch: events!.changes === 1 };
+  }
+
+  async replayFailed(now: number): Promise<number> {
+    return this.sql.change(this.rematchFailed, [now]);
+  }
+
+  async replayJob(jobId: number, now: number): Promise<boolean> {
+    return (await this.sql.change(`${this.requeueDead} AND id = ?`, [now, now, jobId])) === 1;
+  }
+
+  async replayDead(now: number): Promise<number> {
+    return this.sql.change(this.requeueDead, [now, now]);
+  }
+
+  /**
+   * A dead job back in the queue with its actions rendered again, resuming at the action that
+   * failed; its history records `rerendered`. Both writes hold only while the job is still dead
+   * at the same action, so a concurrent replay makes this one a no-op.
+   */
+  async rerenderJob(jobId: number, actions: ActionIntent[], note: string, now: number): Promise<boolean> {
+    const [job] = await this.sql.rows("SELECT next_action FROM jobs WHERE id = ? AND status = 'dead'", [jobId]);
+    if (!job) return false;
+    const at = num(job.next_action);
+    const [, updated] = await this.sql.atomically([
+      {
+        sql: `INSERT INTO attempts (job_id, action_index, action_type, started_at, duration_ms, outcome, error, result)
+              SELECT id, next_action, CAST(? AS TEXT), CAST(? AS BIGINT), 0, 'rerendered', CAST(? AS TEXT), NULL FROM jobs WHERE id = ? AND status = 'dead' AND next_action = ?`,
+        params: [actions[at]?.type ?? 'none', now, note, jobId, at],
+      },
+      {
+        sql: `UPDATE jobs SET actions = ?, status = 'pending', attempts = 0, last_error = NULL, turn_at = NULL, run_at = ?, updated_at = ?, ${this.dialect.release}
+              WHERE id = ? AND status = 'dead' AND next_action = ?`,
+        params: [JSON.stringify(actions), now, now, jobId, at],
+      },
+    ]);
+    return updated!.changes === 1;
+  }
+
+  /**
+   * Deletes up to `batch` resolved events received before `cutoff` — matched, every job done,
+   * none finished since — with their jobs and attempts (the schema cascades), and entity times
+   * older than the cutoff. With `dryRun`, counts what would go.
+   */
+  async prune(cutoff: number, batch: number, dryRun = false): Promise<PruneResult> {
+    if (dryRun) {
+      const [row] = await this.sql.rows(
+        `SELECT count(*) AS events, coalesce(sum((SELECT count(*) FROM jobs j WHERE j.event_id = e.id)), 0) AS jobs FROM events e WHERE ${PRUNABLE}`,
+        [cutoff, cutoff],
+      );
+      return { events: num(row?.events), jobs: num(row?.jobs) };
+    }
+    const chosen = `SELECT e.id FROM events e WHERE ${PRUNABLE} ORDER BY e.received_at, e.id LIMIT ? ${this.dialect.lockForDelete}`;
+    const [jobs, events] = await this.sql.atomically([
+      { sql: `SELECT count(*) AS n FROM jobs WHERE event_id IN (${chosen})`, params: [cutoff, cutoff, batch] },
+      { sql: `DELETE FROM events WHERE id IN (${chosen})`, params: [cutoff, cutoff, batch] },
+      { sql: 'DELETE FROM entity_latest WHERE timestamp < ?', params: [new Date(cutoff).toISOString()] },
+    ]);
+    const result = { events: events!.changes, jobs: num(jobs!.rows[0]?.n) };
+    if (result.events > 0) await this.reclaimSpace();
+    return result;
+  }
+
+  /** After rows were deleted: give freed space back, where the database does not by itself. */
+  protected async reclaimSpace(): Promise<void> {}
+
+  /** Dead jobs back to pending (`?`: run_at, updated_at), their attempts counted afresh. */
+  private get requeueDead(): string {
+    return `UPDATE jobs SET status = 'pending', attempts = 0, run_at = ?, updated_at = ?, ${this.dialect.release} WHERE status = 'dead'`;
+  }
+
+  /** Failed events back to the matcher (`?`: when). */
+  private get rematchFailed(): string {
+    return `UPDATE events SET status = 'new', next_dispatch_at = ?, ${this.dialect.release}, dispatch_attempts = 0 WHERE status = 'failed'`;
+  }
+}
+
+const COUNT_DONE = "sum(CASE WHEN j.status = 'done' THEN 1 ELSE 0 END)";
+const COUNT_DEAD = "sum(CASE WHEN j.status = 'dead' THEN 1 ELSE 0 END)";
+const COUNT_PENDING = "sum(CASE WHEN j.status IN ('pending', 'running') THEN 1 ELSE 0 END)";
+
+/** Which events each listed status is (see summaryStatus). */
+const HAVING: Record<EventListStatus, string> = {
+  new: "e.status = 'new'",
+  failed: "e.status = 'failed'",
+  dead: `e.status <> 'failed' AND ${COUNT_DEAD} > 0`,
+  pending: `e.status = 'dispatched' AND coalesce(${COUNT_DEAD}, 0) = 0 AND ${COUNT_PENDING} > 0`,
+  processed: `e.status = 'dispatched' AND coalesce(${COUNT_DEAD}, 0) = 0 AND coalesce(${COUNT_PENDING}, 0) = 0`,
+};
+
+/**
+ * A resolved event older than the cutoff (`?` twice): matched, every job done, none finished since.
+ */
+const PRUNABLE = `e.status = 'dispatched' AND e.received_at < ?
+  AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_id = e.id AND (j.status <> 'done' OR j.updated_at >= ?))`;

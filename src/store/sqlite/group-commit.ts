@@ -1,0 +1,90 @@
+import type Database from 'better-sqlite3';
+import type { StoreUnavailableError } from '../errors.js';
+import type { WalSync } from './wal-sync.js';
+
+/** A write waiting for the next group commit. */
+interface PendingWrite {
+  run: () => unknown;
+  /** Several statements: run in a savepoint, so a failure rolls back all of them and only them. */
+  several: boolean;
+  resolve: (value: never) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * Writes that arrive in the same tick share one transaction: one commit (one fsync) for many
+ * events or action records, each promise settled only after that commit is on disk.
+ */
+export class GroupCommit {
+  private pending: PendingWrite[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    /** The commit's fsync on the thread pool; without it, SQLite syncs inside the commit. */
+    private readonly walSync: WalSync | undefined,
+    /** A write or commit failed: the error callers get. */
+    private readonly failed: (err: unknown) => StoreUnavailableError,
+    /** A commit succeeded: the store is writable. */
+    private readonly committed: () => void,
+  ) {}
+
+  add<T>(run: () => T, several = false): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ run, several, resolve: resolve as (v: never) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    // A write that fails is rolled back alone (a statement is atomic; several share a savepoint)
+    // and only its caller hears of it; a failing commit (disk full, read-only) fails them all.
+    let outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
+    try {
+      outcomes = this.db.transaction(() =>
+        batch.map((p) => {
+          try {
+            return { ok: true as const, value: p.several ? this.db.transaction(p.run)() : p.run() };
+          } catch (error) {
+            // SQLite rolls the whole transaction back on some errors (disk full, I/O): fail the batch.
+            if (!this.db.inTransaction) throw error;
+            return { ok: false as const, error };
+          }
+        }),
+      )();
+      this.committed();
+    } catch (err) {
+      const e = this.failed(err);
+      for (const p of batch) p.reject(e);
+      return;
+    }
+    const settle = () =>
+      batch.forEach((p, i) => {
+        const o = outcomes[i]!;
+        if (o.ok) p.resolve(o.value as never);
+        else p.reject(this.failed(o.error));
+      });
+    if (!this.walSync) return settle();
+    // Committed, not yet on disk: nobody hears of it before the fsync.
+    this.walSync.sync().then(settle, (err: unknown) => {
+      const e = this.failed(err);
+      for (const p of batch) p.reject(e);
+    });
+  }
+
+  /** Resolves when every write made so far is on disk (at once when commits sync themselves). */
+  durable(): Promise<void> {
+    return this.walSync ? this.walSync.sync().catch((err: unknown) => Promise.reject(this.failed(err))) : Promise.resolve();
+  }
+
+  get waiting(): boolean {
+    return this.pending.length > 0;
+  }
+}
