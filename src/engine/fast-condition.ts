@@ -6,7 +6,7 @@
  * It is exact or it declines: an expression outside the subset gets no fast evaluator, and at run
  * time a value whose JSONata semantics it does not reproduce (an array mid-path, which JSONata maps
  * over; objects compared; mismatched types, where JSONata throws) makes it return FALLBACK, and
- * JSONata evaluates the condition instead. test/engine/fast-condition.test.ts compares both on
+ * JSONata evaluates the condition instead. test/unit/engine/fast-condition.test.ts compares both on
  * generated inputs.
  */
 export const FALLBACK: unique symbol = Symbol('fallback');

@@ -15,7 +15,7 @@ import { compileExpression, ExpressionSyntaxError } from './expression.js';
 import { ruleSchemaMessages } from './schema-messages.js';
 import type { OffThreadParser } from './parse-off-thread.js';
 import { lineIn, parseRuleFile, type ParsedDoc } from './rule-file.js';
-import { compileTemplate, TemplateSyntaxError, templateReadsStale } from './template.js';
+import { compileTemplate, literalOrigin, TemplateSyntaxError, templateReadsStale } from './template.js';
 import type { CompiledAction, CompiledRule, Fact } from './types.js';
 
 export interface LoadOptions {
@@ -260,7 +260,7 @@ function compileDocument(doc: ParsedDoc, file: string, types: EventTypes, option
         line: lineIn(doc, ['actions', i]),
       };
       if (type === 'http') {
-        const origin = fixedOrigin(String((params as { url?: unknown }).url ?? ''));
+        const origin = literalOrigin(String((params as { url?: unknown }).url ?? ''));
         if (!origin) {
           add(['actions', i, type, 'url'], 'must start with a fixed scheme and host (https://example.com/…); templates may fill only the path and query');
           return;
@@ -314,18 +314,6 @@ export async function rulesVersion(dir: string, options: Pick<LoadOptions, 'maxF
     }
   }
   return hash.digest('hex').slice(0, 12);
-}
-
-/** The origin written literally before any `{{` of a URL template, if it is complete. */
-function fixedOrigin(url: string): string | undefined {
-  const literal = url.split('{{')[0]!;
-  const m = /^(https?:\/\/[^/?#]+)[/?#]/i.exec(literal) ?? (url.includes('{{') ? null : /^(https?:\/\/[^/?#]+)$/i.exec(literal));
-  if (!m) return undefined;
-  try {
-    return new URL(m[1]!).origin;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Rule unit tests (`notion-rules test`) live beside rules as `*.test.yaml`; they are not rules. */

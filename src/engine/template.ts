@@ -141,3 +141,15 @@ function plain(v: unknown): unknown {
   if (typeof v === 'function') return undefined;
   return JSON.parse(JSON.stringify(v)) as unknown;
 }
+
+/** The origin written literally before any `{{` of a URL template, if it is complete. */
+export function literalOrigin(url: string): string | undefined {
+  const literal = url.split('{{')[0]!;
+  const m = /^(https?:\/\/[^/?#]+)[/?#]/i.exec(literal) ?? (url.includes('{{') ? null : /^(https?:\/\/[^/?#]+)$/i.exec(literal));
+  if (!m) return undefined;
+  try {
+    return new URL(m[1]!).origin;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,140 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../support/child.js';
+import { fixturesDir, repoRoot } from '../../support/fixtures.js';
+import { rulesDir } from '../../support/rules.js';
+
+const noSecrets = {}; // validate, test and run need no NOTION_WEBHOOK_SECRET, tokens or store
+
+describe('notion-rules validate', () => {
+  it('passes the shipped rules/ with exit 0', async () => {
+    const res = await runCli(['validate', '--rules', join(repoRoot, 'rules')], noSecrets);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^ok: 7 rules in 5 files under .*rules, version [0-9a-f]{12}\n$/);
+  });
+
+  it('prints every problem with file, line and rule id, and exits 1', async () => {
+    const dir = rulesDir({
+      'a.yaml': 'id: one\non: page.update\nactions:\n  - slack: { chanel: "#x", text: hi }\n',
+      'b.yaml': 'id: two\non: page.created\nwhen: "page.title = "\nactions:\n  - log: { message: hi }\n',
+    });
+    const res = await runCli(['validate', '--rules', dir], noSecrets);
+    expect(res.code).toBe(1);
+    const lines = res.stdout.trim().split('\n');
+    expect(lines).toEqual([
+      `${dir}/a.yaml:2: one: on: unknown event type "page.update" (did you mean "page.updated", "page.content_updated" or "page.properties_updated"?); add it to rules.extraEventTypes if Notion has introduced it`,
+      `${dir}/a.yaml:4: one: actions[0].slack.chanel: unknown parameter "chanel" for slack (did you mean "channel"?); it takes channel, text, blocks, thread_ts or unfurl_links`,
+      expect.stringMatching(new RegExp(`^${dir}/b\\.yaml:3: two: when: JSONata syntax error at column \\d+: `)),
+    ]);
+    expect(res.stderr).toBe(`notion-rules: 3 problems in ${dir} (2 files)\n`);
+  });
+});
+
+describe('notion-rules test', () => {
+  it('runs the rule tests shipped beside rules/: a line per case and a summary', async () => {
+    const res = await runCli(['test', '--rules', join(repoRoot, 'rules')], noSecrets);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const lines = res.stdout.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('PASS '))).toHaveLength(8);
+    expect(lines.at(-1)).toBe('8 passed, 0 failed');
+  });
+
+  it('fails with what differs, and exits 1', async () => {
+    const dir = rulesDir({
+      'done.yaml':
+        'id: done\non: page.properties_updated\nfetch: page\nwhen: page.props.Status = "Done"\nactions:\n  - slack: { channel: "#ship", text: "{{ page.title }} done" }\n',
+      'done.test.yaml': `name: wrong text\nevent: ${fixturesDir}notion/page.properties_updated.json\npage: ${fixturesDir}notion/page.json\nexpect:\n  matched: [done]\n  actions:\n    done:\n      - slack: { text: "Launch plan done" }\n---\nname: right\nevent: ${fixturesDir}notion/page.properties_updated.json\npage: ${fixturesDir}notion/page.json\nexpect:\n  matched: [done]\n`,
+    });
+    const res = await runCli(['test', '--rules', dir], noSecrets);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toContain(
+      `FAIL ${dir}/done.test.yaml:1: wrong text\n     rule done: slack.text: expected "Launch plan done", got "Launch plan Q1 done"\n`,
+    );
+    expect(res.stdout).toContain(`PASS ${dir}/done.test.yaml:10: right\n`);
+    expect(res.stdout.trim().split('\n').at(-1)).toBe('1 passed, 1 failed');
+  });
+});
+
+describe('notion-rules run --dry-run', () => {
+  it('shows the matches with rendered actions and why the others did not match', async () => {
+    const page = join(fixturesDir, 'notion/page.json');
+    const event = join(fixturesDir, 'notion/page.properties_updated.json');
+    const content = join(rulesDir({}), 'content.txt');
+    writeFileSync(content, 'Goals');
+    const res = await runCli(
+      ['run', '--rules', join(repoRoot, 'rules'), '--event', event, '--page', page, '--content', content, '--dry-run', '--json'],
+      noSecrets,
+    );
+    expect(res.code).toBe(0);
+    const out = JSON.parse(res.stdout) as { outcomes: Array<Record<string, unknown>> };
+    expect(out.outcomes).toContainEqual({
+      rule: 'announce-done',
+      matched: true,
+      actions: [
+        {
+          type: 'slack',
+          params: { channel: '#ship', text: '✅ Launch plan Q1 is done — https://www.notion.so/Launch-plan-Q1-1f8e2d3c4b5a46978877665544332211' },
+        },
+      ],
+    });
+    expect(out.outcomes).toContainEqual({ rule: 'welcome-comment', matched: false, reason: 'type_not_subscribed' });
+
+    const text = await runCli(
+      [
+        'run',
+        '--rules',
+        join(repoRoot, 'rules'),
+        '--event',
+        event,
+        '--page',
+        join(repoRoot, 'rules/tests/fixtures/page-in-progress.json'),
+        '--content',
+        content,
+        '--dry-run',
+      ],
+      noSecrets,
+    );
+    expect(text.stdout).toContain('no       announce-done: condition false; it read page.props.Status = "In progress"');
+  });
+
+  it('says which fixture a rule needs when none is given', async () => {
+    const res = await runCli(['run', '--rules', join(repoRoot, 'rules'), '--event', join(fixturesDir, 'notion/page.created.json'), '--dry-run'], noSecrets);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('ERROR    triage-new-bugs: fetch error: fetch page: this rule fetches the page: pass --page FILE');
+  });
+});
+
+describe('notion-rules run without --dry-run', () => {
+  it('sends the matched actions once through the real clients, and exits 1 when one fails', async () => {
+    const { FakeSlack } = await import('../../fakes/slack.js');
+    const { writeConfig } = await import('../../support/child.js');
+    const slack = new FakeSlack();
+    await slack.start();
+    try {
+      const dir = rulesDir({
+        'ship.yaml': 'id: ship\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "new {{ event.entity.id }}" }\n  - log: { message: done }\n',
+      });
+      const home = rulesDir({}); // the config lives outside the rules folder
+      const config = writeConfig(home, { store: { url: `sqlite:${join(home, 'store.db')}` }, slack: { apiUrl: slack.url }, log: { level: 'warn' } });
+      const event = join(fixturesDir, 'notion/page.created.json');
+      const env = { SLACK_BOT_TOKEN: slack.token };
+      const res = await runCli(['run', '--config', config, '--rules', dir, '--event', event], env);
+      expect(res.code).toBe(0);
+      expect(res.stdout).toContain('sent     ship 1. slack {"channel":"#ship","ts":');
+      expect(res.stdout).toContain('sent     ship 2. log');
+      expect(slack.messages.map((m) => m.text)).toEqual(['new 1f8e2d3c-4b5a-4697-8877-665544332211']);
+
+      slack.knownChannels = new Set();
+      const failed = await runCli(['run', '--config', config, '--rules', dir, '--event', event], env);
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toContain('FAILED   ship 1. slack: slack: channel_not_found');
+      expect(failed.stdout).not.toContain('ship 2. log'); // a rule stops at its first failure
+      expect(failed.stderr).toBe('notion-rules: 1 action failed\n');
+    } finally {
+      await slack.stop();
+    }
+  });
+});
