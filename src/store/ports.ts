@@ -11,7 +11,9 @@ export type EventLog = Pick<Store, 'insertEvent'>;
 /** Settings kept with the data (the handshake's token, the console's session epoch). */
 export type Meta = Pick<Store, 'getMeta' | 'setMeta'>;
 /** The matcher: takes stored events to match, records each match with its jobs. */
-export type MatchQueue = Pick<Store, 'claimEvents' | 'completeDispatch' | 'deferDispatch' | 'isStale' | 'trackEntities'>;
+export type MatchQueue = Pick<Store, 'claimEvents' | 'completeDispatch' | 'deferDispatch' | 'isStale' | 'trackEntities' | 'snapshotOf'>;
+/** `snapshot --database`: seeds page snapshots. */
+export type Snapshots = Pick<Store, 'snapshotOf' | 'recordSnapshots'>;
 /** The job runner: takes due jobs, records each action's outcome, defers a job to its turn. */
 export type JobQueue = Pick<Store, 'claimJobs' | 'recordAttempt' | 'deferJob' | 'extendLeases' | 'nextRunAt'>;
 /** Destinations' pace shared by replicas, and waiting calls made due when a breaker closes. */

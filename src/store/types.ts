@@ -1,4 +1,5 @@
 import type { ActionIntent, NotionEvent } from '../model/event.js';
+import type { PageSnapshot, SnapshotRecord } from '../model/snapshot.js';
 
 /** `failed`: matched, but a rule failed for it (fetch, condition or template); `replay` matches those rules again. */
 export type EventStatus = 'new' | 'dispatched' | 'failed';
@@ -84,11 +85,18 @@ export interface DispatchResult {
    */
   entityId?: string;
   timestamp: string;
+  /** What was seen of the event's page (a rule fetched it), recorded if newer than the page's snapshot. */
+  snapshot?: SnapshotWrite;
   rulesVersion: string;
   report: unknown;
   /** A rule failed for the event: it is stored as `failed`, to be replayed. */
   failed?: boolean;
   jobs: Array<{ ruleId: string; actions: ActionIntent[] }>;
+}
+
+/** A page snapshot to record: the page and what was seen of it. */
+export interface SnapshotWrite extends PageSnapshot {
+  pageId: string;
 }
 
 /** What `prune` deleted (or, dry, would delete). */
@@ -200,6 +208,10 @@ export interface Store {
   deferDispatch(eventId: string, error: string, nextAt: number, wait?: { turnAt?: number }): Promise<void>;
   /** Whether an event with a later timestamp for this entity was already dispatched. */
   isStale(entityId: string, timestamp: string): Promise<boolean>;
+  /** The page's latest snapshot and the one before it (rules' `before`); undefined when never seen. */
+  snapshotOf(pageId: string): Promise<SnapshotRecord | undefined>;
+  /** Records snapshots (each only if newer than its page's); `snapshot --database` seeds them. Returns how many were newer. */
+  recordSnapshots(snapshots: SnapshotWrite[]): Promise<number>;
   /**
    * The per-entity record `isStale` reads costs a write per event, so it can be off while no rule
    * reads `event.stale`. Off: the record is marked incomplete, and `completeDispatch` may get
@@ -261,8 +273,8 @@ export interface Store {
   // --- retention
   /**
    * Deletes up to `batch` resolved events received before `cutoff` — matched, every job done,
-   * none finished since the cutoff — with their jobs and attempts (and entity times older than
-   * it). New, failed and dead events stay, whatever their age. With `dryRun`, counts all that
+   * none finished since the cutoff — with their jobs and attempts (and entity times and page
+   * snapshots older than it). New, failed and dead events stay, whatever their age. With `dryRun`, counts all that
    * would go and deletes nothing.
    */
   prune(cutoff: number, batch: number, dryRun?: boolean): Promise<PruneResult>;

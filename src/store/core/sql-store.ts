@@ -1,5 +1,19 @@
 import type { ActionIntent } from '../../model/event.js';
-import type { Attempt, EventListStatus, EventStatus, EventSummary, Job, JobStatus, PruneResult, QueueCounts, ReplayResult, StoredEvent } from '../types.js';
+import type {
+  Attempt,
+  EventListStatus,
+  EventStatus,
+  EventSummary,
+  Job,
+  JobStatus,
+  PruneResult,
+  QueueCounts,
+  ReplayResult,
+  SnapshotWrite,
+  StoredEvent,
+} from '../types.js';
+import type { SnapshotRecord } from '../../model/snapshot.js';
+import { PRUNE_SNAPSHOTS, READ_SNAPSHOT, RECORD_SNAPSHOT, snapshotFromRow, snapshotParams } from './snapshots.js';
 import { attemptFromRow, type AttemptRow, EVENT_COLUMNS, eventFromRow, type EventRow, jobFromRow, type JobRow } from './rows.js';
 import type { Dialect, SqlExecutor } from './sql.js';
 import { summaryStatus } from './summary.js';
@@ -41,6 +55,17 @@ export abstract class SqlStore {
     if (!entityId) return false;
     const [row] = await this.sql.rows('SELECT timestamp FROM entity_latest WHERE entity_id = ?', [entityId]);
     return row !== undefined && String(row.timestamp) > timestamp;
+  }
+
+  async snapshotOf(pageId: string): Promise<SnapshotRecord | undefined> {
+    const [row] = await this.sql.rows(READ_SNAPSHOT, [pageId]);
+    return row && snapshotFromRow(row);
+  }
+
+  async recordSnapshots(snapshots: SnapshotWrite[]): Promise<number> {
+    if (snapshots.length === 0) return 0;
+    const done = await this.sql.atomically(snapshots.map((s) => ({ sql: RECORD_SNAPSHOT, params: snapshotParams(s) })));
+    return done.reduce((n, r) => n + r.changes, 0);
   }
 
   async nextRunAt(): Promise<number | undefined> {
@@ -157,7 +182,7 @@ export abstract class SqlStore {
   /**
    * Deletes up to `batch` resolved events received before `cutoff` — matched, every job done,
    * none finished since — with their jobs and attempts (the schema cascades), and entity times
-   * older than the cutoff. With `dryRun`, counts what would go.
+   * and page snapshots older than the cutoff. With `dryRun`, counts what would go.
    */
   async prune(cutoff: number, batch: number, dryRun = false): Promise<PruneResult> {
     if (dryRun) {
@@ -172,6 +197,7 @@ export abstract class SqlStore {
       { sql: `SELECT count(*) AS n FROM jobs WHERE event_id IN (${chosen})`, params: [cutoff, cutoff, batch] },
       { sql: `DELETE FROM events WHERE id IN (${chosen})`, params: [cutoff, cutoff, batch] },
       { sql: 'DELETE FROM entity_latest WHERE timestamp < ?', params: [new Date(cutoff).toISOString()] },
+      { sql: PRUNE_SNAPSHOTS, params: [new Date(cutoff).toISOString()] },
     ]);
     const result = { events: events!.changes, jobs: num(jobs!.rows[0]?.n) };
     if (result.events > 0) await this.reclaimSpace();

@@ -1,4 +1,5 @@
 import type { Migration } from '../core/migrations.js';
+import { SNAPSHOTS_TABLE } from '../core/snapshots.js';
 
 /**
  * The PostgreSQL schema, append-only like SQLite's: the same tables, plus lease owners so several
@@ -95,5 +96,10 @@ export const migrations: readonly Migration[] = [
     // As in SQLite: the event is normalized from `raw` when read, so both stores read their
     // history the same way after a change to normalize.
     sql: `ALTER TABLE events DROP COLUMN event;`,
+  },
+  {
+    version: 4,
+    name: 'page snapshots',
+    sql: SNAPSHOTS_TABLE,
   },
 ];

@@ -4,6 +4,7 @@ import type { NotionEvent } from '../../model/event.js';
 import { MIGRATIONS_TABLE, migrationRecord, migrationsToApply, RECORD_MIGRATION, SCHEMA_VERSION } from '../core/migrations.js';
 import { EVENT_COLUMNS, eventFromRow, type EventRow, jobFromRow, type JobRow } from '../core/rows.js';
 import { searchWords } from '../core/search-words.js';
+import { RECORD_SNAPSHOT, snapshotParams } from '../core/snapshots.js';
 import { type Dialect, numbered } from '../core/sql.js';
 import { SqlStore } from '../core/sql-store.js';
 import { StoreUnavailableError, StoreVersionError } from '../errors.js';
@@ -137,6 +138,7 @@ export class PostgresStore extends SqlStore implements Store {
         if (r.entityId) {
           await c.query(`INSERT INTO entity_latest (entity_id, timestamp) VALUES ($1, $2) ${KEEP_LATEST}`, [r.entityId, r.timestamp]);
         }
+        if (r.snapshot) await c.query(numbered(RECORD_SNAPSHOT), snapshotParams(r.snapshot));
       }
       return jobs;
     });

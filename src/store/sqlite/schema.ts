@@ -1,4 +1,5 @@
 import type { Migration } from '../core/migrations.js';
+import { SNAPSHOTS_TABLE } from '../core/snapshots.js';
 
 /** SQLite's schema (see Migration): FTS5 for search. */
 export const migrations: readonly Migration[] = [
@@ -83,5 +84,11 @@ export const migrations: readonly Migration[] = [
     // A job or event waiting for its turn at a destination's pace keeps the turn it was given, so
     // the replica or process that picks it up does not take another.
     sql: `ALTER TABLE jobs ADD COLUMN turn_at INTEGER; ALTER TABLE events ADD COLUMN turn_at INTEGER;`,
+  },
+  {
+    version: 5,
+    name: 'page snapshots',
+    // What was last seen of each page (and what it replaced), for rules' `before` and `changes`.
+    sql: SNAPSHOTS_TABLE,
   },
 ];

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { JobStatus } from '../types.js';
 import type { EventStatus } from '../types.js';
 import { EVENT_COLUMNS } from '../core/rows.js';
+import { RECORD_SNAPSHOT } from '../core/snapshots.js';
 
 export interface EventRow {
   id: string;
@@ -74,6 +75,7 @@ export function prepareStatements(db: Database.Database) {
          WHERE rowid > ? AND rowid <= ? AND status IN ('dispatched', 'failed') AND entity_id <> '' GROUP BY entity_id
        ON CONFLICT (entity_id) DO UPDATE SET timestamp = max(timestamp, excluded.timestamp)`,
     ),
+    recordSnapshot: db.prepare<[string, string, string, string]>(RECORD_SNAPSHOT),
     lastEventRow: db.prepare<[], { n: number | null }>('SELECT max(rowid) AS n FROM events'),
     deferDispatch: db.prepare<[string, number, number, number | null, string]>(
       'UPDATE events SET error = ?, next_dispatch_at = ?, lease_until = 0, dispatch_attempts = dispatch_attempts + ?, turn_at = ? WHERE id = ?',

@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import type { NotionEvent } from '../../model/event.js';
 import { eventFromRow, jobFromRow } from '../core/rows.js';
 import { searchWords } from '../core/search-words.js';
+import { snapshotParams } from '../core/snapshots.js';
 import type { Dialect, Row, SqlExecutor, Statement, StepResult } from '../core/sql.js';
 import { SqlStore } from '../core/sql-store.js';
 import { StoreUnavailableError, StoreVersionError } from '../errors.js';
@@ -139,6 +140,7 @@ export class SqliteStore extends SqlStore implements Store {
         }
         this.stmts.markDispatched.run(r.failed ? 'failed' : 'dispatched', r.rulesVersion, JSON.stringify(r.report), r.eventId);
         if (r.entityId) this.stmts.touchEntity.run(r.entityId, r.timestamp);
+        if (r.snapshot) this.stmts.recordSnapshot.run(...(snapshotParams(r.snapshot) as [string, string, string, string]));
       }
       return jobs;
     }, true);

@@ -48,6 +48,30 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     await store.close();
   });
 
+  it.skipIf(!enabled)("keeps each page's latest snapshot and the one it replaced; an older one changes nothing; retention prunes old ones", async () => {
+    const store = await open();
+    const snap = (seenAt: string, status: string) => ({ pageId: 'page-1', seenAt, title: 'Plan', props: { Status: status, Tags: ['a', 'b'] } });
+    expect(await store.snapshotOf('page-1')).toBeUndefined();
+    expect(await store.recordSnapshots([snap('2026-11-20T10:00:00.000Z', 'In review')])).toBe(1);
+    // Recorded with a match, in the same transaction.
+    const a = ev({ timestamp: '2026-11-20T11:00:00.000Z' });
+    await store.insertEvent(a.event, a.raw);
+    await store.claimEvents(10, Date.now(), 60_000);
+    await store.completeDispatch([
+      { eventId: a.event.id, timestamp: a.event.timestamp, snapshot: snap('2026-11-20T11:00:00.000Z', 'Done'), rulesVersion: 'v', report: [], jobs: [] },
+    ]);
+    expect(await store.recordSnapshots([snap('2026-11-20T09:00:00.000Z', 'Draft')])).toBe(0); // out of order
+    expect(await store.snapshotOf('page-1')).toEqual({
+      current: { seenAt: '2026-11-20T11:00:00.000Z', title: 'Plan', props: { Status: 'Done', Tags: ['a', 'b'] } },
+      previous: { seenAt: '2026-11-20T10:00:00.000Z', title: 'Plan', props: { Status: 'In review', Tags: ['a', 'b'] } },
+    });
+    await store.recordSnapshots([{ ...snap('2026-11-20T09:00:00.000Z', 'x'), pageId: 'page-2' }]);
+    await store.prune(Date.parse('2026-11-20T10:30:00.000Z'), 100);
+    expect(await store.snapshotOf('page-2')).toBeUndefined();
+    expect((await store.snapshotOf('page-1'))?.current.props.Status).toBe('Done');
+    await store.close();
+  });
+
   it.skipIf(!enabled)('claims new events, writes their jobs once, and tracks the latest time per entity', async () => {
     const store = await open();
     const a = ev({ timestamp: '2026-11-20T10:00:00.000Z' });
