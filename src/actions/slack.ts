@@ -8,11 +8,13 @@ import type { ActionExecutor } from './types.js';
 const TRANSIENT = new Set(['ratelimited', 'service_unavailable', 'fatal_error', 'internal_error', 'request_timeout', 'team_added_to_org']);
 
 /**
- * `slack`: chat.postMessage through @slack/web-api. The client's own retries are off and rate
+ * `slack`: chat.postMessage through @slack/web-api, to a `channel` or to the person with
+ * `user_email` (looked up once an hour). The client's own retries are off and rate
  * limits are rejected at once, so delivery is the one layer that retries (and honours Retry-After).
  */
 export function slackAction(config: Config, log: Logger): ActionExecutor {
   let client: WebClient | undefined;
+  const byEmail: EmailCache = new Map();
   return async (params) => {
     if (!config.slack.token)
       throw new ActionError('slack: no token configured (set SLACK_BOT_TOKEN or slack.token)', { retriable: false, code: 'not_configured' });
@@ -25,8 +27,9 @@ export function slackAction(config: Config, log: Logger): ActionExecutor {
       logLevel: LogLevel.DEBUG,
     });
     try {
+      const channel = params.user_email ? await directTo(client, String(params.user_email), byEmail) : String(params.channel);
       const res = await client.chat.postMessage({
-        channel: String(params.channel),
+        channel,
         ...(params.text !== undefined ? { text: String(params.text) } : {}),
         ...(params.blocks !== undefined ? { blocks: params.blocks as never } : {}),
         ...(params.thread_ts ? { thread_ts: String(params.thread_ts) } : {}),
@@ -39,7 +42,41 @@ export function slackAction(config: Config, log: Logger): ActionExecutor {
   };
 }
 
+/** Slack user ids by email, kept an hour (and shared while in flight): a message to a person costs one lookup, not one each. */
+type EmailCache = Map<string, { id: Promise<string>; at: number }>;
+const EMAIL_TTL_MS = 60 * 60 * 1000;
+
+/** The Slack user with this email (users.lookupByEmail): a message to a user id goes to their direct messages with the app. */
+function directTo(client: WebClient, email: string, byEmail: EmailCache): Promise<string> {
+  const hit = byEmail.get(email);
+  if (hit && Date.now() - hit.at < EMAIL_TTL_MS) return hit.id;
+  const id = lookup(client, email);
+  if (byEmail.size >= 10_000) byEmail.clear();
+  const entry = { id, at: Date.now() };
+  byEmail.set(email, entry);
+  id.catch(() => byEmail.get(email) === entry && byEmail.delete(email));
+  return id;
+}
+
+async function lookup(client: WebClient, email: string): Promise<string> {
+  try {
+    const res = await client.users.lookupByEmail({ email });
+    const id = res.user?.id;
+    if (!id) throw new ActionError(`slack: no user id for ${email}`, { retriable: false, code: 'users_not_found' });
+    return id;
+  } catch (err) {
+    if ((err as WebAPICallError).code === ErrorCode.PlatformError && (err as { data?: { error?: string } }).data?.error === 'users_not_found') {
+      throw new ActionError(`slack: no Slack user has the email ${email} (users.lookupByEmail: users_not_found)`, {
+        retriable: false,
+        code: 'users_not_found',
+      });
+    }
+    throw err;
+  }
+}
+
 export function classifySlackError(err: unknown): ActionError {
+  if (err instanceof ActionError) return err;
   const e = err as WebAPICallError;
   switch (e.code) {
     case ErrorCode.RateLimitedError:

@@ -1,4 +1,5 @@
 import type { NotionEvent } from '../model/event.js';
+import { changesBetween, type PageSnapshot } from '../model/snapshot.js';
 import { changedNames, pageView } from './props.js';
 
 export interface ContextInput {
@@ -9,6 +10,12 @@ export interface ContextInput {
   page?: Record<string, unknown>;
   content?: string;
   database?: Record<string, unknown>;
+  /** The page as last seen before this event (null: never seen, or the event is out of order). */
+  before?: PageSnapshot | null;
+  /** The comment of a `comment.*` event, read from Notion (`fetch: comment`). */
+  comment?: Record<string, unknown>;
+  /** The event's authors as people (`fetch: authors`). */
+  authors?: unknown[];
 }
 
 export interface SharedContext {
@@ -27,17 +34,27 @@ export function sharedContext(event: NotionEvent, stale: boolean | undefined, no
 
 /**
  * The JSONata input and template scope of SPEC §4: `event`, `page` (title, url, props),
- * `content`, `database`, `changed`, `rule`, `now`.
+ * `content`, `database`, `changed`, `rule`, `now`; and, when a rule reads or fetches them,
+ * `before` and `changes` (from the page's snapshot), `comment`, `authors`.
  */
 export function buildContext(input: ContextInput): Record<string, unknown> {
   const { event } = input;
   const pageObject = input.page ?? seedPage(event);
   const ctx: Record<string, unknown> = { event: input.shared.event, rule: { id: input.ruleId }, now: input.shared.now };
+  let props: Record<string, unknown> | undefined;
   if (pageObject) {
     const view = pageView(pageObject);
+    props = view.props;
     ctx.page = { ...pageObject, title: view.title, url: view.url, props: view.props };
     ctx.changed = changedNames(pageObject, event.data.updated_properties);
   }
+  if (input.before !== undefined) {
+    ctx.before = input.before;
+    // Unknown without both sides: no property counts as changed.
+    ctx.changes = input.before && props ? changesBetween(input.before.props, props) : {};
+  }
+  if (input.comment !== undefined) ctx.comment = input.comment;
+  if (input.authors !== undefined) ctx.authors = input.authors;
   if (input.content !== undefined) ctx.content = input.content;
   if (input.database !== undefined) ctx.database = input.database;
   return ctx;

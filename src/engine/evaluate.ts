@@ -1,5 +1,6 @@
 import type { NotionEvent } from '../model/event.js';
-import { buildContext, seedPage, sharedContext, type SharedContext } from './context.js';
+import type { PageSnapshot } from '../model/snapshot.js';
+import { buildContext, type ContextInput, seedPage, sharedContext, type SharedContext } from './context.js';
 import { dotSegment, headerProblem } from './encoding.js';
 import { EvaluationTimeout } from './expression.js';
 import { boolean as truthy } from './fast-condition.js';
@@ -43,11 +44,13 @@ export async function evaluateEvent(ruleSet: RuleSet, event: NotionEvent, option
 }
 
 async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: EvaluateOptions, shared: SharedContext): Promise<RuleOutcome> {
-  const loaded: { page?: Record<string, unknown>; content?: string; database?: Record<string, unknown> } = {};
+  const loaded: Pick<ContextInput, 'page' | 'content' | 'database' | 'before' | 'comment' | 'authors'> = {};
   for (const fact of rule.fetch) {
     try {
       const value = await fetchFact(fact, event, options.facts);
       if (fact === 'content') loaded.content = String(value ?? '');
+      else if (fact === 'before') loaded.before = (value ?? null) as PageSnapshot | null;
+      else if (fact === 'authors') loaded.authors = Array.isArray(value) ? value : [];
       else loaded[fact] = value as Record<string, unknown>;
     } catch (err) {
       const { retriable, waitUntil, turnReserved } = err as { retriable?: boolean; waitUntil?: number; turnReserved?: boolean };
@@ -104,7 +107,11 @@ async function fetchFact(fact: Fact, event: NotionEvent, facts: FactSource | und
     const page = seedPage(event);
     if (page) return page;
   }
-  if (!facts) throw new Error('no Notion API access here (set notion.token, or give a fixture)');
+  if (!facts) {
+    // Nothing was recorded here: the page was never seen.
+    if (fact === 'before') return null;
+    throw new Error('no Notion API access here (set notion.token, or give a fixture)');
+  }
   return facts.get(fact, event);
 }
 

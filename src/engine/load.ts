@@ -15,8 +15,9 @@ import { compileExpression, ExpressionSyntaxError } from './expression.js';
 import { ruleSchemaMessages } from './schema-messages.js';
 import type { OffThreadParser } from './parse-off-thread.js';
 import { lineIn, parseRuleFile, type ParsedDoc } from './rule-file.js';
-import { compileTemplate, literalOrigin, TemplateSyntaxError, templateReadsStale } from './template.js';
-import type { CompiledAction, CompiledRule, Fact } from './types.js';
+import { compileTemplate, literalOrigin, TemplateSyntaxError, templateExpressions, templateReadsStale } from './template.js';
+import { factsOf } from './rule-facts.js';
+import type { CompiledAction, CompiledRule, Fetch } from './types.js';
 
 export interface LoadOptions {
   evalTimeoutMs: number;
@@ -51,7 +52,7 @@ interface RawRule {
   description?: string;
   enabled?: boolean;
   on: string | string[];
-  fetch?: Fact | 'none' | Fact[];
+  fetch?: Fetch | 'none' | Fetch[];
   when?: string;
   actions: Array<Record<string, unknown>>;
 }
@@ -273,9 +274,9 @@ function compileDocument(doc: ParsedDoc, file: string, types: EventTypes, option
       add(['actions', i, type, ...err.path], `template: ${err.message}`);
     }
   });
+  const fetch = factsOf(raw, on, [when?.source ?? '', ...actions.flatMap((a) => templateExpressions(a.params).map((e) => e.source))], add);
   if (problems.length > before) return undefined;
 
-  const fetch: Fact[] = raw.fetch === undefined || raw.fetch === 'none' ? [] : Array.isArray(raw.fetch) ? raw.fetch : [raw.fetch];
   return {
     id: raw.id,
     ...(raw.description !== undefined ? { description: raw.description } : {}),

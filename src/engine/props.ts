@@ -133,3 +133,25 @@ export function blocksText(blocks: unknown): string {
 function isObj(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/** A comment as rules see it: `comment.text` is its plain text. */
+export function commentView(c: unknown): Record<string, unknown> {
+  const comment = c as {
+    id: string;
+    discussion_id?: string;
+    created_time?: string;
+    created_by?: unknown;
+    parent?: unknown;
+    rich_text?: Array<{ plain_text?: string }>;
+  };
+  const richText = comment.rich_text ?? [];
+  return {
+    id: comment.id,
+    text: richText.map((t) => t.plain_text ?? '').join(''),
+    rich_text: richText,
+    discussion_id: comment.discussion_id ?? null,
+    author: comment.created_by ?? null,
+    created_time: comment.created_time ?? null,
+    parent: comment.parent ?? null,
+  };
+}

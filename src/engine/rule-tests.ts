@@ -5,6 +5,8 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import type { NotionEvent } from '../model/event.js';
 import { evaluateEvent } from './evaluate.js';
 import type { RuleSet } from './rule-set.js';
+import type { PageSnapshot } from '../model/snapshot.js';
+import { commentView } from './props.js';
 import type { Fact, FactSource } from './types.js';
 
 /**
@@ -14,6 +16,9 @@ import type { Fact, FactSource } from './types.js';
  *   event: fixtures/page.properties_updated.json   # a file (relative to this one) or a mapping
  *   page: fixtures/page.json                        # optional: what GET /v1/pages/:id returns
  *   content: "Goals\nReduce time to first value"    # optional: the page's text
+ *   before: { title: Launch plan Q1, props: { Status: In review } }  # optional: the page as last seen
+ *   comment: fixtures/comment.json                  # optional: what GET /v1/comments/:id returns (as `comment`)
+ *   authors: [{ id: c0ffee00-…, name: Ada, type: person, email: ada@example.com }]  # optional
  *   now: 2026-11-20T14:00:00Z                        # optional: fixes `now`
  *   expect:
  *     matched: [announce-done]                      # exactly these rules fire
@@ -59,7 +64,7 @@ export function readTestFile(file: string, normalize: Normalizer): { cases: Rule
       const base = dirname(file);
       const event = normalize(readValue(data.event, base, 'event'));
       const facts: Partial<Record<Fact, unknown>> = {};
-      for (const fact of ['page', 'content', 'database'] as const) {
+      for (const fact of ['page', 'content', 'database', 'comment', 'authors', 'before'] as const) {
         if (data[fact] !== undefined) facts[fact] = readValue(data[fact], base, fact, fact === 'content');
       }
       const expect = (data.expect ?? {}) as { matched?: string[]; actions?: Record<string, Array<Record<string, unknown>>> };
@@ -100,12 +105,7 @@ function readValue(v: unknown, base: string, what: string, text = false): unknow
 
 /** Runs one case against a rule set, with its fixtures standing in for the Notion API. */
 export async function runTestCase(ruleSet: RuleSet, tc: RuleTestCase): Promise<RuleTestResult> {
-  const facts: FactSource = {
-    get: async (fact) => {
-      if (tc.facts[fact] === undefined) throw new Error(`the test gives no "${fact}" fixture`);
-      return tc.facts[fact];
-    },
-  };
+  const facts = fixtureFacts(tc.facts, 'the test gives');
   const outcomes = await evaluateEvent(ruleSet, tc.event, { facts, ...(tc.now ? { now: tc.now } : {}) });
   const failures: string[] = [];
   const matched = outcomes.filter((o) => o.matched).map((o) => o.rule);
@@ -136,4 +136,37 @@ export async function runTestCase(ruleSet: RuleSet, tc: RuleTestCase): Promise<R
     });
   }
   return { case: tc, ok: failures.length === 0, failures };
+}
+
+/**
+ * Fixtures standing in for the Notion API and the store (rule tests, `run --dry-run`). A missing
+ * `before` is a page never seen (null), missing `authors` the event's authors without names or
+ * emails; another missing fact is an error naming it.
+ */
+export function fixtureFacts(fixtures: Partial<Record<Fact, unknown>>, what: string): FactSource {
+  return {
+    get: async (fact, event) => {
+      const value = fixtures[fact];
+      if (value !== undefined) return fact === 'before' ? asSnapshot(value) : fact === 'comment' ? asComment(value) : value;
+      if (fact === 'before') return null;
+      if (fact === 'authors') return event.authors.map((a) => ({ id: a.id, name: null, type: a.type, email: null }));
+      throw new Error(`${what} no "${fact}" fixture`);
+    },
+  };
+}
+
+/** A `comment` fixture: Notion's comment object (as GET /v1/comments/:id returns it), or the view rules see. */
+function asComment(v: unknown): unknown {
+  return v && typeof v === 'object' && 'rich_text' in v && !('text' in v) ? commentView(v) : v;
+}
+
+/** A `before` fixture: `props` and `title` as the page was seen; `seenAt` may be left out. */
+function asSnapshot(v: unknown): PageSnapshot | null {
+  if (v === null) return null;
+  const o = (v ?? {}) as { title?: unknown; props?: unknown; seenAt?: unknown };
+  return {
+    title: typeof o.title === 'string' ? o.title : '',
+    props: o.props && typeof o.props === 'object' ? (o.props as Record<string, unknown>) : {},
+    seenAt: typeof o.seenAt === 'string' ? o.seenAt : new Date(0).toISOString(),
+  };
 }

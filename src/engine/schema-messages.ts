@@ -17,8 +17,8 @@ export interface SchemaMessage {
   message: string;
   /** For an unknown key: the known key it most resembles. */
   suggestion?: string;
-  /** For a missing required key: its name. */
-  missing?: string;
+  /** For a missing required key: its name (or the names it may be one of). */
+  missing?: string | string[];
 }
 
 /**
@@ -37,12 +37,12 @@ export function ruleSchemaMessages(errors: readonly ErrorObject[], schema: Schem
     const path = pointerToPath(e.instancePath);
     const last = path[path.length - 1];
     if (branch.length > 0 && branch.every((b) => b.keyword === 'required')) {
-      const names = branch.map((b) => `"${(b.params as { missingProperty: string }).missingProperty}"`);
-      out.push({ path, message: `needs ${orList(names)}` });
+      const missing = branch.map((b) => (b.params as { missingProperty: string }).missingProperty);
+      out.push({ path, missing, message: `needs ${orList(missing.map((n) => `"${n}"`))}` });
     } else if (last === 'on') {
       out.push({ path, message: 'must be an event type or a list of them (page.properties_updated, page.*, *)' });
     } else if (last === 'fetch') {
-      out.push({ path, message: 'must be none, page, content or database (or a list of them)' });
+      out.push({ path, message: 'must be none, page, content, database, comment or authors (or a list of them)' });
     } else {
       out.push({ path, message: branch[0]?.message ?? e.message ?? 'is invalid' });
     }
@@ -54,7 +54,8 @@ export function ruleSchemaMessages(errors: readonly ErrorObject[], schema: Schem
   }
   // A misspelt key also makes the real one "missing"; the "did you mean" already says so.
   const suggested = new Set(out.flatMap((m) => (m.suggestion ? [`${m.path.join('/')}|${m.suggestion}`] : [])));
-  return dedupe(out.filter((m) => !(m.missing && suggested.has(`${m.path.join('/')}|${m.missing}`))));
+  const misspelt = (m: SchemaMessage) => [m.missing ?? []].flat().some((name) => suggested.has(`${m.path.join('/')}|${name}`));
+  return dedupe(out.filter((m) => !misspelt(m)));
 }
 
 function describe(e: ErrorObject, path: (string | number)[], schema: SchemaNode): SchemaMessage {

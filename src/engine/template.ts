@@ -38,6 +38,22 @@ export class TemplateSyntaxError extends Error {
   }
 }
 
+/** The expressions a template evaluates. */
+export function templateExpressions(t: Template): Expression[] {
+  switch (t.kind) {
+    case 'literal':
+      return [];
+    case 'typed':
+      return [t.expr];
+    case 'text':
+      return t.parts.flatMap((p) => (typeof p === 'string' ? [] : [p.expr]));
+    case 'list':
+      return t.items.flatMap(templateExpressions);
+    case 'map':
+      return t.entries.flatMap(([, v]) => templateExpressions(v));
+  }
+}
+
 /** Whether rendering may read `event.stale` (see `mayReadStale`). */
 export function templateReadsStale(t: Template): boolean {
   switch (t.kind) {

@@ -4,7 +4,10 @@ export type { ActionIntent };
 import type { Expression } from './expression.js';
 import type { Template } from './template.js';
 
-export type Fact = 'page' | 'content' | 'database';
+/** What a rule may fetch (`fetch:`). */
+export type Fetch = 'page' | 'content' | 'database' | 'comment' | 'authors';
+/** What an event's evaluation may load: a fetch, or the page's snapshot (`before`, read when a rule uses `before` or `changes`). */
+export type Fact = Fetch | 'before';
 
 export interface CompiledAction {
   /** `slack`, `notion.comment`, … */

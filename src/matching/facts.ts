@@ -1,11 +1,12 @@
 import type { Client } from '@notionhq/client';
 import { ActionError } from '../actions/errors.js';
 import { classifyNotionError } from '../actions/notion-client.js';
-import { blocksText } from '../engine/props.js';
+import { blocksText, commentView } from '../engine/props.js';
 import type { Fact, FactSource } from '../engine/types.js';
 import type { NotionEvent } from '../model/event.js';
 import { databaseIdOf, pageIdOf } from '../model/entities.js';
 import type { Destinations } from '../delivery/destinations.js';
+import { People } from './people.js';
 
 /** Blocks read for `content`, at most (10 pages of 100). */
 const MAX_BLOCK_PAGES = 10;
@@ -45,15 +46,24 @@ export class SharedReads {
  * however many rules ask (the promise is shared), and page and content reads are shared with
  * other events through `shared` (see SharedReads).
  */
-export function notionFacts(client: Client | undefined, shared?: SharedReads, destinations?: Destinations, turnAt?: number | null): FactSource {
+export function notionFacts(
+  client: Client | undefined,
+  shared?: SharedReads,
+  destinations?: Destinations,
+  turnAt?: number | null,
+  people: People = new People(),
+): FactSource {
   const cache = new Map<Fact, Promise<unknown>>();
   return {
     get(fact, event) {
       let p = cache.get(fact);
       if (!p) {
-        const id = fact === 'database' ? undefined : pageIdOf(event);
+        // Page and content reads serve other events about the page; a comment or authors are the event's own.
+        const id = fact === 'page' || fact === 'content' ? pageIdOf(event) : undefined;
         const read = () =>
-          destinations && client ? paced(destinations, `event:${event.id}:${fact}`, turnAt, () => load(client, fact, event)) : load(client, fact, event);
+          destinations && client
+            ? paced(destinations, `event:${event.id}:${fact}`, turnAt, () => load(client, fact, event, people))
+            : load(client, fact, event, people);
         p = shared && client && id ? shared.get(`${fact}:${id}`, Date.parse(event.timestamp), read) : read();
         cache.set(fact, p);
       }
@@ -98,7 +108,7 @@ async function paced(destinations: Destinations, key: string, turnAt: number | n
   }
 }
 
-async function load(client: Client | undefined, fact: Fact, event: NotionEvent): Promise<unknown> {
+async function load(client: Client | undefined, fact: Fact, event: NotionEvent, people: People): Promise<unknown> {
   if (!client)
     throw new ActionError('no Notion token configured (set NOTION_TOKEN): rules with fetch cannot run', { retriable: false, code: 'not_configured' });
   try {
@@ -120,6 +130,12 @@ async function load(client: Client | undefined, fact: Fact, event: NotionEvent):
       }
       return blocksText(results);
     }
+    if (fact === 'comment') {
+      if (event.entity.type !== 'comment') throw new ActionError(`a ${event.type} event has no comment to fetch`, { retriable: false, code: 'no_comment' });
+      return commentView(await client.comments.retrieve({ comment_id: event.entity.id }));
+    }
+    if (fact === 'authors') return await Promise.all(event.authors.map((a) => people.get(client, a)));
+    if (fact === 'before') throw new Error("a page snapshot is the store's, not Notion's");
     const id = databaseIdOf(event);
     if (!id) throw new ActionError('the event names no database', { retriable: false, code: 'no_database' });
     return await client.databases.retrieve({ database_id: id });

@@ -10,6 +10,11 @@ import { backoffDelay, type BackoffPolicy } from '../delivery/backoff.js';
 import { withDefaults } from '../actions/registry.js';
 import type { DeliveryHooks } from '../delivery/hooks.js';
 import { Pump } from '../delivery/pump.js';
+import { seedPage } from '../engine/context.js';
+import { pageView } from '../engine/props.js';
+import { pageIdOf } from '../model/entities.js';
+import { snapshotBefore, type SnapshotRecord } from '../model/snapshot.js';
+import type { SnapshotWrite } from '../store/types.js';
 
 export interface MatcherOptions {
   store: MatchQueue;
@@ -122,7 +127,9 @@ export class Matcher {
         if (next !== undefined) this.pump.schedule(next - Date.now());
         return;
       }
-      const results = (await Promise.all(events.map((stored) => this.match(stored, ruleSet, track)))).filter((r): r is DispatchResult => r !== undefined);
+      // What this batch saw of each page, before it is committed: the next event about the page sees it as `before`.
+      const seen = new Map<string, SnapshotRecord>();
+      const results = (await inPageOrder(events, (stored) => this.match(stored, ruleSet, track, seen))).filter((r): r is DispatchResult => r !== undefined);
       if (results.length === 0) continue;
       const wanted = results.reduce((n, r) => n + r.jobs.length, 0);
       const slots = wanted > 0 ? this.o.jobs.reserve(wanted) : 0;
@@ -137,13 +144,32 @@ export class Matcher {
     }
   }
 
+  /** The page as last seen before `event` (rules' `before`), this batch's reads first. */
+  private async before(event: NotionEvent, seen: Map<string, SnapshotRecord>): Promise<unknown> {
+    const id = pageIdOf(event);
+    if (!id) return null;
+    return snapshotBefore(seen.get(id) ?? (await this.o.store.snapshotOf(id)), event.timestamp);
+  }
+
+  /** What the event's page read (or its seed) showed, to record as the page's snapshot as of the event. */
+  private async snapshot(event: NotionEvent, pageRead: Promise<unknown> | undefined, seen: Map<string, SnapshotRecord>): Promise<SnapshotWrite | undefined> {
+    const pageId = pageIdOf(event);
+    const page = seedPage(event) ?? ((await pageRead?.catch(() => undefined)) as Record<string, unknown> | undefined);
+    if (!pageId || !page || typeof page.id !== 'string' || bare(page.id) !== bare(pageId)) return undefined;
+    const view = pageView(page);
+    const snapshot: SnapshotWrite = { pageId, seenAt: event.timestamp, title: view.title, props: { ...view.props } };
+    const record = seen.get(pageId) ?? (await this.o.store.snapshotOf(pageId));
+    if (!record || snapshot.seenAt > record.current.seenAt) seen.set(pageId, { current: snapshot, previous: record?.current ?? null });
+    return snapshot;
+  }
+
   /** Whether events matched with `ruleSet` must record their entity's time. */
   private tracks(ruleSet: RuleSet): boolean {
     return this.o.staleTracking === 'always' || ruleSet.readsStale;
   }
 
   /** Evaluates one event; undefined when it must wait (Notion unreachable) and was deferred. */
-  private async match(stored: StoredEvent, ruleSet: RuleSet, track: boolean): Promise<DispatchResult | undefined> {
+  private async match(stored: StoredEvent, ruleSet: RuleSet, track: boolean, seen: Map<string, SnapshotRecord>): Promise<DispatchResult | undefined> {
     const { event } = stored;
     const ids = { eventId: event.id, eventType: event.type }; // on every line about this event
     // Untracked, no rule reads it: false is never seen.
@@ -151,8 +177,18 @@ export class Matcher {
     // A replayed `failed` event keeps its report: only the rules that failed are matched again.
     const previous = Array.isArray(stored.report) ? (stored.report as ReportEntry[]) : undefined;
     const retry = previous && new Set(previous.filter(failure).map((r) => r.rule));
+    const notion = this.o.facts(stored.turnAt);
+    let pageRead: Promise<unknown> | undefined;
+    const facts: FactSource = {
+      get: (fact, ev) => {
+        if (fact === 'before') return this.before(ev, seen);
+        const p = notion.get(fact, ev);
+        if (fact === 'page') pageRead = p;
+        return p;
+      },
+    };
     const outcomes = await evaluateEvent(ruleSet, event, {
-      facts: this.o.facts(stored.turnAt),
+      facts,
       stale,
       onCondition: (rule) => this.o.hooks?.onConditionEvaluated?.(rule.id),
       ...(retry ? { only: (rule) => retry.has(rule.id) } : {}),
@@ -183,12 +219,14 @@ export class Matcher {
         this.o.hooks?.onRuleFailed?.(event, o.rule, o.reason, o.error);
       } else if (this.o.log.isLevelEnabled('debug')) this.o.log.debug({ ...ids, ruleId: o.rule, outcome }, o.matched ? 'rule matched' : 'rule did not match');
     }
+    const snapshot = await this.snapshot(event, pageRead, seen);
     const entries: ReportEntry[] = outcomes.map((o) => (o.matched ? { rule: o.rule, matched: true, actions: o.actions.length } : o));
     const report = previous ? previous.map((r) => entries.find((e) => e.rule === r.rule) ?? r) : entries;
     return {
       eventId: event.id,
       ...(track ? { entityId: event.entity.id } : {}),
       timestamp: event.timestamp,
+      ...(snapshot ? { snapshot } : {}),
       rulesVersion: ruleSet.version,
       report,
       failed: report.some(failure),
@@ -196,6 +234,33 @@ export class Matcher {
     };
   }
 }
+
+/**
+ * Runs `match` for each event, events about one page one after the other in timestamp order (so
+ * each sees the previous one's snapshot), pages side by side; results in the events' order.
+ */
+async function inPageOrder<T>(events: StoredEvent[], match: (e: StoredEvent) => Promise<T>): Promise<T[]> {
+  const groups = new Map<string, number[]>();
+  events.forEach((e, i) => {
+    const key = pageIdOf(e.event) ?? `event:${e.event.id}`;
+    const group = groups.get(key);
+    if (group) group.push(i);
+    else groups.set(key, [i]);
+  });
+  const out = new Array<T>(events.length);
+  await Promise.all(
+    [...groups.values()].map(async (indexes) => {
+      indexes.sort((a, b) =>
+        events[a]!.event.timestamp < events[b]!.event.timestamp ? -1 : events[a]!.event.timestamp > events[b]!.event.timestamp ? 1 : a - b,
+      );
+      for (const i of indexes) out[i] = await match(events[i]!);
+    }),
+  );
+  return out;
+}
+
+/** An id without dashes, lower case: Notion writes ids both ways. */
+const bare = (id: string) => id.replace(/-/g, '').toLowerCase();
 
 /** One rule's line of an event's match report. */
 type ReportEntry = { rule: string; matched: boolean; reason?: string; error?: string };

@@ -6,6 +6,7 @@ import type { Config } from '../config/types.js';
 import { formatProblem, type Problem } from '../config/errors.js';
 import { Matcher } from '../matching/matcher.js';
 import { notionFacts, SharedReads } from '../matching/facts.js';
+import { People } from '../matching/people.js';
 import { combineHooks, type DeliveryHooks } from '../delivery/hooks.js';
 import { callersOf, Destinations, limitsOf } from '../delivery/destinations.js';
 import { Retention } from '../delivery/retention.js';
@@ -107,10 +108,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
     search: store,
   });
   const reads = new SharedReads();
+  const people = new People();
   const matcher = new Matcher({
     ...delivery,
     rules,
-    facts: (turnAt) => notionFacts(notion, reads, destinations, turnAt),
+    facts: (turnAt) => notionFacts(notion, reads, destinations, turnAt, people),
     batch: 128,
     // A store only this process uses sees every write; replicas may briefly run different rules.
     staleTracking: store.sharedByReplicas ? 'always' : 'when-read',

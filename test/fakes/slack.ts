@@ -10,10 +10,13 @@ export interface SlackMessage {
 /**
  * A fake Slack Web API: chat.postMessage answers `{ok:true, channel, ts, message}` as Slack does;
  * unknown channels (see `knownChannels`) answer `{ok:false, error:"channel_not_found"}` with 200,
- * a bad token `{ok:false, error:"invalid_auth"}`.
+ * a bad token `{ok:false, error:"invalid_auth"}`. users.lookupByEmail answers from `users`, else
+ * `{ok:false, error:"users_not_found"}`.
  */
 export class FakeSlack {
   readonly messages: SlackMessage[] = [];
+  /** Workspace members by email (users.lookupByEmail): email → user id. */
+  readonly users = new Map<string, string>();
   /** When set, other channels are channel_not_found. */
   knownChannels: Set<string> | undefined;
   readonly token = 'xoxb-test-token';
@@ -23,6 +26,7 @@ export class FakeSlack {
   private limit: { rate: number; burst: number } | undefined;
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   readonly http = new HttpFake((req) => {
+    if (req.path === '/api/users.lookupByEmail') return this.lookupByEmail(req.headers.authorization, (req.body as Record<string, string>).email);
     if (req.path !== '/api/chat.postMessage') return { status: 404, body: { ok: false, error: 'unknown_method' } };
     if (req.headers.authorization !== `Bearer ${this.token}`) return { status: 200, body: { ok: false, error: 'invalid_auth' } };
     const b = req.body as Record<string, string>;
@@ -83,6 +87,19 @@ export class FakeSlack {
 
   static platformError(error: string): Fault {
     return { kind: 'status', status: 200, body: { ok: false, error } };
+  }
+
+  private lookupByEmail(auth: string | undefined, email: string | undefined): { status: number; body: unknown } {
+    if (auth !== `Bearer ${this.token}`) return { status: 200, body: { ok: false, error: 'invalid_auth' } };
+    const id = email ? this.users.get(email) : undefined;
+    if (!id) return { status: 200, body: { ok: false, error: 'users_not_found' } };
+    const name = email!.split('@')[0]!;
+    return { status: 200, body: { ok: true, user: { id, team_id: 'T0FAKE', name, real_name: name, deleted: false, is_bot: false, profile: { email } } } };
+  }
+
+  /** Calls of a Web API method so far (every attempt, answered or not). */
+  calls(method: string): number {
+    return this.http.requests.filter((r) => r.path === `/api/${method}`).length;
   }
 
   /** Calls to chat.postMessage so far (every attempt, answered or not). */

@@ -78,6 +78,8 @@ export async function startTestService(config: Config, options: { handshakeOnly?
 export class JobWatch implements DeliveryHooks {
   readonly finished: Array<{ jobId: number; status: 'done' | 'dead' }> = [];
   readonly actions: Array<{ type: string; outcome: string }> = [];
+  /** Each rule's outcome for each event matched (rules that listen to its type). */
+  readonly outcomes: Array<{ rule: string; outcome: string }> = [];
   private waiters: Array<{ check: () => boolean; resolve: () => void }> = [];
 
   onJobFinished(jobId: number, status: 'done' | 'dead'): void {
@@ -87,6 +89,11 @@ export class JobWatch implements DeliveryHooks {
 
   onAction(type: string, outcome: 'ok' | 'retry' | 'dead'): void {
     this.actions.push({ type, outcome });
+    this.check();
+  }
+
+  onRuleOutcome(rule: string, outcome: string): void {
+    this.outcomes.push({ rule, outcome });
     this.check();
   }
 

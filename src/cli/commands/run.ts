@@ -3,6 +3,7 @@ import { formatProblem } from '../../config/errors.js';
 import { evaluateEvent } from '../../engine/evaluate.js';
 import { loadOptionsOf } from '../../engine/load.js';
 import { buildRuleSet } from '../../engine/rule-set.js';
+import { fixtureFacts } from '../../engine/rule-tests.js';
 import type { Fact, FactSource, RuleOutcome } from '../../engine/types.js';
 import type { Logger } from 'pino';
 import { createNotionClient } from '../../actions/notion-client.js';
@@ -24,6 +25,9 @@ export interface RunOptions extends AuthoringOptions {
   page?: string;
   content?: string;
   database?: string;
+  comment?: string;
+  authors?: string;
+  before?: string;
   json?: boolean;
 }
 
@@ -31,7 +35,8 @@ export interface RunOptions extends AuthoringOptions {
  * `notion-rules run --event FILE --dry-run`: which rules match and their rendered actions, and for
  * each rule that did not, why (type not subscribed, condition false with the values it read,
  * condition error). Without --dry-run the matched actions are then sent, once.
- * Facts come from --page/--content/--database files (or the Notion API when not a dry run).
+ * Facts come from --page/--content/--database/--comment/--authors files (or the Notion API when
+ * not a dry run); `before` from --before (else the page counts as never seen).
  */
 export async function runCommand(opts: RunOptions, explicitConfig: boolean): Promise<void> {
   const config = authoringConfig(opts.config, explicitConfig);
@@ -52,13 +57,17 @@ export async function runCommand(opts: RunOptions, explicitConfig: boolean): Pro
   if (opts.page) fixtures.page = JSON.parse(readJson(opts.page, 'page'));
   if (opts.database) fixtures.database = JSON.parse(readJson(opts.database, 'database'));
   if (opts.content) fixtures.content = readJson(opts.content, 'content');
+  if (opts.comment) fixtures.comment = JSON.parse(readJson(opts.comment, 'comment'));
+  if (opts.authors) fixtures.authors = JSON.parse(readJson(opts.authors, 'authors'));
+  if (opts.before) fixtures.before = JSON.parse(readJson(opts.before, 'before'));
+  const given = fixtureFacts(fixtures, 'no fixture:');
   // Fixtures first; without one, the Notion API when a token is configured and this is no dry run.
   const log = createLogger(config.log.level);
   const notion = opts.dryRun ? undefined : createNotionClient(config, log);
   const api = notion ? notionFacts(notion) : undefined;
   const facts: FactSource = {
     get: async (fact, ev) => {
-      if (fixtures[fact] !== undefined) return fixtures[fact];
+      if (fixtures[fact] !== undefined || fact === 'before') return given.get(fact, ev);
       if (api) return api.get(fact, ev);
       throw new Error(`this rule fetches the ${fact}: pass --${fact} FILE${opts.dryRun ? '' : ' (or set NOTION_TOKEN)'}`);
     },

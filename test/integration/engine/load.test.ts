@@ -37,6 +37,26 @@ describe('rule loading and validation: every problem with file, line and rule id
       { file: 'a.yaml', line: 5, where: 'act', message: expect.stringMatching(/^actions\[1\]\.slak: unknown action type "slak" \(did you mean "slack"\?\)/) },
     ],
     [
+      '`changes` without the page to compare',
+      { 'a.yaml': 'id: moved\non: page.properties_updated\nwhen: changes.Status.to = "Done"\nactions:\n  - log: { message: hi }\n' },
+      { file: 'a.yaml', line: 1, where: 'moved', message: '`changes` compares the page with what was seen of it before: add `fetch: page`' },
+    ],
+    [
+      'a thread reply on events without a comment',
+      { 'a.yaml': 'id: re\non: [comment.created, page.created]\nactions:\n  - notion.comment: { reply: true, text: ok }\n' },
+      {
+        file: 'a.yaml',
+        line: 4,
+        where: 're',
+        message: 'actions[0].notion.comment.reply: answers the comment of a comment.* event, but the rule also listens to page.created',
+      },
+    ],
+    [
+      'a Slack message with neither channel nor user_email',
+      { 'a.yaml': 'id: dm\non: page.created\nactions:\n  - slack: { text: hi }\n' },
+      { file: 'a.yaml', line: 4, where: 'dm', message: expect.stringMatching(/channel|user_email/) },
+    ],
+    [
       'an unknown action parameter, with a suggestion',
       { 'a.yaml': 'id: param\non: page.created\nactions:\n  - slack:\n      chanel: "#x"\n      text: hi\n' },
       {

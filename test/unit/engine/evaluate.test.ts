@@ -136,3 +136,32 @@ describe('evaluation', () => {
     expect(outcomes.map((o) => o.rule)).toEqual(['first', 'second']);
   });
 });
+
+describe('before and changes', () => {
+  const snapshotFacts = (before: unknown) => ({ get: async (fact: string) => (fact === 'before' ? before : page) });
+
+  it('a from → to condition sees the page before and after; a false one explains the changes it read', async () => {
+    const set = ruleSetOf({ 'a.yaml': rule('moved', 'page.properties_updated', 'changes.Status.from = "In review" and changes.Status.to = "Done"') });
+    const [fired] = await evaluateEvent(set, event(), {
+      facts: snapshotFacts({ title: 'Plan', props: { Status: 'In review' }, seenAt: '2026-11-20T14:00:00.000Z' }),
+    });
+    expect(fired).toMatchObject({ rule: 'moved', matched: true });
+    const [notFired] = await evaluateEvent(set, event(), {
+      facts: snapshotFacts({ title: 'Plan', props: { Status: 'Not started' }, seenAt: '2026-11-20T14:00:00.000Z' }),
+    });
+    expect(notFired).toMatchObject({ reason: 'condition_false', values: { 'changes.Status.from': 'Not started', 'changes.Status.to': 'Done' } });
+  });
+
+  it('a page never seen has before null and no changes', async () => {
+    const set = ruleSetOf({ 'a.yaml': rule('seen', 'page.properties_updated', 'before = null and $count($keys(changes)) = 0') });
+    const [outcome] = await evaluateEvent(set, event(), { facts: snapshotFacts(null) });
+    expect(outcome).toMatchObject({ matched: true });
+  });
+
+  it('only rules that name before or changes read the snapshot', async () => {
+    const asked: string[] = [];
+    const set = ruleSetOf({ 'a.yaml': rule('plain', 'page.properties_updated', 'page.props.Status = "Done"') });
+    await evaluateEvent(set, event(), { facts: { get: async (fact: string) => (asked.push(fact), page) } });
+    expect(asked).toEqual(['page']);
+  });
+});
