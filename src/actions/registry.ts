@@ -8,6 +8,8 @@ import { httpAction } from './http.js';
 import { logAction } from './log.js';
 import { notionCommentAction } from './notion-comment.js';
 import { notionUpdateAction } from './notion-update.js';
+import { notionCreateAction } from './notion-create.js';
+import { notionAppendAction } from './notion-append.js';
 import { searchDeleteAction, searchIndexAction } from './search.js';
 import { slackAction } from './slack.js';
 import type { ActionExecutor } from './types.js';
@@ -44,6 +46,12 @@ const onPage = (params: Params, event: NotionEvent): Params => {
   const page = pageOf(event);
   return !params.page_id && !params.discussion_id && page ? { ...params, page_id: page } : params;
 };
+/** A reply answers the event's comment. */
+const onPageOrComment = (params: Params, event: NotionEvent): Params => {
+  const withPage = onPage(params, event);
+  const reply = params.reply === true || params.reply === 'true';
+  return reply && !params.comment_id && event.entity.type === 'comment' ? { ...withPage, comment_id: event.entity.id } : withPage;
+};
 const byId = (params: Params, event: NotionEvent): Params => {
   const id = pageOf(event) ?? event.entity.id;
   return !params.id && id ? { ...params, id } : params;
@@ -52,8 +60,10 @@ const byId = (params: Params, event: NotionEvent): Params => {
 /** Every action type. */
 export const ACTIONS: readonly ActionPlugin[] = [
   { type: 'slack', secretParams: [], create: ({ config, log }) => slackAction(config, log) },
-  { type: 'notion.comment', secretParams: [], defaults: onPage, create: ({ notion }) => notionCommentAction(notion) },
+  { type: 'notion.comment', secretParams: [], defaults: onPageOrComment, create: ({ notion }) => notionCommentAction(notion) },
   { type: 'notion.update', secretParams: [], defaults: onPage, create: ({ notion }) => notionUpdateAction(notion) },
+  { type: 'notion.create', secretParams: [], create: ({ notion }) => notionCreateAction(notion) },
+  { type: 'notion.append', secretParams: [], defaults: onPage, create: ({ notion }) => notionAppendAction(notion) },
   { type: 'search.index', secretParams: [], defaults: byId, create: () => searchIndexAction },
   { type: 'search.delete', secretParams: [], defaults: byId, create: () => searchDeleteAction },
   // Any header may carry a credential (an API key under a name of the receiver's choosing).

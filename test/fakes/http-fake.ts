@@ -28,6 +28,7 @@ export class HttpFake {
   /** Requests that have arrived, answered or not yet. */
   arrived = 0;
   private readonly faults: Fault[] = [];
+  private readonly targeted: Array<{ match: (req: { method: string; path: string }) => boolean; fault: Fault }> = [];
   private persistent: Fault | undefined;
   private readonly hung = new Set<ServerResponse>();
   private server: Server | undefined;
@@ -53,6 +54,11 @@ export class HttpFake {
     for (let i = 0; i < times; i++) this.faults.push(fault);
   }
 
+  /** The next request that `match`es gets `fault` (others are answered as usual). */
+  failNextWhere(match: (req: { method: string; path: string }) => boolean, fault: Fault): void {
+    this.targeted.push({ match, fault });
+  }
+
   /** Every request gets `fault` until `recover()`. */
   failAll(fault: Fault): void {
     this.persistent = fault;
@@ -61,6 +67,7 @@ export class HttpFake {
   recover(): void {
     this.persistent = undefined;
     this.faults.length = 0;
+    this.targeted.length = 0;
   }
 
   /** Resolves once `check()` holds (checked after every request). */
@@ -92,7 +99,8 @@ export class HttpFake {
       status: 0,
     };
 
-    const fault = this.faults.shift() ?? this.persistent;
+    const aimed = this.targeted.findIndex((t) => t.match(rec));
+    const fault = (aimed >= 0 ? this.targeted.splice(aimed, 1)[0]!.fault : undefined) ?? this.faults.shift() ?? this.persistent;
     if (fault?.kind === 'hang') {
       rec.status = -1;
       this.requests.push(rec);
