@@ -5,6 +5,7 @@ import { serve } from './commands/serve.js';
 import { signCommand } from './commands/sign.js';
 import { eventsCommand, pruneCommand, replayCommand, searchCommand } from './commands/ops.js';
 import { runCommand } from './commands/run.js';
+import { snapshotCommand } from './commands/snapshot.js';
 import { testCommand } from './commands/test.js';
 import { tokenCommand } from './commands/token.js';
 import { validateCommand } from './commands/validate.js';
@@ -65,6 +66,9 @@ export function buildProgram(): Command {
     .option('--page <file>', 'the page object, standing in for GET /v1/pages/:id')
     .option('--content <file>', 'the page text, standing in for its blocks')
     .option('--database <file>', 'the database object')
+    .option('--comment <file>', 'the comment of a comment.* event (GET /v1/comments/:id)')
+    .option('--authors <file>', 'the event authors as people: [{ id, name, type, email }]')
+    .option('--before <file>', 'the page as last seen: { title, props } (rules reading before or changes)')
     .option('--json', 'print the outcomes as JSON')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('-r, --rules <dir>', 'rules folder (default: rules.dir of the config)')
@@ -86,6 +90,13 @@ export function buildProgram(): Command {
     .option('--days <n>', 'keep this many days instead of store.retention.days')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .action(pruneCommand);
+
+  program
+    .command('snapshot')
+    .description("record what each page of a database looks like now, so rules' `before` and `changes` know the first change after deployment")
+    .requiredOption('--database <id>', 'a database (each of its data sources) or a data source')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .action(snapshotCommand);
 
   program
     .command('replay')
