@@ -5,7 +5,7 @@ import { dotSegment, headerProblem } from './encoding.js';
 import { EvaluationTimeout } from './expression.js';
 import { boolean as truthy } from './fast-condition.js';
 import type { RuleSet } from './rule-set.js';
-import { renderTemplate } from './template.js';
+import { renderTemplate, type Template } from './template.js';
 import type { ActionIntent, CompiledRule, Fact, FactSource, RuleOutcome } from './types.js';
 
 export interface EvaluateOptions {
@@ -87,6 +87,23 @@ async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: Eva
     if (!truthy(value)) return { rule: rule.id, matched: false, reason: 'condition_false', values: await rule.when.explain(ctx) };
   }
 
+  if (rule.digest) {
+    const key = await renderKey(rule.digest.key, ctx);
+    if (typeof key !== 'string') return { rule: rule.id, matched: false, reason: 'render_error', error: `digest.key: ${key.error}` };
+    return { rule: rule.id, matched: true, actions: [], digest: { key, item: digestItem(ctx) } };
+  }
+  const rendered = await renderActions(rule, ctx);
+  if ('error' in rendered) return { rule: rule.id, matched: false, reason: 'render_error', error: rendered.error };
+  if (rule.throttle) {
+    const key = await renderKey(rule.throttle.key, ctx);
+    if (typeof key !== 'string') return { rule: rule.id, matched: false, reason: 'render_error', error: `throttle.key: ${key.error}` };
+    return { rule: rule.id, matched: true, actions: rendered.actions, throttleKey: key };
+  }
+  return { rule: rule.id, matched: true, actions: rendered.actions };
+}
+
+/** A rule's actions rendered in `ctx`, each checked (an http URL keeps its origin, headers have no line breaks). */
+export async function renderActions(rule: CompiledRule, ctx: Record<string, unknown>): Promise<{ actions: ActionIntent[] } | { error: string }> {
   const actions: ActionIntent[] = [];
   for (const action of rule.actions) {
     try {
@@ -95,10 +112,27 @@ async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: Eva
       if (action.type === 'http') checkHeaders(params.headers);
       actions.push({ type: action.type, params });
     } catch (err) {
-      return { rule: rule.id, matched: false, reason: 'render_error', error: `${action.type} (line ${action.line}): ${(err as Error).message}` };
+      return { error: `${action.type} (line ${action.line}): ${(err as Error).message}` };
     }
   }
-  return { rule: rule.id, matched: true, actions };
+  return { actions };
+}
+
+/** A throttle or digest key: its template rendered to text. */
+async function renderKey(key: Template, ctx: Record<string, unknown>): Promise<string | { error: string }> {
+  try {
+    const value = await renderTemplate(key, ctx);
+    return value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+/** What a digest keeps of one match for `items`: the context it matched in, without the page's raw property JSON. */
+function digestItem(ctx: Record<string, unknown>): Record<string, unknown> {
+  const { rule: _rule, now: _now, page, ...rest } = ctx;
+  const p = page as { id?: unknown; title?: unknown; url?: unknown; props?: unknown } | undefined;
+  return { ...rest, ...(p ? { page: { id: p.id, title: p.title, url: p.url, props: p.props } } : {}) };
 }
 
 async function fetchFact(fact: Fact, event: NotionEvent, facts: FactSource | undefined): Promise<unknown> {

@@ -17,6 +17,7 @@ import type { OffThreadParser } from './parse-off-thread.js';
 import { lineIn, parseRuleFile, type ParsedDoc } from './rule-file.js';
 import { compileTemplate, literalOrigin, TemplateSyntaxError, templateExpressions, templateReadsStale } from './template.js';
 import { factsOf } from './rule-facts.js';
+import { compileTiming, type RawTiming, timingReadsStale } from './rule-timing.js';
 import type { CompiledAction, CompiledRule, Fetch } from './types.js';
 
 export interface LoadOptions {
@@ -55,6 +56,8 @@ interface RawRule {
   fetch?: Fetch | 'none' | Fetch[];
   when?: string;
   actions: Array<Record<string, unknown>>;
+  throttle?: RawTiming['throttle'];
+  digest?: RawTiming['digest'];
 }
 
 const schema = readSchema<Record<string, unknown>>('rule.schema.json');
@@ -274,6 +277,7 @@ function compileDocument(doc: ParsedDoc, file: string, types: EventTypes, option
       add(['actions', i, type, ...err.path], `template: ${err.message}`);
     }
   });
+  const timing = compileTiming(raw, exprOptions, add);
   const fetch = factsOf(raw, on, [when?.source ?? '', ...actions.flatMap((a) => templateExpressions(a.params).map((e) => e.source))], add);
   if (problems.length > before) return undefined;
 
@@ -288,7 +292,8 @@ function compileDocument(doc: ParsedDoc, file: string, types: EventTypes, option
     ...(when ? { when } : {}),
     actions,
     order,
-    readsStale: (when?.readsStale ?? false) || actions.some((a) => templateReadsStale(a.params)),
+    readsStale: (when?.readsStale ?? false) || actions.some((a) => templateReadsStale(a.params)) || timingReadsStale(timing),
+    ...timing,
   };
 }
 

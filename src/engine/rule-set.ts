@@ -15,6 +15,8 @@ export interface RuleSet {
   loadedAt: Date;
   /** Some enabled rule may read `event.stale`: processed events must then be recorded per entity. */
   readsStale: boolean;
+  /** The enabled rules by id. */
+  byId: ReadonlyMap<string, CompiledRule>;
 }
 
 export type BuildResult = { ok: true; ruleSet: RuleSet } | { ok: false; problems: Problem[]; version: string };
@@ -41,6 +43,7 @@ function fromLoad(loaded: LoadResult): BuildResult {
       files: loaded.files,
       loadedAt: new Date(),
       readsStale: loaded.rules.some((r) => r.readsStale),
+      byId: new Map(loaded.rules.map((r) => [r.id, r])),
     },
   };
 }

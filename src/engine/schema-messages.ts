@@ -90,6 +90,7 @@ function describe(e: ErrorObject, path: (string | number)[], schema: SchemaNode)
       return { path, message: `must be one of ${orList((e.params as { allowedValues: unknown[] }).allowedValues.map(String))}` };
     case 'pattern':
       if (path[0] === 'id') return { path, message: 'must start with a letter or digit and use only letters, digits, ".", "_" and "-"' };
+      if (path[0] === 'throttle' || path[0] === 'digest') return { path, message: 'must be a duration: 500ms, 30s, 10m, 48h, 2d' };
       return { path, message: `"${String(e.data)}" is not a valid event type (page.properties_updated, page.*, *)` };
     case 'type':
       return { path, message: `must be ${(e.params as { type: string }).type}` };

@@ -32,6 +32,10 @@ export interface CompiledRule {
   order: number;
   /** Its condition or an action may read `event.stale`. */
   readsStale: boolean;
+  /** At most one run per key (a template) per window. */
+  throttle?: { key: Template; perMs: number };
+  /** Matches collected per key; the actions run once per group, with `items`. */
+  digest?: { key: Template; waitMs: number; max: number };
 }
 
 /** The facts fetched for an event; a fact that failed holds its error. */
@@ -49,7 +53,15 @@ export interface FactSource {
 }
 
 export type RuleOutcome =
-  | { rule: string; matched: true; actions: ActionIntent[] }
+  | {
+      rule: string;
+      matched: true;
+      actions: ActionIntent[];
+      /** A throttled rule's rendered key: the matcher runs it once per key per window. */
+      throttleKey?: string;
+      /** A digest rule: no actions yet; this event joins the group `key` as `item`. */
+      digest?: { key: string; item: Record<string, unknown> };
+    }
   | { rule: string; matched: false; reason: 'condition_false'; values: Record<string, unknown> }
   | { rule: string; matched: false; reason: 'condition_error' | 'condition_timeout' | 'render_error'; error: string }
   | {
@@ -61,4 +73,6 @@ export type RuleOutcome =
       /** Flow control: Notion's pace or pause; no failure, the event waits until then… */ waitUntil?: number;
       /** …which is its reserved turn. */ turnReserved?: boolean;
     }
-  | { rule: string; matched: false; reason: 'type_not_subscribed' | 'disabled' };
+  | { rule: string; matched: false; reason: 'type_not_subscribed' | 'disabled' }
+  /** It matched, but it already ran for this key in the window (`throttle`). */
+  | { rule: string; matched: false; reason: 'throttled'; key: string };

@@ -14,7 +14,7 @@ import { seedPage } from '../engine/context.js';
 import { pageView } from '../engine/props.js';
 import { pageIdOf } from '../model/entities.js';
 import { snapshotBefore, type SnapshotRecord } from '../model/snapshot.js';
-import type { SnapshotWrite } from '../store/types.js';
+import type { DigestEntry, SnapshotWrite } from '../store/types.js';
 
 export interface MatcherOptions {
   store: MatchQueue;
@@ -37,6 +37,8 @@ export interface MatcherOptions {
   hooks?: DeliveryHooks;
   /** Where new jobs go (the job runner). */
   jobs: JobSink;
+  /** Events joined digest groups (the flusher plans its next pass). */
+  onDigest?: () => void;
 }
 
 /** Takes new jobs: those it has room for are stored already claimed and started without a claim. */
@@ -144,6 +146,30 @@ export class Matcher {
     }
   }
 
+  /**
+   * Throttled rules run once per key per window (event time): a match whose window is taken becomes
+   * `throttled`. Digest matches join their groups, durably, before the match is recorded (adding is
+   * idempotent, so a crash in between adds nothing twice).
+   */
+  private async applyTiming(event: NotionEvent, outcomes: RuleOutcome[], ruleSet: RuleSet): Promise<void> {
+    const at = Date.parse(event.timestamp);
+    const digests: DigestEntry[] = [];
+    for (const [i, o] of outcomes.entries()) {
+      if (!o.matched) continue;
+      const rule = ruleSet.byId.get(o.rule);
+      if (o.throttleKey !== undefined && rule?.throttle) {
+        const runs = await this.o.store.claimWindow(o.rule, o.throttleKey, event.id, at, at + rule.throttle.perMs);
+        if (!runs) outcomes[i] = { rule: o.rule, matched: false, reason: 'throttled', key: o.throttleKey };
+      }
+      if (o.digest && rule?.digest)
+        digests.push({ ruleId: o.rule, key: o.digest.key, eventId: event.id, item: o.digest.item, waitMs: rule.digest.waitMs, max: rule.digest.max });
+    }
+    if (digests.length > 0) {
+      await this.o.store.addToDigest(digests, Date.now());
+      this.o.onDigest?.();
+    }
+  }
+
   /** The page as last seen before `event` (rules' `before`), this batch's reads first. */
   private async before(event: NotionEvent, seen: Map<string, SnapshotRecord>): Promise<unknown> {
     const id = pageIdOf(event);
@@ -211,8 +237,9 @@ export class Matcher {
       return undefined;
     }
 
+    await this.applyTiming(event, outcomes, ruleSet);
     for (const o of outcomes) {
-      const outcome = o.matched ? 'matched' : o.reason;
+      const outcome = o.matched ? (o.digest ? 'digested' : 'matched') : o.reason;
       if (outcome !== 'type_not_subscribed' && outcome !== 'disabled') this.o.hooks?.onRuleOutcome?.(o.rule, outcome);
       if (!o.matched && 'error' in o) {
         this.o.log.warn({ ...ids, ruleId: o.rule, reason: o.reason, err: o.error }, 'rule failed for this event');
@@ -220,7 +247,9 @@ export class Matcher {
       } else if (this.o.log.isLevelEnabled('debug')) this.o.log.debug({ ...ids, ruleId: o.rule, outcome }, o.matched ? 'rule matched' : 'rule did not match');
     }
     const snapshot = await this.snapshot(event, pageRead, seen);
-    const entries: ReportEntry[] = outcomes.map((o) => (o.matched ? { rule: o.rule, matched: true, actions: o.actions.length } : o));
+    const entries: ReportEntry[] = outcomes.map((o) =>
+      o.matched ? { rule: o.rule, matched: true, actions: o.actions.length, ...(o.digest ? { digest: o.digest.key } : {}) } : o,
+    );
     const report = previous ? previous.map((r) => entries.find((e) => e.rule === r.rule) ?? r) : entries;
     return {
       eventId: event.id,
@@ -263,7 +292,7 @@ async function inPageOrder<T>(events: StoredEvent[], match: (e: StoredEvent) => 
 const bare = (id: string) => id.replace(/-/g, '').toLowerCase();
 
 /** One rule's line of an event's match report. */
-type ReportEntry = { rule: string; matched: boolean; reason?: string; error?: string };
+type ReportEntry = { rule: string; matched: boolean; reason?: string; error?: string; digest?: string };
 
 /** A rule that failed for the event (fetch, condition, template), as opposed to not matching. */
 function failure(r: ReportEntry): boolean {

@@ -32,7 +32,7 @@ export class Metrics {
   });
   private readonly ruleOutcomes = new Counter({
     name: 'notion_rules_rule_evaluations_total',
-    help: 'Rules evaluated for an event, by rule id and outcome (matched, condition_false, condition_error, condition_timeout, fetch_error, render_error).',
+    help: 'Rules evaluated for an event, by rule id and outcome (matched, digested: joined a digest group, throttled: matched but already ran for its key in the window, condition_false, condition_error, condition_timeout, fetch_error, render_error).',
     labelNames: ['rule', 'outcome'],
     registers: [this.registry],
   });

@@ -7,6 +7,7 @@ import { formatProblem, type Problem } from '../config/errors.js';
 import { Matcher } from '../matching/matcher.js';
 import { notionFacts, SharedReads } from '../matching/facts.js';
 import { People } from '../matching/people.js';
+import { DigestFlusher } from '../matching/digests.js';
 import { combineHooks, type DeliveryHooks } from '../delivery/hooks.js';
 import { callersOf, Destinations, limitsOf } from '../delivery/destinations.js';
 import { Retention } from '../delivery/retention.js';
@@ -117,7 +118,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
     // A store only this process uses sees every write; replicas may briefly run different rules.
     staleTracking: store.sharedByReplicas ? 'always' : 'when-read',
     jobs: runner,
+    onDigest: () => digests.wake(),
   });
+  const digests = new DigestFlusher({ store, rules, log, leaseMs: config.delivery.leaseMs, onJobs: () => runner.wake() });
   waitedForBreaker = (keys) => {
     const { jobs, events } = callersOf(keys);
     store.hasten(jobs, events, Date.now()).then(
@@ -177,6 +180,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   if (!options.handshakeOnly) {
     matcher.start();
     runner.start();
+    digests.start();
     retention.start();
     await watcher?.start();
   }
@@ -205,6 +209,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       // Events already stored are matched at the next start; running actions get the same budget.
       await retention.stop(budget);
       await matcher.stop(budget);
+      await digests.stop(budget);
       await runner.stop(budget);
       await reporter?.close(2000); // what is queued for Sentry is sent before the store goes
       await store.close();

@@ -11,7 +11,12 @@ export type EventLog = Pick<Store, 'insertEvent'>;
 /** Settings kept with the data (the handshake's token, the console's session epoch). */
 export type Meta = Pick<Store, 'getMeta' | 'setMeta'>;
 /** The matcher: takes stored events to match, records each match with its jobs. */
-export type MatchQueue = Pick<Store, 'claimEvents' | 'completeDispatch' | 'deferDispatch' | 'isStale' | 'trackEntities' | 'snapshotOf'>;
+export type MatchQueue = Pick<
+  Store,
+  'claimEvents' | 'completeDispatch' | 'deferDispatch' | 'isStale' | 'trackEntities' | 'snapshotOf' | 'claimWindow' | 'addToDigest'
+>;
+/** The digest flusher: takes due groups, stores each group's job. */
+export type DigestQueue = Pick<Store, 'claimDigests' | 'digestItems' | 'completeDigest' | 'dropDigest' | 'postponeDigest' | 'nextDigestAt'>;
 /** `snapshot --database`: seeds page snapshots. */
 export type Snapshots = Pick<Store, 'snapshotOf' | 'recordSnapshots'>;
 /** The job runner: takes due jobs, records each action's outcome, defers a job to its turn. */

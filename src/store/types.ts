@@ -1,5 +1,8 @@
 import type { ActionIntent, NotionEvent } from '../model/event.js';
 import type { PageSnapshot, SnapshotRecord } from '../model/snapshot.js';
+import type { DigestEntry, DigestFlush } from './core/timing.js';
+
+export type { DigestEntry, DigestFlush };
 
 /** `failed`: matched, but a rule failed for it (fetch, condition or template); `replay` matches those rules again. */
 export type EventStatus = 'new' | 'dispatched' | 'failed';
@@ -97,6 +100,16 @@ export interface DispatchResult {
 /** A page snapshot to record: the page and what was seen of it. */
 export interface SnapshotWrite extends PageSnapshot {
   pageId: string;
+}
+
+/** A digest group taken for flushing (see `claimDigests`). */
+export interface DigestGroup {
+  ruleId: string;
+  key: string;
+  count: number;
+  max: number;
+  waitMs: number;
+  openedAt: number;
 }
 
 /** What `prune` deleted (or, dry, would delete). */
@@ -212,6 +225,23 @@ export interface Store {
   snapshotOf(pageId: string): Promise<SnapshotRecord | undefined>;
   /** Records snapshots (each only if newer than its page's); `snapshot --database` seeds them. Returns how many were newer. */
   recordSnapshots(snapshots: SnapshotWrite[]): Promise<number>;
+
+  // --- throttle and digest (rules' `throttle`, `digest`)
+  /**
+   * Opens the rule's window for `key` from `at` to `until` (event time) and says the rule may run,
+   * unless a window is open at `at`; the event that opened a window may claim it again.
+   */
+  claimWindow(ruleId: string, key: string, eventId: string, at: number, until: number): Promise<boolean>;
+  /** Adds events to their digest groups (durably, before the match is recorded); each event once per rule. */
+  addToDigest(entries: DigestEntry[], now: number): Promise<void>;
+  /** Takes up to `limit` due groups nobody is flushing, as `claim`, until `now + leaseMs`. */
+  claimDigests(claim: string, now: number, leaseMs: number, limit: number): Promise<DigestGroup[]>;
+  digestItems(ruleId: string, key: string, max: number): Promise<Array<{ id: number; eventId: string; item: Record<string, unknown> }>>;
+  /** Stores a flushed group's job and ends the group in one transaction; false when the claim is no longer ours. */
+  completeDigest(flush: DigestFlush): Promise<boolean>;
+  dropDigest(ruleId: string, key: string, claim: string): Promise<void>;
+  postponeDigest(ruleId: string, key: string, claim: string, at: number): Promise<void>;
+  nextDigestAt(): Promise<number | undefined>;
   /**
    * The per-entity record `isStale` reads costs a write per event, so it can be off while no rule
    * reads `event.stale`. Off: the record is marked incomplete, and `completeDispatch` may get

@@ -123,6 +123,8 @@ async function send(outcomes: RuleOutcome[], event: NotionEvent, config: Config,
 function describe(o: RuleOutcome): string {
   if (o.matched) {
     const lines = o.actions.map((a, i) => `    ${i + 1}. ${a.type} ${JSON.stringify(a.params)}`);
+    if (o.digest) lines.push(`    joins digest group "${o.digest.key}": its actions run once for the group, with items`);
+    if (o.throttleKey !== undefined) lines.push(`    throttle key "${o.throttleKey}": runs once per key per window`);
     return [`MATCH    ${o.rule}`, ...lines].join('\n');
   }
   switch (o.reason) {
@@ -136,6 +138,8 @@ function describe(o: RuleOutcome): string {
       return `-        ${o.rule}: does not listen to this event type`;
     case 'disabled':
       return `-        ${o.rule}: disabled`;
+    case 'throttled':
+      return `-        ${o.rule}: throttled (already ran for key "${o.key}" in its window)`;
     default:
       return `ERROR    ${o.rule}: ${o.reason.replace('_', ' ')}: ${o.error}`;
   }

@@ -11,8 +11,11 @@ import type {
   ReplayResult,
   SnapshotWrite,
   StoredEvent,
+  DigestGroup,
 } from '../types.js';
 import type { SnapshotRecord } from '../../model/snapshot.js';
+import * as timing from './timing.js';
+import type { DigestEntry, DigestFlush } from './timing.js';
 import { PRUNE_SNAPSHOTS, READ_SNAPSHOT, RECORD_SNAPSHOT, snapshotFromRow, snapshotParams } from './snapshots.js';
 import { attemptFromRow, type AttemptRow, EVENT_COLUMNS, eventFromRow, type EventRow, jobFromRow, type JobRow } from './rows.js';
 import type { Dialect, SqlExecutor } from './sql.js';
@@ -66,6 +69,57 @@ export abstract class SqlStore {
     if (snapshots.length === 0) return 0;
     const done = await this.sql.atomically(snapshots.map((s) => ({ sql: RECORD_SNAPSHOT, params: snapshotParams(s) })));
     return done.reduce((n, r) => n + r.changes, 0);
+  }
+
+  /** Whether the rule may run for `key` at `at` (event time): it opens the window until `until` (see claimWindow). */
+  async claimWindow(ruleId: string, key: string, eventId: string, at: number, until: number): Promise<boolean> {
+    const s = timing.claimWindow(ruleId, key, eventId, at, until);
+    return (await this.sql.change(s.sql, s.params)) === 1;
+  }
+
+  /** Adds events to their digest groups; an event already in its group is not added again. */
+  async addToDigest(entries: DigestEntry[], now: number): Promise<void> {
+    if (entries.length > 0) await this.sql.atomically(entries.flatMap((e) => timing.addToDigest(e, now)));
+  }
+
+  /** Takes up to `limit` due digest groups nobody is flushing, as `claim`, for `leaseMs`. */
+  async claimDigests(claim: string, now: number, leaseMs: number, limit: number): Promise<DigestGroup[]> {
+    const rows = await this.sql.rows(timing.claimDigests(this.dialect.skipLocked), [claim, now + leaseMs, now, now, limit]);
+    return rows.map((r) => ({
+      ruleId: String(r.rule_id),
+      key: String(r.key),
+      count: num(r.count),
+      max: num(r.max),
+      waitMs: num(r.wait_ms),
+      openedAt: num(r.opened_at),
+    }));
+  }
+
+  /** A group's first `max` items, oldest first. */
+  async digestItems(ruleId: string, key: string, max: number): Promise<Array<{ id: number; eventId: string; item: Record<string, unknown> }>> {
+    const rows = await this.sql.rows(timing.DIGEST_ITEMS, [ruleId, key, max]);
+    return rows.map((r) => ({ id: num(r.id), eventId: String(r.event_id), item: JSON.parse(String(r.item)) as Record<string, unknown> }));
+  }
+
+  /** A flushed group's job, in one transaction with the group's end; false when the claim was no longer ours. */
+  async completeDigest(flush: DigestFlush): Promise<boolean> {
+    const [job, , group] = await this.sql.atomically(timing.completeDigest(flush));
+    return job!.changes === 1 || group!.changes === 1;
+  }
+
+  async dropDigest(ruleId: string, key: string, claim: string): Promise<void> {
+    await this.sql.atomically(timing.dropDigest(ruleId, key, claim));
+  }
+
+  async postponeDigest(ruleId: string, key: string, claim: string, at: number): Promise<void> {
+    const s = timing.postponeDigest(ruleId, key, claim, at);
+    await this.sql.change(s.sql, s.params);
+  }
+
+  /** When the earliest digest group nobody is flushing is due. */
+  async nextDigestAt(): Promise<number | undefined> {
+    const [row] = await this.sql.rows(timing.NEXT_DIGEST);
+    return time(row?.t) ?? undefined;
   }
 
   async nextRunAt(): Promise<number | undefined> {
@@ -192,7 +246,7 @@ export abstract class SqlStore {
       );
       return { events: num(row?.events), jobs: num(row?.jobs) };
     }
-    const chosen = `SELECT e.id FROM events e WHERE ${PRUNABLE} ORDER BY e.received_at, e.id LIMIT ? ${this.dialect.lockForDelete}`;
+    const chosen = `SELECT e.id FROM events e WHERE ${PRUNABLE} ORDER BY e.received_at, e.id LIMIT ? ${this.dialect.skipLocked}`;
     const [jobs, events] = await this.sql.atomically([
       { sql: `SELECT count(*) AS n FROM jobs WHERE event_id IN (${chosen})`, params: [cutoff, cutoff, batch] },
       { sql: `DELETE FROM events WHERE id IN (${chosen})`, params: [cutoff, cutoff, batch] },

@@ -31,8 +31,8 @@ export interface Dialect {
   readonly release: string;
   /** A tie-break after `received_at` that follows arrival order, on events aliased `e`. */
   readonly arrival: string;
-  /** Appended to a sub-select of rows about to be deleted, so concurrent writers skip them (PostgreSQL). */
-  readonly lockForDelete: string;
+  /** Appended to a sub-select of rows about to be taken or deleted, so concurrent writers skip them (PostgreSQL). */
+  readonly skipLocked: string;
 }
 
 /** `?` placeholders as PostgreSQL's `$1, $2, …` (the portable statements hold no `?` in literals). */

@@ -1,5 +1,6 @@
 import type { Migration } from '../core/migrations.js';
 import { SNAPSHOTS_TABLE } from '../core/snapshots.js';
+import { timingTables } from '../core/timing.js';
 
 /**
  * The PostgreSQL schema, append-only like SQLite's: the same tables, plus lease owners so several
@@ -101,5 +102,10 @@ export const migrations: readonly Migration[] = [
     version: 4,
     name: 'page snapshots',
     sql: SNAPSHOTS_TABLE,
+  },
+  {
+    version: 5,
+    name: 'throttle windows and digest groups',
+    sql: timingTables('BIGSERIAL PRIMARY KEY'),
   },
 ];

@@ -1,5 +1,6 @@
 import type { Migration } from '../core/migrations.js';
 import { SNAPSHOTS_TABLE } from '../core/snapshots.js';
+import { timingTables } from '../core/timing.js';
 
 /** SQLite's schema (see Migration): FTS5 for search. */
 export const migrations: readonly Migration[] = [
@@ -90,5 +91,10 @@ export const migrations: readonly Migration[] = [
     name: 'page snapshots',
     // What was last seen of each page (and what it replaced), for rules' `before` and `changes`.
     sql: SNAPSHOTS_TABLE,
+  },
+  {
+    version: 6,
+    name: 'throttle windows and digest groups',
+    sql: timingTables('INTEGER PRIMARY KEY'),
   },
 ];

@@ -31,7 +31,7 @@ import type { WalSync } from './wal-sync.js';
 /** Events read per slice when `entity_latest` is rebuilt. */
 const REBUILD_ROWS = 20_000;
 
-const SQLITE: Dialect = { release: 'lease_until = 0', arrival: 'e.rowid', lockForDelete: '' };
+const SQLITE: Dialect = { release: 'lease_until = 0', arrival: 'e.rowid', skipLocked: '' };
 
 /**
  * The embedded store: one SQLite file in WAL mode, every commit on disk before its caller hears

@@ -57,6 +57,16 @@ describe('rule loading and validation: every problem with file, line and rule id
       { file: 'a.yaml', line: 4, where: 'dm', message: expect.stringMatching(/channel|user_email/) },
     ],
     [
+      'a duration that is not one',
+      { 'a.yaml': 'id: slow\non: page.created\nthrottle: { per: 10 minutes }\nactions:\n  - log: { message: hi }\n' },
+      { file: 'a.yaml', line: 3, where: 'slow', message: 'throttle.per: must be a duration: 500ms, 30s, 10m, 48h, 2d' },
+    ],
+    [
+      'throttle and digest together',
+      { 'a.yaml': 'id: both\non: page.created\nthrottle: { per: 1m }\ndigest: { wait: 1m }\nactions:\n  - log: { message: hi }\n' },
+      { file: 'a.yaml', line: 4, where: 'both', message: 'digest: a rule takes throttle or digest, not both (a digest already runs once per group)' },
+    ],
+    [
       'an unknown action parameter, with a suggestion',
       { 'a.yaml': 'id: param\non: page.created\nactions:\n  - slack:\n      chanel: "#x"\n      text: hi\n' },
       {

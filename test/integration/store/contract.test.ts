@@ -72,6 +72,52 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     await store.close();
   });
 
+  it.skipIf(!enabled)('throttle windows: one run per key per window; the event that opened a window may claim it again', async () => {
+    const store = await open();
+    expect(await store.claimWindow('r', 'page-1', 'e1', 1_000, 61_000)).toBe(true);
+    expect(await store.claimWindow('r', 'page-1', 'e2', 30_000, 90_000)).toBe(false);
+    expect(await store.claimWindow('r', 'page-1', 'e1', 1_000, 61_000)).toBe(true); // e1 matched again after a crash
+    expect(await store.claimWindow('r', 'page-2', 'e3', 30_000, 90_000)).toBe(true);
+    expect(await store.claimWindow('other', 'page-1', 'e4', 30_000, 90_000)).toBe(true);
+    expect(await store.claimWindow('r', 'page-1', 'e5', 61_000, 121_000)).toBe(true); // the window is over
+    await store.close();
+  });
+
+  it.skipIf(!enabled)('digest groups: each event once, due at wait or max, flushed once under a claim, later items kept', async () => {
+    const store = await open();
+    const events = [ev(), ev(), ev()];
+    for (const e of events) await store.insertEvent(e.event, e.raw);
+    const entry = (i: number) => ({ ruleId: 'd', key: 'k', eventId: events[i]!.event.id, item: { n: i }, waitMs: 5_000, max: 2 });
+    await store.addToDigest([entry(0)], 1_000);
+    await store.addToDigest([entry(0)], 1_500); // matched again: not added twice
+    expect(await store.nextDigestAt()).toBe(6_000);
+    expect(await store.claimDigests('c0', 2_000, 10_000, 10)).toEqual([]); // not due yet
+    await store.addToDigest([entry(1)], 2_000); // max reached: due now
+    const [group] = await store.claimDigests('c1', 2_000, 10_000, 10);
+    expect(group).toMatchObject({ ruleId: 'd', key: 'k', count: 2, max: 2 });
+    expect(await store.claimDigests('c2', 2_000, 10_000, 10)).toEqual([]); // taken
+    await store.addToDigest([entry(2)], 2_500); // arrives while the group is flushed
+    const items = await store.digestItems('d', 'k', 2);
+    expect(items.map((i) => i.item)).toEqual([{ n: 0 }, { n: 1 }]);
+    const flush = {
+      ruleId: 'd',
+      key: 'k',
+      eventId: items[0]!.eventId,
+      actions: [{ type: 'log', params: { message: 'two' } }],
+      lastItemId: items[1]!.id,
+      taken: 2,
+      now: 3_000,
+    };
+    expect(await store.completeDigest({ ...flush, claim: 'not-mine' })).toBe(false);
+    expect(await store.completeDigest({ ...flush, claim: 'c1' })).toBe(true);
+    expect(await store.completeDigest({ ...flush, claim: 'c1' })).toBe(false); // once
+    expect((await store.getJobs(events[0]!.event.id)).map((j) => [j.ruleId, j.actions])).toEqual([['d', flush.actions]]);
+    // The late item opened the group again, due `wait` after the flush.
+    expect(await store.nextDigestAt()).toBe(8_000);
+    expect((await store.digestItems('d', 'k', 10)).map((i) => i.item)).toEqual([{ n: 2 }]);
+    await store.close();
+  });
+
   it.skipIf(!enabled)('claims new events, writes their jobs once, and tracks the latest time per entity', async () => {
     const store = await open();
     const a = ev({ timestamp: '2026-11-20T10:00:00.000Z' });

@@ -165,3 +165,19 @@ describe('before and changes', () => {
     expect(asked).toEqual(['page']);
   });
 });
+
+describe('throttle and digest outcomes', () => {
+  it('a throttled rule renders its key; a digest rule renders no actions yet, only its key and what it saw', async () => {
+    const set = ruleSetOf({
+      'a.yaml': `${rule('t', 'page.properties_updated', 'true')}throttle: { key: "{{ page.title }}", per: 10m }\n`,
+      'b.yaml': `${rule('d', 'page.properties_updated', 'true')}digest: { key: "{{ event.data.parent.id }}", wait: 30s }\n`,
+    });
+    const [t, d] = await evaluateEvent(set, event(), { facts });
+    expect(t).toMatchObject({ matched: true, throttleKey: 'Launch plan Q1', actions: [{ type: 'log', params: { message: 'Launch plan Q1' } }] });
+    expect(d).toMatchObject({ matched: true, actions: [], digest: { key: '3d4e5f60-7182-493a-a4b5-c6d7e8f9a0b1' } });
+    const item = (d as { digest: { item: Record<string, unknown> } }).digest.item;
+    expect(item.page).toEqual({ id: expect.any(String), title: 'Launch plan Q1', url: expect.any(String), props: expect.objectContaining({ Status: 'Done' }) });
+    expect(item.event).toMatchObject({ type: 'page.properties_updated' });
+    expect(Object.keys(item)).not.toContain('rule');
+  });
+});

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { RuleCoordinator } from '../engine/coordinator.js';
+import { renderActions } from '../engine/evaluate.js';
+import { Pump } from '../delivery/pump.js';
+import type { DigestQueue } from '../store/ports.js';
+import type { DigestGroup } from '../store/types.js';
+
+const POLL_MS = 1000;
+/** Groups flushed per pass. */
+const BATCH = 20;
+/** A group whose actions failed to render is tried again this much later (a fixed rule flushes it). */
+const RETRY_RENDER_MS = 60_000;
+
+export interface DigestFlusherOptions {
+  store: DigestQueue;
+  rules: RuleCoordinator;
+  log: Logger;
+  /** How long a taken group is ours before another replica may flush it. */
+  leaseMs: number;
+  /** Jobs were stored: the runner should look. */
+  onJobs: () => void;
+}
+
+/**
+ * Flushes digest groups when they are due (`wait` after their first match, or at `max` items):
+ * each group's items are rendered into its rule's actions once, as one job, in one transaction
+ * with the group's end. Groups live in the store, taken under a lease: a crash mid-flush leaves the
+ * group to the next pass (here or on another replica), and a group is never flushed twice.
+ */
+export class DigestFlusher {
+  private readonly pump: Pump;
+
+  constructor(private readonly o: DigestFlusherOptions) {
+    this.pump = new Pump(
+      () => this.drain(),
+      POLL_MS,
+      (err) => o.log.error({ err }, 'digest flusher failed; retrying'),
+    );
+  }
+
+  start(): void {
+    this.pump.start();
+  }
+
+  /** A group may have become due sooner (an event reached `max`, or opened one). */
+  wake(): void {
+    this.pump.wake();
+  }
+
+  stop(timeoutMs: number): Promise<void> {
+    return this.pump.stop(timeoutMs);
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const claim = randomUUID();
+      const groups = await this.o.store.claimDigests(claim, Date.now(), this.o.leaseMs, BATCH);
+      if (groups.length === 0) break;
+      let stored = false;
+      for (const g of groups) stored = (await this.flush(g, claim)) || stored;
+      if (stored) this.o.onJobs();
+    }
+    const next = await this.o.store.nextDigestAt();
+    if (next !== undefined) this.pump.schedule(Math.max(0, next - Date.now()));
+  }
+
+  private async flush(group: DigestGroup, claim: string): Promise<boolean> {
+    const ids = { ruleId: group.ruleId, digestKey: group.key };
+    const rule = this.o.rules.current.byId.get(group.ruleId);
+    if (!rule?.digest) {
+      this.o.log.warn({ ...ids, items: group.count }, 'digest group dropped: its rule is gone or no longer a digest');
+      await this.o.store.dropDigest(group.ruleId, group.key, claim);
+      return false;
+    }
+    const items = await this.o.store.digestItems(group.ruleId, group.key, group.max);
+    if (items.length === 0) {
+      await this.o.store.dropDigest(group.ruleId, group.key, claim);
+      return false;
+    }
+    const now = Date.now();
+    const ctx = { items: items.map((i) => i.item), count: items.length, key: group.key, rule: { id: rule.id }, now: new Date(now).toISOString() };
+    const rendered = await renderActions(rule, ctx);
+    if ('error' in rendered) {
+      this.o.log.error({ ...ids, err: rendered.error }, 'digest actions failed to render; the group waits for a fixed rule');
+      await this.o.store.postponeDigest(group.ruleId, group.key, claim, now + RETRY_RENDER_MS);
+      return false;
+    }
+    const ok = await this.o.store.completeDigest({
+      ruleId: group.ruleId,
+      key: group.key,
+      claim,
+      eventId: items[0]!.eventId,
+      actions: rendered.actions,
+      lastItemId: items[items.length - 1]!.id,
+      taken: items.length,
+      now,
+    });
+    if (!ok) this.o.log.warn(ids, 'digest group taken over by another replica before its job was stored');
+    else if (this.o.log.isLevelEnabled('debug')) this.o.log.debug({ ...ids, items: items.length }, 'digest flushed');
+    return ok;
+  }
+}
