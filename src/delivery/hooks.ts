@@ -5,7 +5,7 @@ export type RuleFailureReason = 'condition_error' | 'condition_timeout' | 'rende
 
 /** What delivery reports as it works; metrics, health, error reporting and tests listen. Every hook is optional. */
 export interface DeliveryHooks {
-  onRuleOutcome?(ruleId: string, outcome: 'matched' | 'digested' | 'condition_false' | 'throttled' | RuleFailureReason): void;
+  onRuleOutcome?(ruleId: string, outcome: 'matched' | 'digested' | 'delayed' | 'condition_false' | 'throttled' | RuleFailureReason): void;
   /** A rule failed for this event (its condition threw, a template failed, a fetch gave up). */
   onRuleFailed?(event: NotionEvent, ruleId: string, reason: RuleFailureReason, error: string): void;
   onConditionEvaluated?(ruleId: string): void;

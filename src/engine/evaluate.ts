@@ -18,6 +18,8 @@ export interface EvaluateOptions {
   explainAll?: boolean;
   /** Only these of the listening rules (a replay matches the rules that failed again). */
   only?: (rule: CompiledRule) => boolean;
+  /** A wait (`after`) is over: a rule that holds runs now instead of waiting again. */
+  recheck?: boolean;
 }
 
 /**
@@ -87,6 +89,7 @@ async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: Eva
     if (!truthy(value)) return { rule: rule.id, matched: false, reason: 'condition_false', values: await rule.when.explain(ctx) };
   }
 
+  if (rule.after && !options.recheck) return { rule: rule.id, matched: true, actions: [], delayed: true };
   if (rule.digest) {
     const key = await renderKey(rule.digest.key, ctx);
     if (typeof key !== 'string') return { rule: rule.id, matched: false, reason: 'render_error', error: `digest.key: ${key.error}` };

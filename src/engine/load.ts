@@ -58,6 +58,7 @@ interface RawRule {
   actions: Array<Record<string, unknown>>;
   throttle?: RawTiming['throttle'];
   digest?: RawTiming['digest'];
+  after?: RawTiming['after'];
 }
 
 const schema = readSchema<Record<string, unknown>>('rule.schema.json');

@@ -17,6 +17,8 @@ export interface RuleSet {
   readsStale: boolean;
   /** The enabled rules by id. */
   byId: ReadonlyMap<string, CompiledRule>;
+  /** The enabled rules with `after` (their waits may be restarted or cancelled by other events). */
+  waiting: readonly CompiledRule[];
 }
 
 export type BuildResult = { ok: true; ruleSet: RuleSet } | { ok: false; problems: Problem[]; version: string };
@@ -44,6 +46,7 @@ function fromLoad(loaded: LoadResult): BuildResult {
       loadedAt: new Date(),
       readsStale: loaded.rules.some((r) => r.readsStale),
       byId: new Map(loaded.rules.map((r) => [r.id, r])),
+      waiting: loaded.rules.filter((r) => r.after),
     },
   };
 }

@@ -8,12 +8,18 @@ type Add = (path: (string | number)[], message: string) => void;
 export interface RawTiming {
   throttle?: { key?: string; per: string };
   digest?: { key?: string; wait: string; max?: number };
+  after?: string | { delay: string; restartOn?: string[]; cancelOn?: string[] };
 }
 
 /** `throttle` and `digest` of a rule, compiled; problems (a template, both at once) reported with their key. */
-export function compileTiming(raw: RawTiming, options: ExpressionOptions, add: Add): Pick<CompiledRule, 'throttle' | 'digest'> {
-  const out: Pick<CompiledRule, 'throttle' | 'digest'> = {};
+export function compileTiming(raw: RawTiming, options: ExpressionOptions, add: Add): Pick<CompiledRule, 'throttle' | 'digest' | 'after'> {
+  const out: Pick<CompiledRule, 'throttle' | 'digest' | 'after'> = {};
   if (raw.throttle && raw.digest) add(['digest'], 'a rule takes throttle or digest, not both (a digest already runs once per group)');
+  if (raw.after && (raw.throttle || raw.digest)) add(['after'], 'a rule with after takes neither throttle nor digest');
+  if (raw.after) {
+    const a = typeof raw.after === 'string' ? { delay: raw.after } : raw.after;
+    out.after = { delayMs: durationMs(a.delay), restartOn: a.restartOn ?? [], cancelOn: a.cancelOn ?? [] };
+  }
   const key = (text: string, path: string[]): Template | undefined => {
     try {
       return compileTemplate(text, options);

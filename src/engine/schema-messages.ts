@@ -41,6 +41,8 @@ export function ruleSchemaMessages(errors: readonly ErrorObject[], schema: Schem
       out.push({ path, missing, message: `needs ${orList(missing.map((n) => `"${n}"`))}` });
     } else if (last === 'on') {
       out.push({ path, message: 'must be an event type or a list of them (page.properties_updated, page.*, *)' });
+    } else if (last === 'after') {
+      out.push({ path, message: 'must be a duration (48h) or { delay: 48h, restartOn: [types], cancelOn: [types] }' });
     } else if (last === 'fetch') {
       out.push({ path, message: 'must be none, page, content, database, comment or authors (or a list of them)' });
     } else {

@@ -36,6 +36,8 @@ export interface CompiledRule {
   throttle?: { key: Template; perMs: number };
   /** Matches collected per key; the actions run once per group, with `items`. */
   digest?: { key: Template; waitMs: number; max: number };
+  /** The condition is checked again this long after a match (per entity); the actions run only if it still holds. */
+  after?: { delayMs: number; restartOn: string[]; cancelOn: string[] };
 }
 
 /** The facts fetched for an event; a fact that failed holds its error. */
@@ -61,6 +63,8 @@ export type RuleOutcome =
       throttleKey?: string;
       /** A digest rule: no actions yet; this event joins the group `key` as `item`. */
       digest?: { key: string; item: Record<string, unknown> };
+      /** A rule with `after`: no actions yet; its condition is checked again when the wait is over. */
+      delayed?: true;
     }
   | { rule: string; matched: false; reason: 'condition_false'; values: Record<string, unknown> }
   | { rule: string; matched: false; reason: 'condition_error' | 'condition_timeout' | 'render_error'; error: string }

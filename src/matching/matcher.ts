@@ -39,6 +39,8 @@ export interface MatcherOptions {
   jobs: JobSink;
   /** Events joined digest groups (the flusher plans its next pass). */
   onDigest?: () => void;
+  /** Waits (`after`) started or restarted (the delay runner plans its next pass). */
+  onDelay?: () => void;
 }
 
 /** Takes new jobs: those it has room for are stored already claimed and started without a claim. */
@@ -96,7 +98,7 @@ export class Matcher {
   intake(event: NotionEvent, now = Date.now()): InsertOptions {
     const ruleSet = this.o.rules.current;
     const track = this.tracks(ruleSet);
-    if (track === this.tracking && ruleSet.index.candidates(event.type).length === 0) {
+    if (track === this.tracking && ruleSet.index.candidates(event.type).length === 0 && !endsOrRestartsWaits(ruleSet, event.type)) {
       return { matched: { rulesVersion: ruleSet.version, ...(track ? { entityId: event.entity.id } : {}) } };
     }
     return this.handed.length < HANDOFF_MAX ? { leaseUntil: now + this.o.leaseMs } : {};
@@ -168,6 +170,32 @@ export class Matcher {
       await this.o.store.addToDigest(digests, Date.now());
       this.o.onDigest?.();
     }
+    await this.applyWaits(event, outcomes, ruleSet, at);
+  }
+
+  /**
+   * Rules with `after`: a match starts the entity's wait (a pending one goes on, or starts again
+   * when the rule restarts on this type); other events of a `restartOn` or `cancelOn` type restart
+   * or end a pending wait. Waits run from the event's time.
+   */
+  private async applyWaits(event: NotionEvent, outcomes: RuleOutcome[], ruleSet: RuleSet, at: number): Promise<void> {
+    if (ruleSet.waiting.length === 0) return;
+    const key = event.entity.id;
+    let scheduled = false;
+    for (const rule of ruleSet.waiting) {
+      const after = rule.after!;
+      const o = outcomes.find((x) => x.rule === rule.id);
+      const restarts = after.restartOn.some((t) => typeMatches(t, event.type));
+      if (after.cancelOn.some((t) => typeMatches(t, event.type))) {
+        if (await this.o.store.cancelDelay(rule.id, key)) this.o.log.info({ ruleId: rule.id, eventId: event.id, entityId: key }, 'wait cancelled');
+      } else if (o?.matched && o.delayed) {
+        await this.o.store.scheduleDelay(rule.id, key, event.id, at + after.delayMs, restarts);
+        scheduled = true;
+      } else if (restarts) {
+        scheduled = (await this.o.store.restartDelay(rule.id, key, event.id, at + after.delayMs)) || scheduled;
+      }
+    }
+    if (scheduled) this.o.onDelay?.();
   }
 
   /** The page as last seen before `event` (rules' `before`), this batch's reads first. */
@@ -239,7 +267,7 @@ export class Matcher {
 
     await this.applyTiming(event, outcomes, ruleSet);
     for (const o of outcomes) {
-      const outcome = o.matched ? (o.digest ? 'digested' : 'matched') : o.reason;
+      const outcome = o.matched ? (o.digest ? 'digested' : o.delayed ? 'delayed' : 'matched') : o.reason;
       if (outcome !== 'type_not_subscribed' && outcome !== 'disabled') this.o.hooks?.onRuleOutcome?.(o.rule, outcome);
       if (!o.matched && 'error' in o) {
         this.o.log.warn({ ...ids, ruleId: o.rule, reason: o.reason, err: o.error }, 'rule failed for this event');
@@ -248,7 +276,9 @@ export class Matcher {
     }
     const snapshot = await this.snapshot(event, pageRead, seen);
     const entries: ReportEntry[] = outcomes.map((o) =>
-      o.matched ? { rule: o.rule, matched: true, actions: o.actions.length, ...(o.digest ? { digest: o.digest.key } : {}) } : o,
+      o.matched
+        ? { rule: o.rule, matched: true, actions: o.actions.length, ...(o.digest ? { digest: o.digest.key } : {}), ...(o.delayed ? { delayed: true } : {}) }
+        : o,
     );
     const report = previous ? previous.map((r) => entries.find((e) => e.rule === r.rule) ?? r) : entries;
     return {
@@ -292,7 +322,17 @@ async function inPageOrder<T>(events: StoredEvent[], match: (e: StoredEvent) => 
 const bare = (id: string) => id.replace(/-/g, '').toLowerCase();
 
 /** One rule's line of an event's match report. */
-type ReportEntry = { rule: string; matched: boolean; reason?: string; error?: string; digest?: string };
+type ReportEntry = { rule: string; matched: boolean; reason?: string; error?: string; digest?: string; delayed?: boolean };
+
+/** Whether events of this type restart or end a rule's wait (they must then be matched, even if no rule listens to them). */
+function endsOrRestartsWaits(ruleSet: RuleSet, type: string): boolean {
+  return ruleSet.waiting.some((r) => [...r.after!.restartOn, ...r.after!.cancelOn].some((t) => typeMatches(t, type)));
+}
+
+/** Whether an event type matches a rule's type pattern (`page.properties_updated`, `page.*`, `*`). */
+function typeMatches(pattern: string, type: string): boolean {
+  return pattern === type || pattern === '*' || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1)));
+}
 
 /** A rule that failed for the event (fetch, condition, template), as opposed to not matching. */
 function failure(r: ReportEntry): boolean {

@@ -8,6 +8,7 @@ import { Matcher } from '../matching/matcher.js';
 import { notionFacts, SharedReads } from '../matching/facts.js';
 import { People } from '../matching/people.js';
 import { DigestFlusher } from '../matching/digests.js';
+import { DelayRunner } from '../matching/delays.js';
 import { combineHooks, type DeliveryHooks } from '../delivery/hooks.js';
 import { callersOf, Destinations, limitsOf } from '../delivery/destinations.js';
 import { Retention } from '../delivery/retention.js';
@@ -119,6 +120,15 @@ export async function startService(config: Config, options: ServiceOptions = {})
     staleTracking: store.sharedByReplicas ? 'always' : 'when-read',
     jobs: runner,
     onDigest: () => digests.wake(),
+    onDelay: () => delays.wake(),
+  });
+  const delays = new DelayRunner({
+    store,
+    rules,
+    facts: () => notionFacts(notion, undefined, destinations, undefined, people),
+    log,
+    leaseMs: config.delivery.leaseMs,
+    onJobs: () => runner.wake(),
   });
   const digests = new DigestFlusher({ store, rules, log, leaseMs: config.delivery.leaseMs, onJobs: () => runner.wake() });
   waitedForBreaker = (keys) => {
@@ -181,6 +191,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     matcher.start();
     runner.start();
     digests.start();
+    delays.start();
     retention.start();
     await watcher?.start();
   }
@@ -210,6 +221,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await retention.stop(budget);
       await matcher.stop(budget);
       await digests.stop(budget);
+      await delays.stop(budget);
       await runner.stop(budget);
       await reporter?.close(2000); // what is queued for Sentry is sent before the store goes
       await store.close();

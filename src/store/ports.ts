@@ -13,10 +13,22 @@ export type Meta = Pick<Store, 'getMeta' | 'setMeta'>;
 /** The matcher: takes stored events to match, records each match with its jobs. */
 export type MatchQueue = Pick<
   Store,
-  'claimEvents' | 'completeDispatch' | 'deferDispatch' | 'isStale' | 'trackEntities' | 'snapshotOf' | 'claimWindow' | 'addToDigest'
+  | 'claimEvents'
+  | 'completeDispatch'
+  | 'deferDispatch'
+  | 'isStale'
+  | 'trackEntities'
+  | 'snapshotOf'
+  | 'claimWindow'
+  | 'addToDigest'
+  | 'scheduleDelay'
+  | 'restartDelay'
+  | 'cancelDelay'
 >;
 /** The digest flusher: takes due groups, stores each group's job. */
 export type DigestQueue = Pick<Store, 'claimDigests' | 'digestItems' | 'completeDigest' | 'dropDigest' | 'postponeDigest' | 'nextDigestAt'>;
+/** The delay runner: takes due waits, checks their rule again, stores the job or ends the wait. */
+export type DelayQueue = Pick<Store, 'claimDelays' | 'completeDelay' | 'dropDelay' | 'postponeDelay' | 'nextDelayAt' | 'getEvent'>;
 /** `snapshot --database`: seeds page snapshots. */
 export type Snapshots = Pick<Store, 'snapshotOf' | 'recordSnapshots'>;
 /** The job runner: takes due jobs, records each action's outcome, defers a job to its turn. */

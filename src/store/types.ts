@@ -112,6 +112,14 @@ export interface DigestGroup {
   openedAt: number;
 }
 
+/** A rule's wait (`after`) taken for its recheck. */
+export interface PendingDelay {
+  ruleId: string;
+  key: string;
+  eventId: string;
+  dueAt: number;
+}
+
 /** What `prune` deleted (or, dry, would delete). */
 export interface PruneResult {
   events: number;
@@ -242,6 +250,17 @@ export interface Store {
   dropDigest(ruleId: string, key: string, claim: string): Promise<void>;
   postponeDigest(ruleId: string, key: string, claim: string, at: number): Promise<void>;
   nextDigestAt(): Promise<number | undefined>;
+  /** Starts a rule's wait (`after`) for `key` until `dueAt`; with `restart`, a pending one starts again from this event. */
+  scheduleDelay(ruleId: string, key: string, eventId: string, dueAt: number, restart: boolean): Promise<void>;
+  /** A pending wait starts again from `eventId` (restartOn); false when none was pending. */
+  restartDelay(ruleId: string, key: string, eventId: string, dueAt: number): Promise<boolean>;
+  cancelDelay(ruleId: string, key: string): Promise<boolean>;
+  claimDelays(claim: string, now: number, leaseMs: number, limit: number): Promise<PendingDelay[]>;
+  /** The job of a wait whose condition still holds, with the wait's end, in one transaction; false when the claim is no longer ours. */
+  completeDelay(d: { ruleId: string; key: string; claim: string; eventId: string; actions: unknown[]; now: number }): Promise<boolean>;
+  dropDelay(ruleId: string, key: string, claim: string): Promise<void>;
+  postponeDelay(ruleId: string, key: string, claim: string, at: number): Promise<void>;
+  nextDelayAt(): Promise<number | undefined>;
   /**
    * The per-entity record `isStale` reads costs a write per event, so it can be off while no rule
    * reads `event.stale`. Off: the record is marked incomplete, and `completeDispatch` may get

@@ -52,6 +52,8 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
 
 export interface TestService extends Service {
   logs: LogLine[];
+  /** The first log line (already written, or to come) that `match`es. */
+  untilLog(match: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   webhook: string;
 }
 
@@ -63,15 +65,29 @@ afterEach(async () => {
 /** Starts the service in this process on 127.0.0.1:0, capturing its JSON log lines. */
 export async function startTestService(config: Config, options: { handshakeOnly?: boolean; hooks?: DeliveryHooks } = {}): Promise<TestService> {
   const logs: LogLine[] = [];
+  const waiters: Array<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as LogLine);
+      for (const text of chunk.toString().split('\n')) {
+        if (!text) continue;
+        const line = JSON.parse(text) as LogLine;
+        logs.push(line);
+        for (const w of [...waiters]) if (w.match(line)) waiters.splice(waiters.indexOf(w), 1) && w.resolve(line);
+      }
       cb();
     },
   });
+  const untilLog = (match: (l: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> => {
+    const seen = logs.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no matching log line in ${timeoutMs} ms`)), timeoutMs);
+      waiters.push({ match, resolve: (l) => (clearTimeout(t), resolve(l)) });
+    });
+  };
   const service = await startService(config, { ...options, log: createLogger(config.log.level, sink) });
   running.push(service);
-  return Object.assign(service, { logs, webhook: `${service.url}${config.server.path}` });
+  return Object.assign(service, { logs, untilLog, webhook: `${service.url}${config.server.path}` });
 }
 
 /** Delivery hooks that tests can await: jobs finished, by status. */

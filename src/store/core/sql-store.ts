@@ -12,6 +12,7 @@ import type {
   SnapshotWrite,
   StoredEvent,
   DigestGroup,
+  PendingDelay,
 } from '../types.js';
 import type { SnapshotRecord } from '../../model/snapshot.js';
 import * as timing from './timing.js';
@@ -119,6 +120,47 @@ export abstract class SqlStore {
   /** When the earliest digest group nobody is flushing is due. */
   async nextDigestAt(): Promise<number | undefined> {
     const [row] = await this.sql.rows(timing.NEXT_DIGEST);
+    return time(row?.t) ?? undefined;
+  }
+
+  /** Starts a rule's wait (`after`) for `key`; with `restart`, a pending one starts again from this event. */
+  async scheduleDelay(ruleId: string, key: string, eventId: string, dueAt: number, restart: boolean): Promise<void> {
+    const s = timing.scheduleDelay(ruleId, key, eventId, dueAt, restart);
+    await this.sql.change(s.sql, s.params);
+  }
+
+  async restartDelay(ruleId: string, key: string, eventId: string, dueAt: number): Promise<boolean> {
+    const s = timing.restartDelay(ruleId, key, eventId, dueAt);
+    return (await this.sql.change(s.sql, s.params)) === 1;
+  }
+
+  async cancelDelay(ruleId: string, key: string): Promise<boolean> {
+    const s = timing.cancelDelay(ruleId, key);
+    return (await this.sql.change(s.sql, s.params)) === 1;
+  }
+
+  async claimDelays(claim: string, now: number, leaseMs: number, limit: number): Promise<PendingDelay[]> {
+    const rows = await this.sql.rows(timing.claimDelays(this.dialect.skipLocked), [claim, now + leaseMs, now, now, limit]);
+    return rows.map((r) => ({ ruleId: String(r.rule_id), key: String(r.key), eventId: String(r.event_id), dueAt: num(r.due_at) }));
+  }
+
+  async completeDelay(d: { ruleId: string; key: string; claim: string; eventId: string; actions: unknown[]; now: number }): Promise<boolean> {
+    const [job, done] = await this.sql.atomically(timing.completeDelay(d));
+    return job!.changes === 1 || done!.changes === 1;
+  }
+
+  async dropDelay(ruleId: string, key: string, claim: string): Promise<void> {
+    const s = timing.dropDelay(ruleId, key, claim);
+    await this.sql.change(s.sql, s.params);
+  }
+
+  async postponeDelay(ruleId: string, key: string, claim: string, at: number): Promise<void> {
+    const s = timing.postponeDelay(ruleId, key, claim, at);
+    await this.sql.change(s.sql, s.params);
+  }
+
+  async nextDelayAt(): Promise<number | undefined> {
+    const [row] = await this.sql.rows(timing.NEXT_DELAY);
     return time(row?.t) ?? undefined;
   }
 

@@ -39,6 +39,16 @@ export function timingTables(id: string): string {
       UNIQUE (rule_id, event_id)
     );
     CREATE INDEX digest_items_group ON digest_items (rule_id, key, id);
+    CREATE TABLE delays (
+      rule_id TEXT NOT NULL,
+      key TEXT NOT NULL,
+      event_id TEXT NOT NULL,
+      due_at BIGINT NOT NULL,
+      lease_until BIGINT NOT NULL DEFAULT 0,
+      claim TEXT,
+      PRIMARY KEY (rule_id, key)
+    );
+    CREATE INDEX delays_due ON delays (due_at);
   `;
 }
 
@@ -155,4 +165,62 @@ export function dropDigest(ruleId: string, key: string, claim: string): Statemen
 /** A group that could not be flushed now (its actions failed to render): tried again at `at`. */
 export function postponeDigest(ruleId: string, key: string, claim: string, at: number): Statement {
   return { sql: 'UPDATE digests SET claim = NULL, lease_until = 0, due_at = ? WHERE rule_id = ? AND key = ? AND claim = ?', params: [at, ruleId, key, claim] };
+}
+
+/**
+ * A rule's wait (`after`) for `key` (the event's entity): until `dueAt`, then its condition is
+ * checked again on `eventId`. With `restart`, a pending wait starts again from this event (and a
+ * recheck in flight is void); without, a pending wait goes on.
+ */
+export function scheduleDelay(ruleId: string, key: string, eventId: string, dueAt: number, restart: boolean): Statement {
+  return {
+    sql: `INSERT INTO delays (rule_id, key, event_id, due_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (rule_id, key) DO ${restart ? 'UPDATE SET event_id = excluded.event_id, due_at = excluded.due_at, claim = NULL, lease_until = 0' : 'NOTHING'}`,
+    params: [ruleId, key, eventId, dueAt],
+  };
+}
+
+/** A pending wait started again from another event (restartOn); none pending: nothing. */
+export function restartDelay(ruleId: string, key: string, eventId: string, dueAt: number): Statement {
+  return {
+    sql: 'UPDATE delays SET event_id = ?, due_at = ?, claim = NULL, lease_until = 0 WHERE rule_id = ? AND key = ?',
+    params: [eventId, dueAt, ruleId, key],
+  };
+}
+
+export function cancelDelay(ruleId: string, key: string): Statement {
+  return { sql: 'DELETE FROM delays WHERE rule_id = ? AND key = ?', params: [ruleId, key] };
+}
+
+/** Due waits nobody is checking, taken by `claim` (`?`: claim, lease, now, now, limit). */
+export function claimDelays(skipLocked: string): string {
+  return `UPDATE delays SET claim = ?, lease_until = ? WHERE (rule_id, key) IN (
+      SELECT rule_id, key FROM delays WHERE due_at <= ? AND lease_until <= ? ORDER BY due_at LIMIT ? ${skipLocked})
+    RETURNING rule_id, key, event_id, due_at`;
+}
+
+export const NEXT_DELAY = 'SELECT min(due_at) AS t FROM delays WHERE claim IS NULL';
+
+/** A wait whose condition still held: its job, in one transaction with the wait's end, while the claim is ours. */
+export function completeDelay(d: { ruleId: string; key: string; claim: string; eventId: string; actions: unknown[]; now: number }): Statement[] {
+  return [
+    {
+      sql: `INSERT INTO jobs (event_id, rule_id, actions, status, lease_until, run_at, created_at, updated_at)
+        SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), 'pending', 0, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
+        WHERE EXISTS (SELECT 1 FROM delays WHERE rule_id = ? AND key = ? AND claim = ?)
+        ON CONFLICT (event_id, rule_id) DO NOTHING`,
+      params: [d.eventId, d.ruleId, JSON.stringify(d.actions), d.now, d.now, d.now, d.ruleId, d.key, d.claim],
+    },
+    { sql: 'DELETE FROM delays WHERE rule_id = ? AND key = ? AND claim = ?', params: [d.ruleId, d.key, d.claim] },
+  ];
+}
+
+/** A wait ended without a job (its condition no longer holds, its rule is gone), while the claim is ours. */
+export function dropDelay(ruleId: string, key: string, claim: string): Statement {
+  return { sql: 'DELETE FROM delays WHERE rule_id = ? AND key = ? AND claim = ?', params: [ruleId, key, claim] };
+}
+
+/** A recheck that could not run now (Notion unreachable): tried again at `at`. */
+export function postponeDelay(ruleId: string, key: string, claim: string, at: number): Statement {
+  return { sql: 'UPDATE delays SET claim = NULL, lease_until = 0, due_at = ? WHERE rule_id = ? AND key = ? AND claim = ?', params: [at, ruleId, key, claim] };
 }

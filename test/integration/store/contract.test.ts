@@ -118,6 +118,29 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     await store.close();
   });
 
+  it.skipIf(!enabled)('waits (after): one per rule and entity, restarted or cancelled, checked once under a claim', async () => {
+    const store = await open();
+    const [a, b] = [ev(), ev()];
+    for (const e of [a, b]) await store.insertEvent(e.event, e.raw);
+    await store.scheduleDelay('w', 'page-1', a.event.id, 5_000, false);
+    await store.scheduleDelay('w', 'page-1', b.event.id, 9_000, false); // a pending wait goes on
+    expect(await store.nextDelayAt()).toBe(5_000);
+    expect(await store.restartDelay('w', 'page-1', b.event.id, 7_000)).toBe(true);
+    expect(await store.restartDelay('w', 'page-2', b.event.id, 7_000)).toBe(false); // none pending
+    expect(await store.claimDelays('c0', 6_000, 10_000, 10)).toEqual([]);
+    expect(await store.claimDelays('c1', 7_000, 10_000, 10)).toEqual([{ ruleId: 'w', key: 'page-1', eventId: b.event.id, dueAt: 7_000 }]);
+    expect(await store.claimDelays('c2', 7_000, 10_000, 10)).toEqual([]); // taken
+    const done = { ruleId: 'w', key: 'page-1', eventId: b.event.id, actions: [{ type: 'log', params: { message: 'still' } }], now: 7_500 };
+    expect(await store.completeDelay({ ...done, claim: 'c2' })).toBe(false);
+    expect(await store.completeDelay({ ...done, claim: 'c1' })).toBe(true);
+    expect((await store.getJobs(b.event.id)).map((j) => j.ruleId)).toEqual(['w']);
+    expect(await store.nextDelayAt()).toBeUndefined();
+    await store.scheduleDelay('w', 'page-3', a.event.id, 5_000, false);
+    expect(await store.cancelDelay('w', 'page-3')).toBe(true);
+    expect(await store.nextDelayAt()).toBeUndefined();
+    await store.close();
+  });
+
   it.skipIf(!enabled)('claims new events, writes their jobs once, and tracks the latest time per entity', async () => {
     const store = await open();
     const a = ev({ timestamp: '2026-11-20T10:00:00.000Z' });
