@@ -72,7 +72,11 @@ export async function startTestService(config: Config, options: { handshakeOnly?
         if (!text) continue;
         const line = JSON.parse(text) as LogLine;
         logs.push(line);
-        for (const w of [...waiters]) if (w.match(line)) waiters.splice(waiters.indexOf(w), 1) && w.resolve(line);
+        for (const w of [...waiters]) {
+          if (!w.match(line)) continue;
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
       }
       cb();
     },
