@@ -16,6 +16,8 @@ export interface ContextInput {
   comment?: Record<string, unknown>;
   /** The event's authors as people (`fetch: authors`). */
   authors?: unknown[];
+  /** A schedule's query: the pages it read. */
+  pages?: Array<Record<string, unknown>>;
 }
 
 export interface SharedContext {
@@ -55,6 +57,8 @@ export function buildContext(input: ContextInput): Record<string, unknown> {
   }
   if (input.comment !== undefined) ctx.comment = input.comment;
   if (input.authors !== undefined) ctx.authors = input.authors;
+  if (input.pages !== undefined) ctx.pages = input.pages;
+  if (event.type === 'schedule') ctx.schedule = { rule: event.data.rule, tick: event.timestamp };
   if (input.content !== undefined) ctx.content = input.content;
   if (input.database !== undefined) ctx.database = input.database;
   return ctx;

@@ -27,7 +27,7 @@ export interface EvaluateOptions {
  * condition, template) is that rule's outcome only; the others still run.
  */
 export async function evaluateEvent(ruleSet: RuleSet, event: NotionEvent, options: EvaluateOptions = {}): Promise<RuleOutcome[]> {
-  const listening = ruleSet.index.candidates(event.type);
+  const listening = event.type === SCHEDULE ? scheduled(ruleSet, event) : ruleSet.index.candidates(event.type).filter((r) => !r.schedule);
   const candidates = options.only ? listening.filter(options.only) : listening;
   const outcomes: RuleOutcome[] = [];
   if (candidates.length > 0) {
@@ -45,14 +45,23 @@ export async function evaluateEvent(ruleSet: RuleSet, event: NotionEvent, option
   return outcomes;
 }
 
+/** The type of a schedule's tick events (see matching/schedules.ts); their `data.rule` names the one rule they run. */
+export const SCHEDULE = 'schedule';
+
+function scheduled(ruleSet: RuleSet, event: NotionEvent): CompiledRule[] {
+  const rule = ruleSet.byId.get(String(event.data.rule));
+  return rule?.schedule ? [rule] : [];
+}
+
 async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: EvaluateOptions, shared: SharedContext): Promise<RuleOutcome> {
-  const loaded: Pick<ContextInput, 'page' | 'content' | 'database' | 'before' | 'comment' | 'authors'> = {};
+  const loaded: Pick<ContextInput, 'page' | 'content' | 'database' | 'before' | 'comment' | 'authors' | 'pages'> = {};
   for (const fact of rule.fetch) {
     try {
       const value = await fetchFact(fact, event, options.facts);
       if (fact === 'content') loaded.content = String(value ?? '');
       else if (fact === 'before') loaded.before = (value ?? null) as PageSnapshot | null;
       else if (fact === 'authors') loaded.authors = Array.isArray(value) ? value : [];
+      else if (fact === 'query') loaded.pages = Array.isArray(value) ? (value as Array<Record<string, unknown>>) : [];
       else loaded[fact] = value as Record<string, unknown>;
     } catch (err) {
       const { retriable, waitUntil, turnReserved } = err as { retriable?: boolean; waitUntil?: number; turnReserved?: boolean };
@@ -73,6 +82,7 @@ async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: Eva
     ...loaded,
   });
 
+  if (rule.schedule?.each) return evaluateEach(rule, ctx, options);
   if (rule.when) {
     options.onCondition?.(rule);
     let value: unknown;
@@ -103,6 +113,35 @@ async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: Eva
     return { rule: rule.id, matched: true, actions: rendered.actions, throttleKey: key };
   }
   return { rule: rule.id, matched: true, actions: rendered.actions };
+}
+
+/** A schedule with `each`: the condition and actions once per page of its query, the actions of all in one job. */
+async function evaluateEach(rule: CompiledRule, ctx: Record<string, unknown>, options: EvaluateOptions): Promise<RuleOutcome> {
+  const actions: ActionIntent[] = [];
+  let values: Record<string, unknown> = {};
+  for (const page of (ctx.pages as Array<Record<string, unknown>> | undefined) ?? []) {
+    const pageCtx = { ...ctx, page };
+    if (rule.when) {
+      options.onCondition?.(rule);
+      try {
+        if (!truthy(await rule.when.evaluate(pageCtx))) {
+          values = await rule.when.explain(pageCtx);
+          continue;
+        }
+      } catch (err) {
+        return {
+          rule: rule.id,
+          matched: false,
+          reason: err instanceof EvaluationTimeout ? 'condition_timeout' : 'condition_error',
+          error: (err as Error).message,
+        };
+      }
+    }
+    const rendered = await renderActions(rule, pageCtx);
+    if ('error' in rendered) return { rule: rule.id, matched: false, reason: 'render_error', error: `page ${String(page.id)}: ${rendered.error}` };
+    actions.push(...rendered.actions);
+  }
+  return actions.length > 0 ? { rule: rule.id, matched: true, actions } : { rule: rule.id, matched: false, reason: 'condition_false', values };
 }
 
 /** A rule's actions rendered in `ctx`, each checked (an http URL keeps its origin, headers have no line breaks). */

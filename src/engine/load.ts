@@ -18,7 +18,7 @@ import { lineIn, parseRuleFile, type ParsedDoc } from './rule-file.js';
 import { compileTemplate, literalOrigin, TemplateSyntaxError, templateExpressions, templateReadsStale } from './template.js';
 import { factsOf } from './rule-facts.js';
 import { compileTiming, type RawTiming, timingReadsStale } from './rule-timing.js';
-import type { CompiledAction, CompiledRule, Fetch } from './types.js';
+import type { CompiledAction, CompiledRule, Fact, Fetch } from './types.js';
 
 export interface LoadOptions {
   evalTimeoutMs: number;
@@ -59,6 +59,7 @@ interface RawRule {
   throttle?: RawTiming['throttle'];
   digest?: RawTiming['digest'];
   after?: RawTiming['after'];
+  schedule?: RawTiming['schedule'];
 }
 
 const schema = readSchema<Record<string, unknown>>('rule.schema.json');
@@ -230,7 +231,7 @@ function compileDocument(doc: ParsedDoc, file: string, types: EventTypes, option
   const rawOn = (data as { on?: unknown }).on;
   const onList = typeof rawOn === 'string' ? [rawOn] : Array.isArray(rawOn) ? rawOn : [];
   onList.forEach((pattern, i) => {
-    if (typeof pattern !== 'string' || types.isKnown(pattern)) return;
+    if (typeof pattern !== 'string' || pattern === 'schedule' || types.isKnown(pattern)) return;
     const hints = types.suggest(pattern);
     const path = Array.isArray(rawOn) ? ['on', i] : ['on'];
     add(
@@ -279,7 +280,8 @@ function compileDocument(doc: ParsedDoc, file: string, types: EventTypes, option
     }
   });
   const timing = compileTiming(raw, exprOptions, add);
-  const fetch = factsOf(raw, on, [when?.source ?? '', ...actions.flatMap((a) => templateExpressions(a.params).map((e) => e.source))], add);
+  const fetch: Fact[] = factsOf(raw, on, [when?.source ?? '', ...actions.flatMap((a) => templateExpressions(a.params).map((e) => e.source))], add);
+  if (timing.schedule?.query) fetch.push('query');
   if (problems.length > before) return undefined;
 
   return {

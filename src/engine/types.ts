@@ -6,8 +6,21 @@ import type { Template } from './template.js';
 
 /** What a rule may fetch (`fetch:`). */
 export type Fetch = 'page' | 'content' | 'database' | 'comment' | 'authors';
-/** What an event's evaluation may load: a fetch, or the page's snapshot (`before`, read when a rule uses `before` or `changes`). */
-export type Fact = Fetch | 'before';
+/**
+ * What an event's evaluation may load: a fetch, the page's snapshot (`before`, read when a rule
+ * uses `before` or `changes`), or a schedule's database query (`query`, for its `pages`).
+ */
+export type Fact = Fetch | 'before' | 'query';
+
+/** A rule's `schedule`: when it runs (`cron` in `timezone`, or `every`), and what it reads. */
+export interface Schedule {
+  cron?: string;
+  timezone?: string;
+  everyMs?: number;
+  catchUp: boolean;
+  query?: { database: string; filter?: unknown; sorts?: unknown[] };
+  each: boolean;
+}
 
 export interface CompiledAction {
   /** `slack`, `notion.comment`, … */
@@ -38,6 +51,8 @@ export interface CompiledRule {
   digest?: { key: Template; waitMs: number; max: number };
   /** The condition is checked again this long after a match (per entity); the actions run only if it still holds. */
   after?: { delayMs: number; restartOn: string[]; cancelOn: string[] };
+  /** `on: schedule`: the rule runs on its ticks, not on events. */
+  schedule?: Schedule;
 }
 
 /** The facts fetched for an event; a fact that failed holds its error. */

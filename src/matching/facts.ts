@@ -7,6 +7,7 @@ import type { NotionEvent } from '../model/event.js';
 import { databaseIdOf, pageIdOf } from '../model/entities.js';
 import type { Destinations } from '../delivery/destinations.js';
 import { People } from './people.js';
+import { queryPages, type QuerySpec } from './query.js';
 
 /** Blocks read for `content`, at most (10 pages of 100). */
 const MAX_BLOCK_PAGES = 10;
@@ -135,6 +136,7 @@ async function load(client: Client | undefined, fact: Fact, event: NotionEvent, 
       return commentView(await client.comments.retrieve({ comment_id: event.entity.id }));
     }
     if (fact === 'authors') return await Promise.all(event.authors.map((a) => people.get(client, a)));
+    if (fact === 'query') return await queryPages(client, event.data.query as QuerySpec);
     if (fact === 'before') throw new Error("a page snapshot is the store's, not Notion's");
     const id = databaseIdOf(event);
     if (!id) throw new ActionError('the event names no database', { retriable: false, code: 'no_database' });

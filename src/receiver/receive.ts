@@ -68,7 +68,10 @@ export function receive(raw: Uint8Array, signature: string | string[] | undefine
   if (token !== undefined) return configured ? { kind: 'verification_ignored', token } : { kind: 'handshake', token };
 
   try {
-    return { kind: 'event', event: normalize(body), text };
+    const event = normalize(body);
+    // A schedule's ticks are notion-rules' own events: a webhook cannot start a scheduled rule.
+    if (event.type === 'schedule') return rejected('invalid_event', '"schedule" is the type of notion-rules\' own schedule ticks, not a webhook event');
+    return { kind: 'event', event, text };
   } catch (err) {
     if (err instanceof InvalidEvent) return rejected('invalid_event', err.detail);
     throw err;

@@ -9,6 +9,7 @@ import { notionFacts, SharedReads } from '../matching/facts.js';
 import { People } from '../matching/people.js';
 import { DigestFlusher } from '../matching/digests.js';
 import { DelayRunner } from '../matching/delays.js';
+import { Scheduler } from '../matching/schedules.js';
 import { combineHooks, type DeliveryHooks } from '../delivery/hooks.js';
 import { callersOf, Destinations, limitsOf } from '../delivery/destinations.js';
 import { Retention } from '../delivery/retention.js';
@@ -122,6 +123,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
     onDigest: () => digests.wake(),
     onDelay: () => delays.wake(),
   });
+  const scheduler = new Scheduler({
+    store,
+    rules,
+    log,
+    onTick: () => matcher.wake(),
+  });
   const delays = new DelayRunner({
     store,
     rules,
@@ -192,6 +199,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     runner.start();
     digests.start();
     delays.start();
+    scheduler.start();
     retention.start();
     await watcher?.start();
   }
@@ -219,6 +227,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await rules.close();
       // Events already stored are matched at the next start; running actions get the same budget.
       await retention.stop(budget);
+      await scheduler.stop(budget);
       await matcher.stop(budget);
       await digests.stop(budget);
       await delays.stop(budget);

@@ -29,6 +29,8 @@ export type MatchQueue = Pick<
 export type DigestQueue = Pick<Store, 'claimDigests' | 'digestItems' | 'completeDigest' | 'dropDigest' | 'postponeDigest' | 'nextDigestAt'>;
 /** The delay runner: takes due waits, checks their rule again, stores the job or ends the wait. */
 export type DelayQueue = Pick<Store, 'claimDelays' | 'completeDelay' | 'dropDelay' | 'postponeDelay' | 'nextDelayAt' | 'getEvent'>;
+/** The scheduler: stores each tick once, and knows whether a rule ever ran. */
+export type Ticks = Pick<Store, 'insertEvent' | 'lastTick'>;
 /** `snapshot --database`: seeds page snapshots. */
 export type Snapshots = Pick<Store, 'snapshotOf' | 'recordSnapshots'>;
 /** The job runner: takes due jobs, records each action's outcome, defers a job to its turn. */

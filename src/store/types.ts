@@ -261,6 +261,8 @@ export interface Store {
   dropDelay(ruleId: string, key: string, claim: string): Promise<void>;
   postponeDelay(ruleId: string, key: string, claim: string, at: number): Promise<void>;
   nextDelayAt(): Promise<number | undefined>;
+  /** The time of a scheduled rule's latest stored tick (its `schedule` events), if any. */
+  lastTick(ruleId: string): Promise<number | undefined>;
   /**
    * The per-entity record `isStale` reads costs a write per event, so it can be off while no rule
    * reads `event.stale`. Off: the record is marked incomplete, and `completeDispatch` may get

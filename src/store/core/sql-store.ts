@@ -164,6 +164,11 @@ export abstract class SqlStore {
     return time(row?.t) ?? undefined;
   }
 
+  async lastTick(ruleId: string): Promise<number | undefined> {
+    const [row] = await this.sql.rows("SELECT max(timestamp) AS t FROM events WHERE type = 'schedule' AND entity_id = ?", [ruleId]);
+    return row?.t === null || row?.t === undefined ? undefined : Date.parse(String(row.t));
+  }
+
   async nextRunAt(): Promise<number | undefined> {
     const [row] = await this.sql.rows("SELECT min(run_at) AS t FROM jobs WHERE status = 'pending'");
     return time(row?.t) ?? undefined;

@@ -67,6 +67,31 @@ describe('rule loading and validation: every problem with file, line and rule id
       { file: 'a.yaml', line: 4, where: 'both', message: 'digest: a rule takes throttle or digest, not both (a digest already runs once per group)' },
     ],
     [
+      'a cron expression that is not one',
+      { 'a.yaml': 'id: weekly\non: schedule\nschedule: { cron: "0 9 * * FUNDAY" }\nactions:\n  - log: { message: hi }\n' },
+      {
+        file: 'a.yaml',
+        line: 3,
+        where: 'weekly',
+        message: expect.stringMatching(/^schedule\.cron: not a cron expression \(minute hour day month weekday, such as "0 9 \* \* MON"\): /),
+      },
+    ],
+    [
+      'an unknown time zone',
+      { 'a.yaml': 'id: weekly\non: schedule\nschedule: { cron: "0 9 * * MON", timezone: Europe/Atlantis }\nactions:\n  - log: { message: hi }\n' },
+      {
+        file: 'a.yaml',
+        line: 3,
+        where: 'weekly',
+        message: 'schedule.timezone: unknown time zone "Europe/Atlantis" (an IANA name such as Europe/Berlin or UTC)',
+      },
+    ],
+    [
+      'on: schedule without a schedule',
+      { 'a.yaml': 'id: weekly\non: schedule\nactions:\n  - log: { message: hi }\n' },
+      { file: 'a.yaml', line: 1, where: 'weekly', message: '`on: schedule` needs `schedule: { cron: … }` or `schedule: { every: … }`' },
+    ],
+    [
       'an unknown action parameter, with a suggestion',
       { 'a.yaml': 'id: param\non: page.created\nactions:\n  - slack:\n      chanel: "#x"\n      text: hi\n' },
       {

@@ -78,4 +78,11 @@ describe('receive: what a webhook request is, from its bytes and signature', () 
     expect(receive(event, sign(CURRENT, event), rotating)).toMatchObject({ kind: 'event' });
     expect(receive(event, sign(OLD, event), configured)).toMatchObject({ kind: 'rejected', error: { status: 401 } });
   });
+
+  it("refuses a signed event posing as a schedule's tick: a webhook cannot start a scheduled rule", () => {
+    const tick = Buffer.from(
+      JSON.stringify({ id: 'x', type: 'schedule', timestamp: new Date().toISOString(), entity: { id: 'r', type: 'schedule' }, data: { rule: 'r' } }),
+    );
+    expect(receive(tick, sign(CURRENT, tick), configured)).toMatchObject({ kind: 'rejected', reason: 'invalid_event', error: { status: 400 } });
+  });
 });
