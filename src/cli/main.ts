@@ -61,7 +61,9 @@ export function buildProgram(): Command {
   program
     .command('run')
     .description('show which rules an event matches, the rendered actions, and why the others did not')
-    .requiredOption('-e, --event <file>', 'the event (either envelope), or - for standard input')
+    .option('-e, --event <file>', 'the event (either envelope), or - for standard input')
+    .option('--events <dir>', 'a folder of event files: simulate throttle, digest and delays over them, on their own clock')
+    .option('--now <time>', 'with --events: the clock at the end (ISO time; default now)')
     .option('--dry-run', 'evaluate only; without it the matched actions are sent once')
     .option('--page <file>', 'the page object, standing in for GET /v1/pages/:id')
     .option('--content <file>', 'the page text, standing in for its blocks')

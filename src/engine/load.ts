@@ -60,6 +60,7 @@ interface RawRule {
   digest?: RawTiming['digest'];
   after?: RawTiming['after'];
   schedule?: RawTiming['schedule'];
+  active?: RawTiming['active'];
 }
 
 const schema = readSchema<Record<string, unknown>>('rule.schema.json');

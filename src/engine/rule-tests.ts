@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { NotionEvent } from '../model/event.js';
 import { evaluateEvent } from './evaluate.js';
+import { simulate } from './simulate.js';
 import type { RuleSet } from './rule-set.js';
 import type { PageSnapshot } from '../model/snapshot.js';
 import { commentView } from './props.js';
@@ -20,6 +21,8 @@ import type { Fact, FactSource } from './types.js';
  *   comment: fixtures/comment.json                  # optional: what GET /v1/comments/:id returns (as `comment`)
  *   authors: [{ id: c0ffee00-…, name: Ada, type: person, email: ada@example.com }]  # optional
  *   now: 2026-11-20T14:00:00Z                        # optional: fixes `now`
+ *   events: [a.json, b.json]                        # instead of event: throttle, digest, delays simulated
+ *   expect: { runs: { digest-rule: 1 } }            #   over them (their own times), runs counted per rule
  *   expect:
  *     matched: [announce-done]                      # exactly these rules fire
  *     actions:                                      # optional, per rule: each listed key must equal
@@ -31,6 +34,10 @@ export interface RuleTestCase {
   line: number;
   name: string;
   event: NotionEvent;
+  /** Several events (`events:`): throttle, digest and delays simulated over them, up to `now`. */
+  events?: NotionEvent[];
+  /** With `events`: how often each rule's actions run. */
+  expectRuns?: Record<string, number>;
   facts: Partial<Record<Fact, unknown>>;
   now?: Date;
   expectMatched?: string[];
@@ -62,13 +69,15 @@ export function readTestFile(file: string, normalize: Normalizer): { cases: Rule
     const name = typeof data.name === 'string' ? data.name : `case at line ${line}`;
     try {
       const base = dirname(file);
-      const event = normalize(readValue(data.event, base, 'event'));
+      const events = Array.isArray(data.events) ? data.events.map((e, i) => normalize(readValue(e, base, `events[${i}]`))) : undefined;
+      const event = events ? events[0]! : normalize(readValue(data.event, base, 'event'));
       const facts: Partial<Record<Fact, unknown>> = {};
       for (const fact of ['page', 'content', 'database', 'comment', 'authors', 'before'] as const) {
         if (data[fact] !== undefined) facts[fact] = readValue(data[fact], base, fact, fact === 'content');
       }
-      const expect = (data.expect ?? {}) as { matched?: string[]; actions?: Record<string, Array<Record<string, unknown>>> };
-      if (!data.expect || (expect.matched === undefined && expect.actions === undefined)) {
+      const expect = (data.expect ?? {}) as { matched?: string[]; actions?: Record<string, Array<Record<string, unknown>>>; runs?: Record<string, number> };
+      if (events && expect.runs === undefined) throw new Error('with events, expect.runs gives how often each rule runs ({ rule-id: N })');
+      if (!data.expect || (expect.matched === undefined && expect.actions === undefined && expect.runs === undefined)) {
         throw new Error('needs expect.matched (the rule ids that fire) and/or expect.actions');
       }
       cases.push({
@@ -80,6 +89,8 @@ export function readTestFile(file: string, normalize: Normalizer): { cases: Rule
         ...(data.now ? { now: new Date(String(data.now instanceof Date ? data.now.toISOString() : data.now)) } : {}),
         ...(expect.matched ? { expectMatched: expect.matched } : {}),
         ...(expect.actions ? { expectActions: expect.actions } : {}),
+        ...(events ? { events } : {}),
+        ...(expect.runs ? { expectRuns: expect.runs } : {}),
       });
     } catch (err) {
       errors.push(`${file}:${line}: ${name}: ${(err as Error).message}`);
@@ -106,6 +117,7 @@ function readValue(v: unknown, base: string, what: string, text = false): unknow
 /** Runs one case against a rule set, with its fixtures standing in for the Notion API. */
 export async function runTestCase(ruleSet: RuleSet, tc: RuleTestCase): Promise<RuleTestResult> {
   const facts = fixtureFacts(tc.facts, 'the test gives');
+  if (tc.events) return simulateCase(ruleSet, tc, facts);
   const outcomes = await evaluateEvent(ruleSet, tc.event, { facts, ...(tc.now ? { now: tc.now } : {}) });
   const failures: string[] = [];
   const matched = outcomes.filter((o) => o.matched).map((o) => o.rule);
@@ -134,6 +146,19 @@ export async function runTestCase(ruleSet: RuleSet, tc: RuleTestCase): Promise<R
         }
       }
     });
+  }
+  return { case: tc, ok: failures.length === 0, failures };
+}
+
+/** A case with `events`: the simulation up to `now` (default: a year after the last event), runs counted per rule. */
+async function simulateCase(ruleSet: RuleSet, tc: RuleTestCase, facts: FactSource): Promise<RuleTestResult> {
+  const last = Math.max(...tc.events!.map((e) => Date.parse(e.timestamp)));
+  const { steps } = await simulate(ruleSet, tc.events!, facts, tc.now ?? new Date(last + 365 * 86_400_000));
+  const failures = steps.filter((s) => s.what === 'error').map((s) => `rule ${s.rule}: ${s.error}`);
+  const runs = new Map<string, number>();
+  for (const s of steps) if (s.what === 'run' || s.what === 'digest_run' || s.what === 'delay_run') runs.set(s.rule, (runs.get(s.rule) ?? 0) + 1);
+  for (const [rule, want] of Object.entries(tc.expectRuns ?? {})) {
+    if ((runs.get(rule) ?? 0) !== want) failures.push(`rule ${rule}: expected ${want} run${want === 1 ? '' : 's'}, got ${runs.get(rule) ?? 0}`);
   }
   return { case: tc, ok: failures.length === 0, failures };
 }

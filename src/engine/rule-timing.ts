@@ -2,6 +2,7 @@ import { durationMs } from '../util/duration.js';
 import type { ExpressionOptions } from './expression.js';
 import { compileTemplate, type Template, TemplateSyntaxError, templateReadsStale } from './template.js';
 import { Cron } from 'croner';
+import { compileActive } from './active-hours.js';
 import type { CompiledRule, Schedule } from './types.js';
 
 type Add = (path: (string | number)[], message: string) => void;
@@ -11,12 +12,24 @@ export interface RawTiming {
   digest?: { key?: string; wait: string; max?: number };
   after?: string | { delay: string; restartOn?: string[]; cancelOn?: string[] };
   schedule?: { cron?: string; timezone?: string; every?: string; catchUp?: boolean; query?: Schedule['query']; each?: boolean };
+  active?: { days?: string[]; hours?: string; timezone?: string };
   on: string | string[];
 }
 
 /** `throttle` and `digest` of a rule, compiled; problems (a template, both at once) reported with their key. */
-export function compileTiming(raw: RawTiming, options: ExpressionOptions, add: Add): Pick<CompiledRule, 'throttle' | 'digest' | 'after' | 'schedule'> {
-  const out: Pick<CompiledRule, 'throttle' | 'digest' | 'after' | 'schedule'> = {};
+export function compileTiming(
+  raw: RawTiming,
+  options: ExpressionOptions,
+  add: Add,
+): Pick<CompiledRule, 'throttle' | 'digest' | 'after' | 'schedule' | 'active'> {
+  const out: Pick<CompiledRule, 'throttle' | 'digest' | 'after' | 'schedule' | 'active'> = {};
+  if (raw.active) {
+    try {
+      out.active = compileActive(raw.active);
+    } catch (err) {
+      add(['active'], (err as Error).message);
+    }
+  }
   if (raw.throttle && raw.digest) add(['digest'], 'a rule takes throttle or digest, not both (a digest already runs once per group)');
   if (raw.after && (raw.throttle || raw.digest)) add(['after'], 'a rule with after takes neither throttle nor digest');
   const on = Array.isArray(raw.on) ? raw.on : [raw.on];

@@ -1,6 +1,7 @@
 import type { ActionIntent, NotionEvent } from '../model/event.js';
 
 export type { ActionIntent };
+import type { ActiveHours } from './active-hours.js';
 import type { Expression } from './expression.js';
 import type { Template } from './template.js';
 
@@ -53,6 +54,8 @@ export interface CompiledRule {
   after?: { delayMs: number; restartOn: string[]; cancelOn: string[] };
   /** `on: schedule`: the rule runs on its ticks, not on events. */
   schedule?: Schedule;
+  /** Quiet hours: its jobs are held until this window is open. */
+  active?: ActiveHours;
 }
 
 /** The facts fetched for an event; a fact that failed holds its error. */

@@ -5,6 +5,7 @@ import type { RuleCoordinator } from '../engine/coordinator.js';
 import { evaluateEvent } from '../engine/evaluate.js';
 import type { FactSource } from '../engine/types.js';
 import { Pump } from '../delivery/pump.js';
+import { heldUntil } from './matcher.js';
 import type { DelayQueue } from '../store/ports.js';
 import type { PendingDelay } from '../store/types.js';
 
@@ -78,7 +79,14 @@ export class DelayRunner {
     }
     const [outcome] = await evaluateEvent(ruleSet, stored.event, { facts: this.o.facts(), only: (r) => r.id === rule.id, recheck: true });
     if (outcome?.matched) {
-      const ok = await this.o.store.completeDelay({ ...d, claim, actions: withDefaults(outcome.actions, stored.event), now: Date.now() });
+      const now = Date.now();
+      const ok = await this.o.store.completeDelay({
+        ...d,
+        claim,
+        actions: withDefaults(outcome.actions, stored.event),
+        now,
+        ...heldUntil(ruleSet, rule.id, now),
+      });
       if (!ok) this.o.log.info(ids, 'wait restarted while it was checked; it goes on');
       else this.o.log.info(ids, 'wait over and the condition still holds: the actions run');
       return ok;

@@ -13,6 +13,7 @@ import { Pump } from '../delivery/pump.js';
 import { seedPage } from '../engine/context.js';
 import { pageView } from '../engine/props.js';
 import { pageIdOf } from '../model/entities.js';
+import { openAt } from '../engine/active-hours.js';
 import { snapshotBefore, type SnapshotRecord } from '../model/snapshot.js';
 import type { DigestEntry, SnapshotWrite } from '../store/types.js';
 
@@ -289,7 +290,9 @@ export class Matcher {
       rulesVersion: ruleSet.version,
       report,
       failed: report.some(failure),
-      jobs: outcomes.flatMap((o) => (o.matched && o.actions.length > 0 ? [{ ruleId: o.rule, actions: withDefaults(o.actions, event) }] : [])),
+      jobs: outcomes.flatMap((o) =>
+        o.matched && o.actions.length > 0 ? [{ ruleId: o.rule, actions: withDefaults(o.actions, event), ...heldUntil(ruleSet, o.rule) }] : [],
+      ),
     };
   }
 }
@@ -323,6 +326,14 @@ const bare = (id: string) => id.replace(/-/g, '').toLowerCase();
 
 /** One rule's line of an event's match report. */
 type ReportEntry = { rule: string; matched: boolean; reason?: string; error?: string; digest?: string; delayed?: boolean };
+
+/** A job of a rule with active hours waits for its window (`runAt`); others run now. */
+export function heldUntil(ruleSet: RuleSet, ruleId: string, now = Date.now()): { runAt?: number } {
+  const active = ruleSet.byId.get(ruleId)?.active;
+  if (!active) return {};
+  const at = openAt(active, now);
+  return at > now ? { runAt: at } : {};
+}
 
 /** Whether events of this type restart or end a rule's wait (they must then be matched, even if no rule listens to them). */
 function endsOrRestartsWaits(ruleSet: RuleSet, type: string): boolean {

@@ -54,6 +54,7 @@ export type OpsQueries = Pick<
   | 'replayDead'
   | 'prune'
   | 'sizeBytes'
+  | 'timingStatus'
 >;
 /** The search actions and the search views. */
 export type SearchIndex = Pick<Store, 'indexDocument' | 'deleteDocument' | 'search'>;

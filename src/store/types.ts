@@ -94,7 +94,8 @@ export interface DispatchResult {
   report: unknown;
   /** A rule failed for the event: it is stored as `failed`, to be replayed. */
   failed?: boolean;
-  jobs: Array<{ ruleId: string; actions: ActionIntent[] }>;
+  /** `runAt`: held until then (the rule's active hours); default now. */
+  jobs: Array<{ ruleId: string; actions: ActionIntent[]; runAt?: number }>;
 }
 
 /** A page snapshot to record: the page and what was seen of it. */
@@ -118,6 +119,12 @@ export interface PendingDelay {
   key: string;
   eventId: string;
   dueAt: number;
+}
+
+/** Open digest groups and pending waits, per rule. */
+export interface TimingStatus {
+  digests: Array<{ ruleId: string; groups: number; items: number; nextDueAt: number }>;
+  delays: Array<{ ruleId: string; waiting: number; nextDueAt: number }>;
 }
 
 /** What `prune` deleted (or, dry, would delete). */
@@ -257,10 +264,11 @@ export interface Store {
   cancelDelay(ruleId: string, key: string): Promise<boolean>;
   claimDelays(claim: string, now: number, leaseMs: number, limit: number): Promise<PendingDelay[]>;
   /** The job of a wait whose condition still holds, with the wait's end, in one transaction; false when the claim is no longer ours. */
-  completeDelay(d: { ruleId: string; key: string; claim: string; eventId: string; actions: unknown[]; now: number }): Promise<boolean>;
+  completeDelay(d: { ruleId: string; key: string; claim: string; eventId: string; actions: unknown[]; now: number; runAt?: number }): Promise<boolean>;
   dropDelay(ruleId: string, key: string, claim: string): Promise<void>;
   postponeDelay(ruleId: string, key: string, claim: string, at: number): Promise<void>;
   nextDelayAt(): Promise<number | undefined>;
+  timingStatus(): Promise<TimingStatus>;
   /** The time of a scheduled rule's latest stored tick (its `schedule` events), if any. */
   lastTick(ruleId: string): Promise<number | undefined>;
   /**

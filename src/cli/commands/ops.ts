@@ -134,6 +134,7 @@ function pendingLine(job: Job): string {
   if (job.turnAt) return `waiting for its turn at ${dest ?? 'its destination'} (the pace) until ${new Date(job.turnAt).toISOString()}: not a failure`;
   if (job.attempts === 0 && job.lastError) return `waiting until ${at}: ${dest ?? 'the destination'} asked to slow down (${job.lastError}); no attempt spent`;
   if (job.attempts > 0) return `retrying at ${at} after ${job.attempts} failed attempt${job.attempts === 1 ? '' : 's'}: ${job.lastError ?? ''}`;
+  if (job.runAt > Date.now()) return `held until ${at}: outside its rule's active hours`;
   return 'queued';
 }
 

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RuleSet } from '../../engine/rule-set.js';
+import { simulate } from '../../engine/simulate.js';
 import { formatProblem } from '../../config/errors.js';
 import { evaluateEvent } from '../../engine/evaluate.js';
 import { loadOptionsOf } from '../../engine/load.js';
@@ -20,7 +23,11 @@ import { CliError, EXIT_PROBLEMS, EXIT_USAGE, print } from '../output.js';
 import type { AuthoringOptions } from './validate.js';
 
 export interface RunOptions extends AuthoringOptions {
-  event: string;
+  event?: string;
+  /** A folder of event files: simulate throttle, digest and delays over them (see simulate). */
+  events?: string;
+  /** The simulation's clock at the end (ISO); default: now. */
+  now?: string;
   dryRun?: boolean;
   page?: string;
   content?: string;
@@ -46,32 +53,10 @@ export async function runCommand(opts: RunOptions, explicitConfig: boolean): Pro
     for (const p of built.problems) print(formatProblem(p));
     throw new CliError(`the rules in ${rulesDir} are invalid (notion-rules validate)`, EXIT_PROBLEMS);
   }
-  let event;
-  try {
-    event = normalize(JSON.parse(readJson(opts.event, 'event')));
-  } catch (err) {
-    if (err instanceof InvalidEvent) throw new CliError(`${opts.event}: not an event: ${err.detail}`, EXIT_USAGE);
-    throw err;
-  }
-  const fixtures: Partial<Record<Fact, unknown>> = {};
-  if (opts.page) fixtures.page = JSON.parse(readJson(opts.page, 'page'));
-  if (opts.database) fixtures.database = JSON.parse(readJson(opts.database, 'database'));
-  if (opts.content) fixtures.content = readJson(opts.content, 'content');
-  if (opts.comment) fixtures.comment = JSON.parse(readJson(opts.comment, 'comment'));
-  if (opts.authors) fixtures.authors = JSON.parse(readJson(opts.authors, 'authors'));
-  if (opts.before) fixtures.before = JSON.parse(readJson(opts.before, 'before'));
-  const given = fixtureFacts(fixtures, 'no fixture:');
-  // Fixtures first; without one, the Notion API when a token is configured and this is no dry run.
-  const log = createLogger(config.log.level);
-  const notion = opts.dryRun ? undefined : createNotionClient(config, log);
-  const api = notion ? notionFacts(notion) : undefined;
-  const facts: FactSource = {
-    get: async (fact, ev) => {
-      if (fixtures[fact] !== undefined || fact === 'before') return given.get(fact, ev);
-      if (api) return api.get(fact, ev);
-      throw new Error(`this rule fetches the ${fact}: pass --${fact} FILE${opts.dryRun ? '' : ' (or set NOTION_TOKEN)'}`);
-    },
-  };
+  if (!opts.event === !opts.events) throw new CliError('run: give --event FILE, or --events DIR to simulate several', EXIT_USAGE);
+  if (opts.events) return simulateCommand(built.ruleSet, opts);
+  const event = readEvent(opts.event!);
+  const { facts, notion, log } = factsFor(opts, config);
   const outcomes = await evaluateEvent(built.ruleSet, event, { facts, explainAll: true });
   if (opts.json && opts.dryRun) {
     print(JSON.stringify({ event: { id: event.id, type: event.type }, version: built.ruleSet.version, outcomes }, null, 2));
@@ -82,6 +67,64 @@ export async function runCommand(opts: RunOptions, explicitConfig: boolean): Pro
   );
   for (const o of outcomes) print(describe(o));
   if (!opts.dryRun) await send(outcomes, event, config, notion, log);
+}
+
+/**
+ * `run --events DIR [--now ISO]`: the events of a folder in timestamp order through throttle,
+ * digest and delays on their own clock, up to `--now`; what would run when. Nothing is sent.
+ */
+async function simulateCommand(ruleSet: RuleSet, opts: RunOptions): Promise<void> {
+  const files = readdirSync(opts.events!)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  if (files.length === 0) throw new CliError(`run: no *.json event files in ${opts.events}`, EXIT_USAGE);
+  const events = files.map((f) => readEvent(join(opts.events!, f)));
+  const now = opts.now ? new Date(opts.now) : new Date();
+  if (Number.isNaN(now.getTime())) throw new CliError(`run: --now "${opts.now}" is not a date (2026-11-30T09:00:00Z)`, EXIT_USAGE);
+  const { facts } = factsFor({ ...opts, dryRun: true }, authoringConfig(opts.config, false));
+  const result = await simulate(ruleSet, events, facts, now);
+  if (opts.json) return print(JSON.stringify(result, null, 2));
+  print(`${events.length} events from ${opts.events}, clock until ${now.toISOString()} — simulation, nothing sent`);
+  for (const s of result.steps) {
+    const detail = s.error ?? (s.actions ? s.actions.map((a) => `${a.type} ${JSON.stringify(a.params)}`).join('; ') : '');
+    print(
+      `${s.at}  ${s.what.padEnd(13)} ${s.rule}${s.key !== undefined ? ` [${s.key}]` : ''}${s.items !== undefined ? ` ${s.items} items` : ''}${s.eventId ? ` ${s.eventId}` : ''}${detail ? `: ${detail}` : ''}`,
+    );
+  }
+  for (const d of result.pending.digests) print(`pending       ${d.rule} [${d.key}] digest of ${d.items} items, due ${d.dueAt}`);
+  for (const d of result.pending.delays) print(`pending       ${d.rule} [${d.key}] wait for ${d.eventId}, due ${d.dueAt}`);
+}
+
+function readEvent(file: string): NotionEvent {
+  try {
+    return normalize(JSON.parse(readJson(file, 'event')));
+  } catch (err) {
+    if (err instanceof InvalidEvent) throw new CliError(`${file}: not an event: ${err.detail}`, EXIT_USAGE);
+    throw err;
+  }
+}
+
+/** The facts of `run`: fixture files first; without one, the Notion API when a token is configured and this is no dry run. */
+function factsFor(opts: RunOptions, config: Config): { facts: FactSource; notion: ReturnType<typeof createNotionClient>; log: Logger } {
+  const fixtures: Partial<Record<Fact, unknown>> = {};
+  if (opts.page) fixtures.page = JSON.parse(readJson(opts.page, 'page'));
+  if (opts.database) fixtures.database = JSON.parse(readJson(opts.database, 'database'));
+  if (opts.content) fixtures.content = readJson(opts.content, 'content');
+  if (opts.comment) fixtures.comment = JSON.parse(readJson(opts.comment, 'comment'));
+  if (opts.authors) fixtures.authors = JSON.parse(readJson(opts.authors, 'authors'));
+  if (opts.before) fixtures.before = JSON.parse(readJson(opts.before, 'before'));
+  const given = fixtureFacts(fixtures, 'no fixture:');
+  const log = createLogger(config.log.level);
+  const notion = opts.dryRun ? undefined : createNotionClient(config, log);
+  const api = notion ? notionFacts(notion) : undefined;
+  const facts: FactSource = {
+    get: async (fact, ev) => {
+      if (fixtures[fact] !== undefined || fact === 'before') return given.get(fact, ev);
+      if (api) return api.get(fact, ev);
+      throw new Error(`this rule fetches the ${fact}: pass --${fact} FILE${opts.dryRun ? '' : ' (or set NOTION_TOKEN)'}`);
+    },
+  };
+  return { facts, notion, log };
 }
 
 /**

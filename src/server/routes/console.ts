@@ -184,7 +184,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
     auth.get<{ Querystring: { reloaded?: string } }>('/console/rules', async (req, reply) => {
       const flash = req.query.reloaded === 'ok' ? 'Rules reloaded.' : undefined;
       const c = await chrome(req, 'Rules', 'rules', flash);
-      return page(reply, c, rulesPage(rules, c.csrf!));
+      return page(reply, c, rulesPage(rules, c.csrf!, await store.timingStatus()));
     });
 
     auth.post('/console/rules/reload', async (_req, reply) => {

@@ -13,6 +13,7 @@ import type {
   StoredEvent,
   DigestGroup,
   PendingDelay,
+  TimingStatus,
 } from '../types.js';
 import type { SnapshotRecord } from '../../model/snapshot.js';
 import * as timing from './timing.js';
@@ -144,7 +145,7 @@ export abstract class SqlStore {
     return rows.map((r) => ({ ruleId: String(r.rule_id), key: String(r.key), eventId: String(r.event_id), dueAt: num(r.due_at) }));
   }
 
-  async completeDelay(d: { ruleId: string; key: string; claim: string; eventId: string; actions: unknown[]; now: number }): Promise<boolean> {
+  async completeDelay(d: { ruleId: string; key: string; claim: string; eventId: string; actions: unknown[]; now: number; runAt?: number }): Promise<boolean> {
     const [job, done] = await this.sql.atomically(timing.completeDelay(d));
     return job!.changes === 1 || done!.changes === 1;
   }
@@ -167,6 +168,16 @@ export abstract class SqlStore {
   async lastTick(ruleId: string): Promise<number | undefined> {
     const [row] = await this.sql.rows("SELECT max(timestamp) AS t FROM events WHERE type = 'schedule' AND entity_id = ?", [ruleId]);
     return row?.t === null || row?.t === undefined ? undefined : Date.parse(String(row.t));
+  }
+
+  /** Per rule: its open digest groups and pending waits, with when the next is due (the console's rules page). */
+  async timingStatus(): Promise<TimingStatus> {
+    const digests = await this.sql.rows('SELECT rule_id, count(*) AS groups, sum(count) AS items, min(due_at) AS due FROM digests GROUP BY rule_id');
+    const delays = await this.sql.rows('SELECT rule_id, count(*) AS waiting, min(due_at) AS due FROM delays GROUP BY rule_id');
+    return {
+      digests: digests.map((r) => ({ ruleId: String(r.rule_id), groups: num(r.groups), items: num(r.items), nextDueAt: num(r.due) })),
+      delays: delays.map((r) => ({ ruleId: String(r.rule_id), waiting: num(r.waiting), nextDueAt: num(r.due) })),
+    };
   }
 
   async nextRunAt(): Promise<number | undefined> {

@@ -123,6 +123,8 @@ export interface DigestFlush {
   lastItemId: number;
   taken: number;
   now: number;
+  /** The job is held until then (the rule's active hours); default now. */
+  runAt?: number;
 }
 
 /**
@@ -138,7 +140,7 @@ export function completeDigest(f: DigestFlush): Statement[] {
       sql: `INSERT INTO jobs (event_id, rule_id, actions, status, lease_until, run_at, created_at, updated_at)
         SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), 'pending', 0, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT) WHERE ${ours}
         ON CONFLICT (event_id, rule_id) DO NOTHING`,
-      params: [f.eventId, f.ruleId, JSON.stringify(f.actions), f.now, f.now, f.now, ...mine],
+      params: [f.eventId, f.ruleId, JSON.stringify(f.actions), f.runAt ?? f.now, f.now, f.now, ...mine],
     },
     { sql: `DELETE FROM digest_items WHERE rule_id = ? AND key = ? AND counted = 1 AND id <= ? AND ${ours}`, params: [f.ruleId, f.key, f.lastItemId, ...mine] },
     {
@@ -202,14 +204,22 @@ export function claimDelays(skipLocked: string): string {
 export const NEXT_DELAY = 'SELECT min(due_at) AS t FROM delays WHERE claim IS NULL';
 
 /** A wait whose condition still held: its job, in one transaction with the wait's end, while the claim is ours. */
-export function completeDelay(d: { ruleId: string; key: string; claim: string; eventId: string; actions: unknown[]; now: number }): Statement[] {
+export function completeDelay(d: {
+  ruleId: string;
+  key: string;
+  claim: string;
+  eventId: string;
+  actions: unknown[];
+  now: number;
+  runAt?: number;
+}): Statement[] {
   return [
     {
       sql: `INSERT INTO jobs (event_id, rule_id, actions, status, lease_until, run_at, created_at, updated_at)
         SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), 'pending', 0, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
         WHERE EXISTS (SELECT 1 FROM delays WHERE rule_id = ? AND key = ? AND claim = ?)
         ON CONFLICT (event_id, rule_id) DO NOTHING`,
-      params: [d.eventId, d.ruleId, JSON.stringify(d.actions), d.now, d.now, d.now, d.ruleId, d.key, d.claim],
+      params: [d.eventId, d.ruleId, JSON.stringify(d.actions), d.runAt ?? d.now, d.now, d.now, d.ruleId, d.key, d.claim],
     },
     { sql: 'DELETE FROM delays WHERE rule_id = ? AND key = ? AND claim = ?', params: [d.ruleId, d.key, d.claim] },
   ];

@@ -124,12 +124,22 @@ export class PostgresStore extends SqlStore implements Store {
         );
         if (updated.rowCount === 0) continue;
         for (const j of r.jobs) {
-          const claim = lease !== undefined && leased < lease.max;
+          const held = j.runAt !== undefined && j.runAt > now;
+          const claim = !held && lease !== undefined && leased < lease.max;
           const res = await c.query(
             `INSERT INTO jobs (event_id, rule_id, actions, status, lease_until, lease_owner, run_at, created_at, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7)
+               VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7)
                ON CONFLICT (event_id, rule_id) DO NOTHING RETURNING *`,
-            [r.eventId, j.ruleId, JSON.stringify(j.actions), claim ? 'running' : 'pending', claim ? lease.until : 0, claim ? this.replica : null, now],
+            [
+              r.eventId,
+              j.ruleId,
+              JSON.stringify(j.actions),
+              claim ? 'running' : 'pending',
+              claim ? lease!.until : 0,
+              claim ? this.replica : null,
+              now,
+              held ? j.runAt : now,
+            ],
           );
           if (!res.rows[0]) continue;
           if (claim) leased++;

@@ -123,14 +123,15 @@ export class SqliteStore extends SqlStore implements Store {
       let leased = 0;
       for (const r of results) {
         for (const j of r.jobs) {
-          const claim = lease !== undefined && leased < lease.max;
+          const held = j.runAt !== undefined && j.runAt > now;
+          const claim = !held && lease !== undefined && leased < lease.max;
           const row = this.stmts.insertJob.get(
             r.eventId,
             j.ruleId,
             JSON.stringify(j.actions),
             claim ? 'running' : 'pending',
-            claim ? lease.until : 0,
-            now,
+            claim ? lease!.until : 0,
+            held ? j.runAt! : now,
             now,
             now,
           );

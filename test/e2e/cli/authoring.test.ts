@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../support/child.js';
@@ -107,6 +107,32 @@ describe('notion-rules run --dry-run', () => {
     const res = await runCli(['run', '--rules', rules, '--event', join(fixturesDir, 'notion/page.created.json'), '--dry-run'], noSecrets);
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('ERROR    triage-new-bugs: fetch error: fetch page: this rule fetches the page: pass --page FILE');
+  });
+});
+
+describe('notion-rules run --events: throttle, digest and delays simulated on the events own clock', () => {
+  it('prints when each rule would run, what was throttled or collected, and what is still pending', async () => {
+    const rules = rulesDir({
+      'once.yaml': 'id: once\non: page.properties_updated\nthrottle: { per: 10m }\nactions:\n  - log: { message: changed }\n',
+      'bulk.yaml': 'id: bulk\non: page.properties_updated\ndigest: { wait: 30s }\nactions:\n  - log: { message: "{{ count }} changed" }\n',
+      'tests/burst.test.yaml': `name: a burst runs each rule once\nevents: [../events/a.json, ../events/b.json, ../events/c.json]\nexpect:\n  runs: { once: 1, bulk: 1 }\n`,
+    });
+    const events = join(rules, 'events');
+    mkdirSync(events);
+    const fixture = JSON.parse(readFileSync(join(fixturesDir, 'notion/page.properties_updated.json'), 'utf8')) as Record<string, unknown>;
+    ['a', 'b', 'c'].forEach((name, i) =>
+      writeFileSync(join(events, `${name}.json`), JSON.stringify({ ...fixture, id: `e-${name}`, timestamp: `2026-11-20T14:00:0${i}.000Z` })),
+    );
+    const res = await runCli(['run', '--rules', rules, '--events', events, '--now', '2026-11-20T15:00:00Z'], noSecrets);
+    expect(res.code).toBe(0);
+    const lines = res.stdout.trim().split('\n');
+    expect(lines[0]).toBe(`3 events from ${events}, clock until 2026-11-20T15:00:00.000Z — simulation, nothing sent`);
+    expect(lines.filter((l) => / run +once /.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => / throttled +once /.test(l))).toHaveLength(2);
+    expect(lines.filter((l) => / digested +bulk /.test(l))).toHaveLength(3);
+    expect(lines).toContain('2026-11-20T14:00:30.000Z  digest_run    bulk [] 3 items: log {"message":"3 changed"}');
+    const tests = await runCli(['test', '--rules', rules], noSecrets);
+    expect(tests.stdout.trim().split('\n').at(-1)).toBe('1 passed, 0 failed');
   });
 });
 

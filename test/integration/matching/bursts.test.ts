@@ -93,3 +93,23 @@ actions:
     expect(all).toHaveLength(200);
   });
 });
+
+describe('active hours', () => {
+  it("a match outside the rule's window is held, durably, until the window opens; inside it runs at once", async () => {
+    const hour = (new Date().getUTCHours() + 12) % 24; // a window half a day away
+    const hh = String(hour).padStart(2, '0');
+    const { svc, watch } = await service({
+      'quiet.yaml': `id: quiet\non: page.created\nactive: { hours: "${hh}:00-${hh}:30" }\nactions:\n  - slack: { channel: "#ship", text: quiet }\n`,
+      'loud.yaml': 'id: loud\non: page.created\nactions:\n  - slack: { channel: "#ship", text: loud }\n',
+    });
+    const ev = eventFrom('page.created.json');
+    await postEvent(svc.webhook, ev, SECRET);
+    await watch.until(() => watch.count('done') === 1);
+    expect(slack.messages.map((m) => m.text)).toEqual(['loud']);
+    const held = (await svc.store.getJobs(String(ev.id))).find((j) => j.ruleId === 'quiet')!;
+    expect(held.status).toBe('pending');
+    const opens = new Date(held.runAt);
+    expect([opens.getUTCHours(), opens.getUTCMinutes(), opens.getUTCSeconds()]).toEqual([hour, 0, 0]);
+    expect(held.runAt - Date.now()).toBeGreaterThan(11 * 3_600_000);
+  });
+});

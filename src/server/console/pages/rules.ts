@@ -2,9 +2,12 @@ import type { RuleCoordinator } from '../../../engine/coordinator.js';
 import { formatProblem } from '../../../config/errors.js';
 import { html, time, type SafeHtml } from '../html.js';
 import { badge } from '../layout.js';
+import type { CompiledRule } from '../../../engine/types.js';
+import { nextTick } from '../../../matching/schedules.js';
+import type { TimingStatus } from '../../../store/types.js';
 
 /** The active rule set, its version and the last reload (with its problems), and a reload button. */
-export function rulesPage(rules: RuleCoordinator, csrf: string): SafeHtml {
+export function rulesPage(rules: RuleCoordinator, csrf: string, timing: TimingStatus, now = Date.now()): SafeHtml {
   const current = rules.current;
   const last = rules.lastReload;
   return html`<h1>Rules</h1>
@@ -19,7 +22,7 @@ ${last.ok ? '' : html`<div class="error" role="alert"><p>The last reload found $
 </form>
 <table>
   <caption>${current.all.length} rule${current.all.length === 1 ? '' : 's'} in folder order</caption>
-  <thead><tr><th scope="col">Rule</th><th scope="col">File</th><th scope="col">On</th><th scope="col">Fetch</th><th scope="col">When</th><th scope="col">Actions</th></tr></thead>
+  <thead><tr><th scope="col">Rule</th><th scope="col">File</th><th scope="col">On</th><th scope="col">Fetch</th><th scope="col">When</th><th scope="col">Actions</th><th scope="col">Timing</th></tr></thead>
   <tbody>${current.all.map(
     (r) => html`<tr>
     <td><code>${r.id}</code>${r.enabled ? '' : html` ${badge('disabled', 'muted')}`}${r.description ? html`<br><span class="muted">${r.description}</span>` : ''}</td>
@@ -28,7 +31,42 @@ ${last.ok ? '' : html`<div class="error" role="alert"><p>The last reload found $
     <td>${r.fetch.join(', ') || '—'}</td>
     <td>${r.when ? html`<code>${r.when.source}</code>` : html`<span class="muted">always</span>`}</td>
     <td>${r.actions.map((a) => a.type).join(' → ')}</td>
+    <td>${timingOf(r, timing, now)}</td>
   </tr>`,
   )}</tbody>
 </table>`;
+}
+
+/** What a rule's throttle, digest, wait or schedule is doing now. */
+function timingOf(r: CompiledRule, timing: TimingStatus, now: number): SafeHtml | string {
+  if (r.throttle) return `once per key per ${duration(r.throttle.perMs)}`;
+  if (r.digest) {
+    const d = timing.digests.find((x) => x.ruleId === r.id);
+    return d
+      ? html`digest (${duration(r.digest.waitMs)}, max ${r.digest.max}): ${d.groups} open group${d.groups === 1 ? '' : 's'}, ${d.items} item${d.items === 1 ? '' : 's'}, next due ${time(new Date(d.nextDueAt))}`
+      : `digest (${duration(r.digest.waitMs)}, max ${r.digest.max}): nothing open`;
+  }
+  if (r.after) {
+    const d = timing.delays.find((x) => x.ruleId === r.id);
+    return d
+      ? html`after ${duration(r.after.delayMs)}: ${d.waiting} waiting, next check ${time(new Date(d.nextDueAt))}`
+      : `after ${duration(r.after.delayMs)}: none waiting`;
+  }
+  if (r.schedule) {
+    const next = nextTick(r.schedule, now);
+    const when = r.schedule.cron ? `${r.schedule.cron} (${r.schedule.timezone})` : `every ${duration(r.schedule.everyMs!)}`;
+    return html`${when}${next === undefined ? '' : html`, next ${time(new Date(next))}`}`;
+  }
+  return '—';
+}
+
+function duration(ms: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const)
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
 }
