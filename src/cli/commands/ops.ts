@@ -37,6 +37,7 @@ export async function eventsCommand(opts: { config: string; status?: string; lim
       print(
         `${new Date(e.receivedAt).toISOString()}  ${e.status.padEnd(9)} ${e.id}  ${e.type}  jobs ${e.jobs.done}/${e.jobs.total} done${e.jobs.dead ? `, ${e.jobs.dead} dead` : ''}${e.duplicates ? `, ${e.duplicates} duplicate deliveries` : ''}`,
       );
+      for (const r of timedRules((await store.getEvent(e.id))?.report)) print(`    rule ${r}`);
       if (e.status === 'failed') {
         for (const r of failedRules((await store.getEvent(e.id))?.report)) print(`    rule ${r.rule}: ${r.reason}: ${r.error}`);
       }
@@ -136,6 +137,17 @@ function pendingLine(job: Job): string {
   if (job.attempts > 0) return `retrying at ${at} after ${job.attempts} failed attempt${job.attempts === 1 ? '' : 's'}: ${job.lastError ?? ''}`;
   if (job.runAt > Date.now()) return `held until ${at}: outside its rule's active hours`;
   return 'queued';
+}
+
+/** What throttle, digest and after did with an event, from its match report. */
+function timedRules(report: unknown): string[] {
+  if (!Array.isArray(report)) return [];
+  return report.flatMap((r: { rule?: string; matched?: boolean; reason?: string; key?: string; digest?: string; delayed?: boolean }) => {
+    if (r.reason === 'throttled') return [`${r.rule}: throttled (already ran for key "${r.key ?? ''}" in its window)`];
+    if (r.matched && r.digest !== undefined) return [`${r.rule}: collected in digest group "${r.digest}"`];
+    if (r.matched && r.delayed) return [`${r.rule}: waiting (after); its condition is checked again when the wait is over`];
+    return [];
+  });
 }
 
 /** The rules that failed for an event, from its match report. */

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { RuleCoordinator } from '../../../src/engine/coordinator.js';
+import { eventPage } from '../../../src/server/console/pages/event.js';
 import { rulesPage } from '../../../src/server/console/pages/rules.js';
+import { normalize } from '../../../src/model/normalize.js';
+import { notionFixture } from '../../support/fixtures.js';
 import { ruleSetOf } from '../../support/rules.js';
 
 const log = '\nactions:\n  - log: { message: hi }\n';
@@ -28,5 +31,22 @@ describe("the console's rules page", () => {
     expect(page).toContain('digest (30s, max 50): 2 open groups, 37 items, next due');
     expect(page).toContain('after 2d: 3 waiting, next check');
     expect(page).toMatch(/0 9 \* \* MON \(Europe\/Berlin\), next <time datetime="2026-12-07T08:00:00.000Z"/);
+  });
+
+  it("an event's page says which rule was throttled (with its key), collected in a digest, or is waiting", () => {
+    const event = normalize(notionFixture('page.properties_updated.json'));
+    const report = [
+      { rule: 'once', matched: false, reason: 'throttled', key: 'page-1' },
+      { rule: 'bulk', matched: true, actions: 0, digest: 'db-1' },
+      { rule: 'stuck', matched: true, actions: 0, delayed: true },
+    ];
+    const page = eventPage({
+      stored: { event, status: 'dispatched', receivedAt: 0, duplicates: 0, dispatchAttempts: 1, rulesVersion: 'v', report, error: null },
+      jobs: [],
+      csrf: 'x',
+    }).toString();
+    expect(page).toContain('already ran for key <code>page-1</code> in its window');
+    expect(page).toContain('in the digest group <code>db-1</code>: its actions run once for the group');
+    expect(page).toContain('its condition is checked again when the wait (after) is over');
   });
 });

@@ -9,7 +9,18 @@ export interface EventView {
   csrf: string;
 }
 
-type ReportEntry = { rule: string; matched: boolean; actions?: number; reason?: string; values?: Record<string, unknown>; error?: string; retriable?: boolean };
+type ReportEntry = {
+  rule: string;
+  matched: boolean;
+  actions?: number;
+  reason?: string;
+  values?: Record<string, unknown>;
+  error?: string;
+  retriable?: boolean;
+  key?: string;
+  digest?: string;
+  delayed?: boolean;
+};
 
 const REASONS: Record<string, string> = {
   condition_false: 'condition false',
@@ -17,6 +28,7 @@ const REASONS: Record<string, string> = {
   condition_timeout: 'condition timed out',
   render_error: 'template error',
   fetch_error: 'Notion fetch failed',
+  throttled: 'throttled',
 };
 
 /** One event: what it was, what every listening rule made of it, and every action attempt. */
@@ -45,8 +57,20 @@ ${
   <tbody>${report.map(
     (r) => html`<tr>
     <td><code>${r.rule}</code></td>
-    <td>${r.matched ? badge('matched', 'ok') : badge(REASONS[r.reason ?? ''] ?? r.reason ?? 'no match', r.reason === 'condition_false' ? 'muted' : 'bad')}</td>
-    <td>${r.matched ? `${r.actions ?? 0} action${r.actions === 1 ? '' : 's'}` : r.values ? html`the condition read ${json(r.values)}` : (r.error ?? '')}</td>
+    <td>${r.matched ? badge(r.digest !== undefined ? 'collected' : r.delayed ? 'waiting' : 'matched', 'ok') : badge(REASONS[r.reason ?? ''] ?? r.reason ?? 'no match', r.reason === 'condition_false' || r.reason === 'throttled' ? 'muted' : 'bad')}</td>
+    <td>${
+      r.matched
+        ? r.digest !== undefined
+          ? html`in the digest group <code>${r.digest}</code>: its actions run once for the group`
+          : r.delayed
+            ? 'its condition is checked again when the wait (after) is over'
+            : `${r.actions ?? 0} action${r.actions === 1 ? '' : 's'}`
+        : r.reason === 'throttled'
+          ? html`already ran for key <code>${r.key ?? ''}</code> in its window`
+          : r.values
+            ? html`the condition read ${json(r.values)}`
+            : (r.error ?? '')
+    }</td>
   </tr>`,
   )}</tbody>
 </table>`
