@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { withDefaults } from '../actions/registry.js';
 import type { RuleCoordinator } from '../engine/coordinator.js';
 import { evaluateEvent } from '../engine/evaluate.js';
 import type { FactSource } from '../engine/types.js';
-import { Pump } from '../delivery/pump.js';
+import { Background, drainClaimed } from './background.js';
 import { heldUntil } from './matcher.js';
 import type { DelayQueue } from '../store/ports.js';
 import type { PendingDelay } from '../store/types.js';
@@ -31,40 +30,18 @@ export interface DelayRunnerOptions {
  * wait ends, nothing runs. Waits live in the store, taken under a lease, so a restart or a second
  * replica checks each once.
  */
-export class DelayRunner {
-  private readonly pump: Pump;
-
+export class DelayRunner extends Background {
   constructor(private readonly o: DelayRunnerOptions) {
-    this.pump = new Pump(
-      () => this.drain(),
-      POLL_MS,
-      (err) => o.log.error({ err }, 'delay runner failed; retrying'),
+    super('delay runner', POLL_MS, o.log);
+  }
+
+  protected async pass(): Promise<void> {
+    await drainClaimed(
+      (claim) => this.o.store.claimDelays(claim, Date.now(), this.o.leaseMs, BATCH),
+      (d, claim) => this.recheck(d, claim),
+      this.o.onJobs,
     );
-  }
-
-  start(): void {
-    this.pump.start();
-  }
-
-  wake(): void {
-    this.pump.wake();
-  }
-
-  stop(timeoutMs: number): Promise<void> {
-    return this.pump.stop(timeoutMs);
-  }
-
-  private async drain(): Promise<void> {
-    for (;;) {
-      const claim = randomUUID();
-      const due = await this.o.store.claimDelays(claim, Date.now(), this.o.leaseMs, BATCH);
-      if (due.length === 0) break;
-      let stored = false;
-      for (const d of due) stored = (await this.recheck(d, claim)) || stored;
-      if (stored) this.o.onJobs();
-    }
-    const next = await this.o.store.nextDelayAt();
-    if (next !== undefined) this.pump.schedule(Math.max(0, next - Date.now()));
+    this.planAt(await this.o.store.nextDelayAt());
   }
 
   private async recheck(d: PendingDelay, claim: string): Promise<boolean> {

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RuleCoordinator } from '../engine/coordinator.js';
 import { renderActions } from '../engine/evaluate.js';
-import { Pump } from '../delivery/pump.js';
+import { Background, drainClaimed } from './background.js';
 import { heldUntil } from './matcher.js';
 import type { DigestQueue } from '../store/ports.js';
 import type { DigestGroup } from '../store/types.js';
@@ -29,41 +28,18 @@ export interface DigestFlusherOptions {
  * with the group's end. Groups live in the store, taken under a lease: a crash mid-flush leaves the
  * group to the next pass (here or on another replica), and a group is never flushed twice.
  */
-export class DigestFlusher {
-  private readonly pump: Pump;
-
+export class DigestFlusher extends Background {
   constructor(private readonly o: DigestFlusherOptions) {
-    this.pump = new Pump(
-      () => this.drain(),
-      POLL_MS,
-      (err) => o.log.error({ err }, 'digest flusher failed; retrying'),
+    super('digest flusher', POLL_MS, o.log);
+  }
+
+  protected async pass(): Promise<void> {
+    await drainClaimed(
+      (claim) => this.o.store.claimDigests(claim, Date.now(), this.o.leaseMs, BATCH),
+      (g, claim) => this.flush(g, claim),
+      this.o.onJobs,
     );
-  }
-
-  start(): void {
-    this.pump.start();
-  }
-
-  /** A group may have become due sooner (an event reached `max`, or opened one). */
-  wake(): void {
-    this.pump.wake();
-  }
-
-  stop(timeoutMs: number): Promise<void> {
-    return this.pump.stop(timeoutMs);
-  }
-
-  private async drain(): Promise<void> {
-    for (;;) {
-      const claim = randomUUID();
-      const groups = await this.o.store.claimDigests(claim, Date.now(), this.o.leaseMs, BATCH);
-      if (groups.length === 0) break;
-      let stored = false;
-      for (const g of groups) stored = (await this.flush(g, claim)) || stored;
-      if (stored) this.o.onJobs();
-    }
-    const next = await this.o.store.nextDigestAt();
-    if (next !== undefined) this.pump.schedule(Math.max(0, next - Date.now()));
+    this.planAt(await this.o.store.nextDigestAt());
   }
 
   private async flush(group: DigestGroup, claim: string): Promise<boolean> {

@@ -5,7 +5,7 @@ import { SCHEDULE } from '../engine/evaluate.js';
 import type { CompiledRule, Schedule } from '../engine/types.js';
 import type { NotionEvent } from '../model/event.js';
 import { normalize } from '../model/normalize.js';
-import { Pump } from '../delivery/pump.js';
+import { Background } from './background.js';
 import type { Ticks } from '../store/ports.js';
 
 const POLL_MS = 5000;
@@ -25,33 +25,16 @@ export interface SchedulerOptions {
  * Notion's pace, retries, a job). A tick missed while nothing ran runs once at start (`catchUp`),
  * for a rule that ran before; the ticks in between are not run again.
  */
-export class Scheduler {
-  private readonly pump: Pump;
+export class Scheduler extends Background {
   /** The last tick this process stored (or skipped) per rule. */
   private readonly done = new Map<string, number>();
   private readonly startedAt = Date.now();
 
   constructor(private readonly o: SchedulerOptions) {
-    this.pump = new Pump(
-      () => this.pass(),
-      POLL_MS,
-      (err) => o.log.error({ err }, 'scheduler failed; retrying'),
-    );
+    super('scheduler', POLL_MS, o.log);
   }
 
-  start(): void {
-    this.pump.start();
-  }
-
-  wake(): void {
-    this.pump.wake();
-  }
-
-  stop(timeoutMs: number): Promise<void> {
-    return this.pump.stop(timeoutMs);
-  }
-
-  private async pass(): Promise<void> {
+  protected async pass(): Promise<void> {
     const now = Date.now();
     let next = Infinity;
     for (const rule of this.o.rules.current.rules) {
@@ -60,7 +43,7 @@ export class Scheduler {
       if (tick !== undefined && tick !== this.done.get(rule.id)) await this.run(rule, tick);
       next = Math.min(next, nextTick(rule.schedule, now) ?? Infinity);
     }
-    if (Number.isFinite(next)) this.pump.schedule(Math.max(0, next - Date.now()));
+    this.planAt(Number.isFinite(next) ? next : undefined);
   }
 
   private async run(rule: CompiledRule, tick: number): Promise<void> {

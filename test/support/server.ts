@@ -10,6 +10,9 @@ import { createLogger } from '../../src/server/logger.js';
 import { startService, type Service } from '../../src/server/service.js';
 import type { LogLine } from './child.js';
 import { tempDir } from './tmp.js';
+import { rulesDir } from './rules.js';
+import type { FakeNotion } from '../fakes/notion.js';
+import type { FakeSlack } from '../fakes/slack.js';
 
 export const SECRET = 'test-verification-token-0123456789';
 
@@ -34,7 +37,8 @@ export function testConfig(overrides: Record<string, unknown> = {}, dir = tempDi
   return parseConfig(stringify(merged), 'test-config.yaml', { env: {} });
 }
 
-function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+/** `b` over `a`, mappings merged key by key; a null in `b` removes the key. */
+export function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out = { ...a };
   for (const [k, v] of Object.entries(b)) {
     if (v === null) {
@@ -136,4 +140,24 @@ export class JobWatch implements DeliveryHooks {
       w.resolve();
     }
   }
+}
+
+/**
+ * The service in this process against the fakes of `useFakes()`: `rules` in a fresh folder, the
+ * real Slack and Notion clients pointed at the fakes; `overrides` merge over that.
+ */
+export async function serviceOnFakes(
+  fakes: { readonly slack: FakeSlack; readonly notion: FakeNotion },
+  rules: Record<string, string>,
+  overrides: Record<string, unknown> = {},
+): Promise<{ svc: TestService; watch: JobWatch; dir: string }> {
+  const dir = tempDir();
+  const watch = new JobWatch();
+  const base = {
+    rules: { dir: rulesDir(rules, join(dir, 'rules')) },
+    slack: { token: fakes.slack.token, apiUrl: fakes.slack.url, timeoutMs: 2000 },
+    notion: { verificationToken: SECRET, token: fakes.notion.token, baseUrl: fakes.notion.url, timeoutMs: 2000 },
+    log: { level: 'info' },
+  };
+  return { svc: await startTestService(testConfig(merge(base, overrides), dir), { hooks: watch }), watch, dir };
 }

@@ -1,33 +1,12 @@
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeSlack } from '../../fakes/slack.js';
+import { describe, expect, it } from 'vitest';
+import { useFakes } from '../../support/fakes.js';
 import { eventFrom } from '../../support/fixtures.js';
 import { postEvent } from '../../support/http.js';
-import { rulesDir } from '../../support/rules.js';
-import { JobWatch, SECRET, startTestService, testConfig } from '../../support/server.js';
-import { tempDir } from '../../support/tmp.js';
+import { SECRET, serviceOnFakes } from '../../support/server.js';
 
-let slack: FakeSlack;
+const fakes = useFakes();
 
-beforeEach(async () => {
-  slack = new FakeSlack();
-  await slack.start();
-});
-afterEach(() => slack.stop());
-
-async function service(rules: Record<string, string>) {
-  const dir = tempDir();
-  const watch = new JobWatch();
-  const config = testConfig(
-    {
-      rules: { dir: rulesDir(rules, join(dir, 'rules')) },
-      slack: { token: slack.token, apiUrl: slack.url },
-      log: { level: 'warn' },
-    },
-    dir,
-  );
-  return { svc: await startTestService(config, { hooks: watch }), watch };
-}
+const service = (rules: Record<string, string>) => serviceOnFakes(fakes, rules, { log: { level: 'warn' } });
 
 const pageEvent = (page: string, timestamp = new Date().toISOString()) =>
   eventFrom('page.properties_updated.json', { timestamp, entity: { id: page, type: 'page' } });
@@ -48,14 +27,14 @@ describe('throttle', () => {
     }
     await postEvent(svc.webhook, pageEvent(pageId(2)), SECRET);
     await watch.until(() => watch.outcomes.length === 11 && watch.count('done') === 2);
-    expect(slack.messages.map((m) => m.text).sort()).toEqual([`${pageId(1)} changed`, `${pageId(2)} changed`]);
+    expect(fakes.slack.messages.map((m) => m.text).sort()).toEqual([`${pageId(1)} changed`, `${pageId(2)} changed`]);
     expect(watch.outcomes.filter((o) => o.outcome === 'throttled')).toHaveLength(9);
     const reports = await Promise.all(sent.map(async (id) => (await svc.store.getEvent(id))?.report as Array<{ reason?: string; key?: string }>));
     expect(reports.filter((r) => r[0]?.reason === 'throttled' && r[0].key === pageId(1))).toHaveLength(9);
     // A page event past the window runs again.
     await postEvent(svc.webhook, pageEvent(pageId(1), new Date(start + 11 * 60_000).toISOString()), SECRET);
     await watch.until(() => watch.count('done') === 3);
-    expect(slack.messages).toHaveLength(3);
+    expect(fakes.slack.messages).toHaveLength(3);
   });
 });
 
@@ -74,8 +53,8 @@ actions:
     for (let i = 0; i < 200; i++) await postEvent(svc.webhook, pageEvent(pageId(i)), SECRET);
     await watch.until(() => watch.count('done') === 1);
     const tookMs = Date.now() - first;
-    expect(slack.messages).toHaveLength(1);
-    const [head, list] = slack.messages[0]!.text!.split(': ');
+    expect(fakes.slack.messages).toHaveLength(1);
+    const [head, list] = fakes.slack.messages[0]!.text!.split(': ');
     expect(head).toBe('200 pages changed');
     expect(new Set(list!.split(','))).toEqual(new Set(Array.from({ length: 200 }, (_, i) => pageId(i))));
     expect(tookMs).toBeGreaterThanOrEqual(2000); // it waited for the rest of the burst
@@ -87,8 +66,8 @@ actions:
     const { svc, watch } = await service({ 'bulk.yaml': digestRule(100) });
     for (let i = 0; i < 200; i++) await postEvent(svc.webhook, pageEvent(pageId(i)), SECRET);
     await watch.until(() => watch.count('done') === 2);
-    expect(slack.messages.map((m) => m.text!.split(': ')[0])).toEqual(['100 pages changed', '100 pages changed']);
-    const all = slack.messages.flatMap((m) => m.text!.split(': ')[1]!.split(','));
+    expect(fakes.slack.messages.map((m) => m.text!.split(': ')[0])).toEqual(['100 pages changed', '100 pages changed']);
+    const all = fakes.slack.messages.flatMap((m) => m.text!.split(': ')[1]!.split(','));
     expect(new Set(all).size).toBe(200);
     expect(all).toHaveLength(200);
   });
@@ -105,7 +84,7 @@ describe('active hours', () => {
     const ev = eventFrom('page.created.json');
     await postEvent(svc.webhook, ev, SECRET);
     await watch.until(() => watch.count('done') === 1);
-    expect(slack.messages.map((m) => m.text)).toEqual(['loud']);
+    expect(fakes.slack.messages.map((m) => m.text)).toEqual(['loud']);
     const held = (await svc.store.getJobs(String(ev.id))).find((j) => j.ruleId === 'quiet')!;
     expect(held.status).toBe('pending');
     const opens = new Date(held.runAt);

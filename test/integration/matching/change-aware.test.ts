@@ -1,49 +1,19 @@
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeNotion } from '../../fakes/notion.js';
-import { FakeSlack } from '../../fakes/slack.js';
+import { describe, expect, it } from 'vitest';
+import { useFakes } from '../../support/fakes.js';
 import { eventFrom } from '../../support/fixtures.js';
 import { postEvent } from '../../support/http.js';
-import { rulesDir } from '../../support/rules.js';
-import { JobWatch, SECRET, startTestService, testConfig } from '../../support/server.js';
-import { tempDir } from '../../support/tmp.js';
+import { SECRET, serviceOnFakes } from '../../support/server.js';
 
 const PAGE = '1f8e2d3c-4b5a-4697-8877-665544332211';
 const AUTHOR = 'c0ffee00-1111-4222-8333-444455556666';
-let slack: FakeSlack;
-let notion: FakeNotion;
+const fakes = useFakes(PAGE);
 
-beforeEach(async () => {
-  slack = new FakeSlack();
-  notion = new FakeNotion();
-  await slack.start();
-  await notion.start();
-  notion.addPage(PAGE);
-});
-afterEach(async () => {
-  await slack.stop();
-  await notion.stop();
-});
-
-async function service(rules: Record<string, string>) {
-  const dir = tempDir();
-  const watch = new JobWatch();
-  const config = testConfig(
-    {
-      rules: { dir: rulesDir(rules, join(dir, 'rules')) },
-      slack: { token: slack.token, apiUrl: slack.url, timeoutMs: 2000 },
-      notion: { verificationToken: SECRET, token: notion.token, baseUrl: notion.url, timeoutMs: 2000 },
-      delivery: { concurrency: 4, maxAttempts: 5, backoff: { baseMs: 20, maxMs: 100 } },
-      log: { level: 'warn' },
-    },
-    dir,
-  );
-  return { svc: await startTestService(config, { hooks: watch }), watch };
-}
+const service = (rules: Record<string, string>) =>
+  serviceOnFakes(fakes, rules, { delivery: { concurrency: 4, maxAttempts: 5, backoff: { baseMs: 20, maxMs: 100 } }, log: { level: 'warn' } });
 
 /** Sets the fake page's Status, as a person would in Notion. */
 function setStatus(name: string): void {
-  const page = notion.pages.get(PAGE) as { properties: { Status: { status: { name: string } } } };
+  const page = fakes.notion.pages.get(PAGE) as { properties: { Status: { status: { name: string } } } };
   page.properties.Status.status.name = name;
 }
 
@@ -75,14 +45,14 @@ actions:
     const second = new Date(Math.max(Date.now(), Date.parse(first) + 1)).toISOString(); // after the first event's page read
     expect(await send(second)).toBe('matched');
     await watch.until(() => watch.count('done') === 1);
-    expect(slack.messages.map((m) => m.text)).toEqual(['Launch plan Q1: In review → Done (was Launch plan Q1)']);
+    expect(fakes.slack.messages.map((m) => m.text)).toEqual(['Launch plan Q1: In review → Done (was Launch plan Q1)']);
 
     // Delivered late: an event from before both. Its page read shows Done, but what it changed cannot be told.
     expect(await send(early)).toBe('condition_false');
     const snapshot = await svc.store.snapshotOf(PAGE);
     expect(snapshot?.current).toMatchObject({ seenAt: second, props: { Status: 'Done' } }); // the late event did not overwrite it
     expect(snapshot?.previous).toMatchObject({ seenAt: first, props: { Status: 'In review' } });
-    expect(slack.messages).toHaveLength(1);
+    expect(fakes.slack.messages).toHaveLength(1);
   });
 
   it('two events about one page arriving together fire the rule once, whichever is matched first', async () => {
@@ -94,7 +64,7 @@ actions:
     await watch.until(() => watch.outcomes.length === 2);
     await watch.until(() => watch.count('done') === 1);
     expect(watch.outcomes.filter((o) => o.outcome === 'matched')).toHaveLength(1);
-    expect(slack.messages).toHaveLength(1);
+    expect(fakes.slack.messages).toHaveLength(1);
     expect((await svc.store.snapshotOf(PAGE))?.current.seenAt).toBe(at(21));
   });
 });
@@ -110,8 +80,8 @@ actions:
   - notion.comment: { reply: true, text: "On it, {{ comment.author.id }}: paging the on-call engineer." }
 `,
     });
-    const urgent = notion.addComment(PAGE, 'This is urgent: the build is down', undefined, AUTHOR);
-    const other = notion.addComment(PAGE, 'Nice work on the spec', undefined, AUTHOR);
+    const urgent = fakes.notion.addComment(PAGE, 'This is urgent: the build is down', undefined, AUTHOR);
+    const other = fakes.notion.addComment(PAGE, 'Nice work on the spec', undefined, AUTHOR);
     for (const c of [urgent, other]) {
       await postEvent(
         svc.webhook,
@@ -120,18 +90,18 @@ actions:
       );
     }
     await watch.until(() => watch.outcomes.length === 2 && watch.count('done') === 1);
-    const replies = notion.comments.filter((c) => c.text.startsWith('On it'));
+    const replies = fakes.notion.comments.filter((c) => c.text.startsWith('On it'));
     expect(replies).toEqual([
       expect.objectContaining({ discussion_id: urgent.discussion_id, page_id: PAGE, text: `On it, ${AUTHOR}: paging the on-call engineer.` }),
     ]);
-    expect(notion.comments.filter((c) => c.discussion_id === other.discussion_id)).toHaveLength(1);
+    expect(fakes.notion.comments.filter((c) => c.discussion_id === other.discussion_id)).toHaveLength(1);
   });
 });
 
 describe('rules that know who did it (fetch: authors, slack user_email)', () => {
   it('a Slack message names the author and reaches them by email; the user and the email are looked up once', async () => {
-    notion.addPerson(AUTHOR, 'Ada Lovelace', 'ada@example.com');
-    slack.users.set('ada@example.com', 'U0ADA');
+    fakes.notion.addPerson(AUTHOR, 'Ada Lovelace', 'ada@example.com');
+    fakes.slack.users.set('ada@example.com', 'U0ADA');
     const { svc, watch } = await service({
       'tell-author.yaml': `id: tell-author
 on: page.properties_updated
@@ -143,17 +113,17 @@ actions:
     });
     for (const minute of [1, 2]) await postEvent(svc.webhook, eventFrom('page.properties_updated.json', { timestamp: at(minute) }), SECRET);
     await watch.until(() => watch.count('done') === 2);
-    expect(slack.messages.filter((m) => m.channel === '#ship').map((m) => m.text)).toEqual([
+    expect(fakes.slack.messages.filter((m) => m.channel === '#ship').map((m) => m.text)).toEqual([
       'Ada Lovelace set Launch plan Q1 to Done',
       'Ada Lovelace set Launch plan Q1 to Done',
     ]);
-    expect(slack.messages.filter((m) => m.channel === 'U0ADA')).toHaveLength(2);
-    expect(notion.http.requests.filter((r) => r.path === `/v1/users/${AUTHOR}`)).toHaveLength(1);
-    expect(slack.calls('users.lookupByEmail')).toBe(1);
+    expect(fakes.slack.messages.filter((m) => m.channel === 'U0ADA')).toHaveLength(2);
+    expect(fakes.notion.http.requests.filter((r) => r.path === `/v1/users/${AUTHOR}`)).toHaveLength(1);
+    expect(fakes.slack.calls('users.lookupByEmail')).toBe(1);
   });
 
   it('an email no Slack user has is a dead job with the reason, not a retry loop', async () => {
-    notion.addPerson(AUTHOR, 'Ada Lovelace', 'ada@example.com');
+    fakes.notion.addPerson(AUTHOR, 'Ada Lovelace', 'ada@example.com');
     const { svc, watch } = await service({
       'dm.yaml': 'id: dm\non: page.properties_updated\nfetch: authors\nactions:\n  - slack: { user_email: "{{ authors[0].email }}", text: "hi" }\n',
     });
@@ -162,6 +132,6 @@ actions:
     await watch.until(() => watch.count('dead') === 1);
     const [job] = await svc.store.getJobs(String(ev.id));
     expect(job?.lastError).toMatch(/no Slack user has the email ada@example.com/);
-    expect(slack.calls('users.lookupByEmail')).toBe(1);
+    expect(fakes.slack.calls('users.lookupByEmail')).toBe(1);
   });
 });
