@@ -27,7 +27,7 @@ export interface EvaluateOptions {
  * condition, template) is that rule's outcome only; the others still run.
  */
 export async function evaluateEvent(ruleSet: RuleSet, event: NotionEvent, options: EvaluateOptions = {}): Promise<RuleOutcome[]> {
-  const listening = event.type === SCHEDULE ? scheduled(ruleSet, event) : ruleSet.index.candidates(event.type).filter((r) => !r.schedule);
+  const listening = event.type === SCHEDULE ? scheduled(ruleSet, event) : ruleSet.index.candidates(event.type);
   const candidates = options.only ? listening.filter(options.only) : listening;
   const outcomes: RuleOutcome[] = [];
   if (candidates.length > 0) {

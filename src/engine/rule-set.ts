@@ -41,7 +41,8 @@ function fromLoad(loaded: LoadResult): BuildResult {
       version: loaded.version,
       rules: loaded.rules,
       all: loaded.all,
-      index: new TypeIndex(loaded.rules),
+      // Scheduled rules run on their ticks, never on an event's type.
+      index: new TypeIndex(loaded.rules.filter((r) => !r.schedule)),
       files: loaded.files,
       loadedAt: new Date(),
       readsStale: loaded.rules.some((r) => r.readsStale),
