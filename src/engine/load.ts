@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import type { Problem } from '../config/errors.js';
 import type { Config } from '../config/types.js';
 import { createAjv } from '../util/ajv.js';
@@ -17,6 +17,7 @@ import type { OffThreadParser } from './parse-off-thread.js';
 import { lineIn, parseRuleFile, type ParsedDoc } from './rule-file.js';
 import { compileTemplate, literalOrigin, TemplateSyntaxError, templateExpressions, templateReadsStale } from './template.js';
 import { factsOf } from './rule-facts.js';
+import { hashFile, hashOversized } from './folder-hash.js';
 import { compileTiming, type RawTiming, timingReadsStale } from './rule-timing.js';
 import type { CompiledAction, CompiledRule, Fact, Fetch } from './types.js';
 
@@ -299,15 +300,6 @@ function compileDocument(doc: ParsedDoc, file: string, types: EventTypes, option
     readsStale: (when?.readsStale ?? false) || actions.some((a) => templateReadsStale(a.params)) || timingReadsStale(timing),
     ...timing,
   };
-}
-
-function hashFile(hash: ReturnType<typeof createHash>, dir: string, file: string, text: string): void {
-  hash.update(relative(dir, file)).update('\0').update(text).update('\0');
-}
-
-/** A file over the size limit counts by its size: it is never read. */
-function hashOversized(hash: ReturnType<typeof createHash>, dir: string, file: string, size: number): void {
-  hash.update(relative(dir, file)).update(`\0size:${size}\0`);
 }
 
 /** The folder's version (content hash) as loadRules computes it, without parsing anything. */
