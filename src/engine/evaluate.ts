@@ -83,21 +83,8 @@ async function evaluateRule(rule: CompiledRule, event: NotionEvent, options: Eva
   });
 
   if (rule.schedule?.each) return evaluateEach(rule, ctx, options);
-  if (rule.when) {
-    options.onCondition?.(rule);
-    let value: unknown;
-    try {
-      value = await rule.when.evaluate(ctx);
-    } catch (err) {
-      return {
-        rule: rule.id,
-        matched: false,
-        reason: err instanceof EvaluationTimeout ? 'condition_timeout' : 'condition_error',
-        error: (err as Error).message,
-      };
-    }
-    if (!truthy(value)) return { rule: rule.id, matched: false, reason: 'condition_false', values: await rule.when.explain(ctx) };
-  }
+  const held = await checkCondition(rule, ctx, options);
+  if (held !== true) return held;
 
   if (rule.after && !options.recheck) return { rule: rule.id, matched: true, actions: [], delayed: true };
   if (rule.digest) {
@@ -121,27 +108,31 @@ async function evaluateEach(rule: CompiledRule, ctx: Record<string, unknown>, op
   let values: Record<string, unknown> = {};
   for (const page of (ctx.pages as Array<Record<string, unknown>> | undefined) ?? []) {
     const pageCtx = { ...ctx, page };
-    if (rule.when) {
-      options.onCondition?.(rule);
-      try {
-        if (!truthy(await rule.when.evaluate(pageCtx))) {
-          values = await rule.when.explain(pageCtx);
-          continue;
-        }
-      } catch (err) {
-        return {
-          rule: rule.id,
-          matched: false,
-          reason: err instanceof EvaluationTimeout ? 'condition_timeout' : 'condition_error',
-          error: (err as Error).message,
-        };
-      }
-    }
-    const rendered = await renderActions(rule, pageCtx);
-    if ('error' in rendered) return { rule: rule.id, matched: false, reason: 'render_error', error: `page ${String(page.id)}: ${rendered.error}` };
-    actions.push(...rendered.actions);
+    const held = await checkCondition(rule, pageCtx, options);
+    if (held === true) {
+      const rendered = await renderActions(rule, pageCtx);
+      if ('error' in rendered) return { rule: rule.id, matched: false, reason: 'render_error', error: `page ${String(page.id)}: ${rendered.error}` };
+      actions.push(...rendered.actions);
+    } else if (held.reason === 'condition_false') values = held.values;
+    else return held;
   }
   return actions.length > 0 ? { rule: rule.id, matched: true, actions } : { rule: rule.id, matched: false, reason: 'condition_false', values };
+}
+
+/** True when the rule's condition holds in `ctx` (or it has none); else the outcome that says why not. */
+async function checkCondition(
+  rule: CompiledRule,
+  ctx: Record<string, unknown>,
+  options: EvaluateOptions,
+): Promise<true | Extract<RuleOutcome, { matched: false }>> {
+  if (!rule.when) return true;
+  options.onCondition?.(rule);
+  try {
+    if (truthy(await rule.when.evaluate(ctx))) return true;
+  } catch (err) {
+    return { rule: rule.id, matched: false, reason: err instanceof EvaluationTimeout ? 'condition_timeout' : 'condition_error', error: (err as Error).message };
+  }
+  return { rule: rule.id, matched: false, reason: 'condition_false', values: await rule.when.explain(ctx) };
 }
 
 /** A rule's actions rendered in `ctx`, each checked (an http URL keeps its origin, headers have no line breaks). */

@@ -133,7 +133,7 @@ export class Matcher {
         return;
       }
       // What this batch saw of each page, before it is committed: the next event about the page sees it as `before`.
-      const seen = new Map<string, SnapshotRecord>();
+      const seen: BatchSeen = { records: new Map(), repeated: repeatedPages(events) };
       const results = (await inPageOrder(events, (stored) => this.match(stored, ruleSet, track, seen))).filter((r): r is DispatchResult => r !== undefined);
       if (results.length === 0) continue;
       const wanted = results.reduce((n, r) => n + r.jobs.length, 0);
@@ -200,21 +200,23 @@ export class Matcher {
   }
 
   /** The page as last seen before `event` (rules' `before`), this batch's reads first. */
-  private async before(event: NotionEvent, seen: Map<string, SnapshotRecord>): Promise<unknown> {
+  private async before(event: NotionEvent, seen: BatchSeen): Promise<unknown> {
     const id = pageIdOf(event);
     if (!id) return null;
-    return snapshotBefore(seen.get(id) ?? (await this.o.store.snapshotOf(id)), event.timestamp);
+    return snapshotBefore(seen.records.get(id) ?? (await this.o.store.snapshotOf(id)), event.timestamp);
   }
 
   /** What the event's page read (or its seed) showed, to record as the page's snapshot as of the event. */
-  private async snapshot(event: NotionEvent, pageRead: Promise<unknown> | undefined, seen: Map<string, SnapshotRecord>): Promise<SnapshotWrite | undefined> {
+  private async snapshot(event: NotionEvent, pageRead: Promise<unknown> | undefined, seen: BatchSeen): Promise<SnapshotWrite | undefined> {
     const pageId = pageIdOf(event);
     const page = seedPage(event) ?? ((await pageRead?.catch(() => undefined)) as Record<string, unknown> | undefined);
     if (!pageId || !page || typeof page.id !== 'string' || bare(page.id) !== bare(pageId)) return undefined;
     const view = pageView(page);
     const snapshot: SnapshotWrite = { pageId, seenAt: event.timestamp, title: view.title, props: { ...view.props } };
-    const record = seen.get(pageId) ?? (await this.o.store.snapshotOf(pageId));
-    if (!record || snapshot.seenAt > record.current.seenAt) seen.set(pageId, { current: snapshot, previous: record?.current ?? null });
+    // Only another event of this page later in the batch reads it before the commit.
+    if (!seen.repeated.has(pageId)) return snapshot;
+    const record = seen.records.get(pageId) ?? (await this.o.store.snapshotOf(pageId));
+    if (!record || snapshot.seenAt > record.current.seenAt) seen.records.set(pageId, { current: snapshot, previous: record?.current ?? null });
     return snapshot;
   }
 
@@ -224,7 +226,7 @@ export class Matcher {
   }
 
   /** Evaluates one event; undefined when it must wait (Notion unreachable) and was deferred. */
-  private async match(stored: StoredEvent, ruleSet: RuleSet, track: boolean, seen: Map<string, SnapshotRecord>): Promise<DispatchResult | undefined> {
+  private async match(stored: StoredEvent, ruleSet: RuleSet, track: boolean, seen: BatchSeen): Promise<DispatchResult | undefined> {
     const { event } = stored;
     const ids = { eventId: event.id, eventType: event.type }; // on every line about this event
     // Untracked, no rule reads it: false is never seen.
@@ -319,6 +321,22 @@ async function inPageOrder<T>(events: StoredEvent[], match: (e: StoredEvent) => 
     }),
   );
   return out;
+}
+
+/** What a batch saw of its pages before its commit, for the pages with more than one event in it. */
+interface BatchSeen {
+  records: Map<string, SnapshotRecord>;
+  repeated: ReadonlySet<string>;
+}
+
+function repeatedPages(events: StoredEvent[]): Set<string> {
+  const once = new Set<string>();
+  const more = new Set<string>();
+  for (const e of events) {
+    const id = pageIdOf(e.event);
+    if (id) (once.has(id) ? more : once).add(id);
+  }
+  return more;
 }
 
 /** An id without dashes, lower case: Notion writes ids both ways. */

@@ -37,12 +37,12 @@ export async function eventsCommand(opts: { config: string; status?: string; lim
       print(
         `${new Date(e.receivedAt).toISOString()}  ${e.status.padEnd(9)} ${e.id}  ${e.type}  jobs ${e.jobs.done}/${e.jobs.total} done${e.jobs.dead ? `, ${e.jobs.dead} dead` : ''}${e.duplicates ? `, ${e.duplicates} duplicate deliveries` : ''}`,
       );
-      for (const r of timedRules((await store.getEvent(e.id))?.report)) print(`    rule ${r}`);
+      const stored = await store.getEvent(e.id);
+      for (const r of timedRules(stored?.report)) print(`    rule ${r}`);
       if (e.status === 'failed') {
-        for (const r of failedRules((await store.getEvent(e.id))?.report)) print(`    rule ${r.rule}: ${r.reason}: ${r.error}`);
+        for (const r of failedRules(stored?.report)) print(`    rule ${r.rule}: ${r.reason}: ${r.error}`);
       }
       if (e.status === 'new') {
-        const stored = await store.getEvent(e.id);
         if (stored?.turnAt) print(`    waiting for Notion's turn (its pace) until ${new Date(stored.turnAt).toISOString()}: not a failure`);
         else if (stored?.error) print(`    to be matched again: ${stored.error}`);
       }
