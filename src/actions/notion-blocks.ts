@@ -11,9 +11,12 @@ export const MAX_BLOCKS = 100;
  * blocks) render to, as the blocks of one request.
  */
 export function blocksOf(params: Json, what: string): Json[] {
+  // SPEC's names `text` and `blocks` are the same as `content` and `children`.
+  const content = params.content ?? params.text;
+  const children = params.children ?? params.blocks;
   const blocks: Json[] = [];
-  if (params.content !== undefined && params.content !== null && params.content !== '') {
-    const lines = Array.isArray(params.content) ? params.content.map(String) : String(params.content).split(/\r?\n/);
+  if (content !== undefined && content !== null && content !== '') {
+    const lines = Array.isArray(content) ? content.map(String) : String(content).split(/\r?\n/);
     for (const line of lines) {
       if (line.trim() === '') continue;
       const rich_text = [];
@@ -21,10 +24,10 @@ export function blocksOf(params: Json, what: string): Json[] {
       blocks.push({ object: 'block', type: 'paragraph', paragraph: { rich_text } });
     }
   }
-  if (params.children !== undefined) {
-    if (!Array.isArray(params.children))
+  if (children !== undefined) {
+    if (!Array.isArray(children))
       throw new ActionError(`${what}: children must render to a list of Notion blocks`, { retriable: false, code: 'invalid_params' });
-    blocks.push(...(params.children as Json[]));
+    blocks.push(...(children as Json[]));
   }
   if (blocks.length > MAX_BLOCKS) {
     throw new ActionError(`${what}: ${blocks.length} blocks; Notion takes ${MAX_BLOCKS} in one request`, { retriable: false, code: 'too_many_blocks' });

@@ -64,17 +64,18 @@ export function notionCreateAction(client: Client | undefined): ActionExecutor {
 
 async function dataSourceOf(notion: Client, params: Json): Promise<string> {
   if (params.data_source_id) return String(params.data_source_id);
-  if (!params.database_id) throw new ActionError('notion.create: give database_id or data_source_id', { retriable: false, code: 'invalid_params' });
+  const database = params.database_id ?? params.parent; // `parent`: SPEC's name for the database
+  if (!database) throw new ActionError('notion.create: give database_id or data_source_id', { retriable: false, code: 'invalid_params' });
   let db: { data_sources?: Array<{ id: string; name?: string }> };
   try {
-    db = (await notion.databases.retrieve({ database_id: String(params.database_id) })) as typeof db;
+    db = (await notion.databases.retrieve({ database_id: String(database) })) as typeof db;
   } catch (err) {
     throw classifyNotionError(err, 'notion.create (reading the database)');
   }
   const sources = db.data_sources ?? [];
   if (sources.length !== 1) {
     throw new ActionError(
-      `notion.create: database ${String(params.database_id)} has ${sources.length} data sources (${sources.map((s) => s.name ?? s.id).join(', ')}); give data_source_id`,
+      `notion.create: database ${String(database)} has ${sources.length} data sources (${sources.map((s) => s.name ?? s.id).join(', ')}); give data_source_id`,
       { retriable: false, code: 'ambiguous_parent' },
     );
   }

@@ -18,11 +18,11 @@ fetch: page
 when: page.props.Status = "Done"
 actions:
   - notion.create:
-      database_id: ${DATABASE}
+      parent: ${DATABASE} # SPEC's name for database_id
       title: "Follow up: {{ page.title }}"
       properties: { Status: Not started, Tags: [follow-up], Estimate: 2 }
       content: "From {{ page.url }}\\nCheck the metrics a week after launch."
-  - notion.append: { content: "Follow-up created." }
+  - notion.append: { text: "Follow-up created." } # SPEC's name for content
 `;
 
 const service = () =>
