@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { version } from '../util/paths.js';
 import { serve } from './commands/serve.js';
 import { signCommand } from './commands/sign.js';
+import { initCommand } from './commands/init.js';
 import { eventsCommand, pruneCommand, replayCommand, searchCommand } from './commands/ops.js';
 import { runCommand } from './commands/run.js';
 import { snapshotCommand } from './commands/snapshot.js';
@@ -26,6 +27,13 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('--handshake', "accept only Notion's verification handshake (before you have the token)")
     .action(serve);
+
+  program
+    .command('init')
+    .description('scaffold a rules folder: config.yaml, an example rule with its test and fixture, and the JSON Schemas for editors')
+    .argument('<dir>', 'the folder to write (created if missing; existing files are never overwritten)')
+    .option('--json', 'print the files written as JSON')
+    .action(initCommand);
 
   program
     .command('sign')

@@ -8,6 +8,7 @@ import { simulate } from './simulate.js';
 import type { RuleSet } from './rule-set.js';
 import type { PageSnapshot } from '../model/snapshot.js';
 import { commentView } from './props.js';
+import { orList, suggest } from '../util/suggest.js';
 import type { Fact, FactSource } from './types.js';
 
 /**
@@ -24,7 +25,9 @@ import type { Fact, FactSource } from './types.js';
  *   events: [a.json, b.json]                        # instead of event: throttle, digest, delays simulated
  *   expect: { runs: { digest-rule: 1 } }            #   over them (their own times), runs counted per rule
  *   expect:
- *     matched: [announce-done]                      # exactly these rules fire
+ *     matched: [announce-done]                      # these rules fire (others may too)
+ *     notMatched: [triage-new-bugs]                 # these rules do not fire
+ *     exclusive: true                               # optional: no rule outside `matched` fires
  *     actions:                                      # optional, per rule: each listed key must equal
  *       announce-done:
  *         - slack: { channel: "#ship", text: "✅ Launch plan Q1 is done" }
@@ -41,6 +44,9 @@ export interface RuleTestCase {
   facts: Partial<Record<Fact, unknown>>;
   now?: Date;
   expectMatched?: string[];
+  expectNotMatched?: string[];
+  /** `exclusive: true`: the rules in `matched` are the only ones that fire. */
+  exclusive: boolean;
   expectActions?: Record<string, Array<Record<string, unknown>>>;
 }
 
@@ -75,10 +81,26 @@ export function readTestFile(file: string, normalize: Normalizer): { cases: Rule
       for (const fact of ['page', 'content', 'database', 'comment', 'authors', 'before'] as const) {
         if (data[fact] !== undefined) facts[fact] = readValue(data[fact], base, fact, fact === 'content');
       }
-      const expect = (data.expect ?? {}) as { matched?: string[]; actions?: Record<string, Array<Record<string, unknown>>>; runs?: Record<string, number> };
+      const expect = (data.expect ?? {}) as {
+        matched?: string[];
+        notMatched?: string[];
+        exclusive?: boolean;
+        actions?: Record<string, Array<Record<string, unknown>>>;
+        runs?: Record<string, number>;
+      };
+      const exclusive = expect.exclusive === true || data.exclusive === true;
       if (events && expect.runs === undefined) throw new Error('with events, expect.runs gives how often each rule runs ({ rule-id: N })');
-      if (!data.expect || (expect.matched === undefined && expect.actions === undefined && expect.runs === undefined)) {
-        throw new Error('needs expect.matched (the rule ids that fire) and/or expect.actions');
+      if (!data.expect || (expect.matched === undefined && expect.notMatched === undefined && expect.actions === undefined && expect.runs === undefined)) {
+        throw new Error('needs expect.matched (rule ids that fire), expect.notMatched (rule ids that do not) and/or expect.actions');
+      }
+      for (const key of ['matched', 'notMatched'] as const) {
+        const list = expect[key];
+        if (list !== undefined && (!Array.isArray(list) || list.some((id) => typeof id !== 'string'))) throw new Error(`expect.${key} is a list of rule ids`);
+      }
+      if (expect.matched?.length === 0 && !exclusive) {
+        throw new Error(
+          'expect.matched: [] names no rule; to say a rule does not fire use expect.notMatched: [rule-id], or exclusive: true for "no rule fires"',
+        );
       }
       cases.push({
         file,
@@ -88,6 +110,8 @@ export function readTestFile(file: string, normalize: Normalizer): { cases: Rule
         facts,
         ...(data.now ? { now: new Date(String(data.now instanceof Date ? data.now.toISOString() : data.now)) } : {}),
         ...(expect.matched ? { expectMatched: expect.matched } : {}),
+        ...(expect.notMatched ? { expectNotMatched: expect.notMatched } : {}),
+        exclusive,
         ...(expect.actions ? { expectActions: expect.actions } : {}),
         ...(events ? { events } : {}),
         ...(expect.runs ? { expectRuns: expect.runs } : {}),
@@ -121,13 +145,21 @@ export async function runTestCase(ruleSet: RuleSet, tc: RuleTestCase): Promise<R
   const outcomes = await evaluateEvent(ruleSet, tc.event, { facts, ...(tc.now ? { now: tc.now } : {}) });
   const failures: string[] = [];
   const matched = outcomes.filter((o) => o.matched).map((o) => o.rule);
+  // A rule the case does not name may fail for want of a fixture it never gave: not its concern.
+  const named = namedRules(tc);
   for (const o of outcomes) {
-    if (!o.matched && 'error' in o) failures.push(`rule ${o.rule}: ${o.reason}: ${o.error}`);
+    if (!o.matched && 'error' in o && (tc.exclusive || named.has(o.rule))) failures.push(`rule ${o.rule}: ${o.reason}: ${o.error}`);
   }
-  if (tc.expectMatched) {
-    const want = [...tc.expectMatched].sort();
-    const got = [...matched].sort();
-    if (!isDeepStrictEqual(want, got)) failures.push(`expected rules [${want.join(', ')}] to fire, got [${got.join(', ')}]`);
+  failures.push(...unknownRules(ruleSet, tc));
+  const fired = new Set(matched);
+  const missing = (tc.expectMatched ?? []).filter((id) => !fired.has(id));
+  if (missing.length) failures.push(`expected ${list(missing)} to fire; fired: [${matched.join(', ')}]`);
+  const unwanted = (tc.expectNotMatched ?? []).filter((id) => fired.has(id));
+  if (unwanted.length) failures.push(`expected ${list(unwanted)} not to fire, but ${unwanted.length === 1 ? 'it' : 'they'} did`);
+  if (tc.exclusive) {
+    const wanted = new Set(tc.expectMatched ?? []);
+    const others = matched.filter((id) => !wanted.has(id));
+    if (others.length) failures.push(`exclusive: only [${[...wanted].join(', ')}] may fire, but ${list(others)} fired too`);
   }
   for (const [ruleId, expected] of Object.entries(tc.expectActions ?? {})) {
     const outcome = outcomes.find((o) => o.rule === ruleId);
@@ -150,11 +182,31 @@ export async function runTestCase(ruleSet: RuleSet, tc: RuleTestCase): Promise<R
   return { case: tc, ok: failures.length === 0, failures };
 }
 
+function suggestion(id: string, known: string[]): string {
+  const close = suggest(id, known);
+  return close.length ? ` (did you mean ${orList(close.map((k) => `"${k}"`))}?)` : '';
+}
+
+function list(ids: string[]): string {
+  return ids.length === 1 ? `rule ${ids[0]}` : `rules [${ids.join(', ')}]`;
+}
+
+/** Ids a case names that are no rule of the set: a typo must not make a test pass. */
+function unknownRules(ruleSet: RuleSet, tc: RuleTestCase): string[] {
+  const known = new Set(ruleSet.all.map((r) => r.id));
+  return [...namedRules(tc)].filter((id) => !known.has(id)).map((id) => `no rule has the id "${id}"${suggestion(id, [...known])}`);
+}
+
+function namedRules(tc: RuleTestCase): Set<string> {
+  return new Set([...(tc.expectMatched ?? []), ...(tc.expectNotMatched ?? []), ...Object.keys(tc.expectActions ?? {}), ...Object.keys(tc.expectRuns ?? {})]);
+}
+
 /** A case with `events`: the simulation up to `now` (default: a year after the last event), runs counted per rule. */
 async function simulateCase(ruleSet: RuleSet, tc: RuleTestCase, facts: FactSource): Promise<RuleTestResult> {
   const last = Math.max(...tc.events!.map((e) => Date.parse(e.timestamp)));
   const { steps } = await simulate(ruleSet, tc.events!, facts, tc.now ?? new Date(last + 365 * 86_400_000));
-  const failures = steps.filter((s) => s.what === 'error').map((s) => `rule ${s.rule}: ${s.error}`);
+  const named = namedRules(tc);
+  const failures = steps.filter((s) => s.what === 'error' && (tc.exclusive || named.has(s.rule))).map((s) => `rule ${s.rule}: ${s.error}`);
   const runs = new Map<string, number>();
   for (const s of steps) if (s.what === 'run' || s.what === 'digest_run' || s.what === 'delay_run') runs.set(s.rule, (runs.get(s.rule) ?? 0) + 1);
   for (const [rule, want] of Object.entries(tc.expectRuns ?? {})) {

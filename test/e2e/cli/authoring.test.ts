@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../support/child.js';
-import { fixturesDir } from '../../support/fixtures.js';
+import { fixturesDir, repoRoot } from '../../support/fixtures.js';
 import { rulesDir } from '../../support/rules.js';
+import { tempDir } from '../../support/tmp.js';
 
 const noSecrets = {}; // validate, test and run need no NOTION_WEBHOOK_SECRET, tokens or store
 
@@ -42,7 +43,7 @@ describe('notion-rules test', () => {
     const dir = rulesDir({
       'done.yaml':
         'id: done\non: page.properties_updated\nfetch: page\nwhen: page.props.Status = "Done"\nactions:\n  - slack: { channel: "#ship", text: "{{ page.title }} done" }\n',
-      'tests/done.test.yaml': `name: done is announced\nevent: ${fixturesDir}notion/page.properties_updated.json\npage: ${fixturesDir}notion/page.json\nexpect:\n  matched: [done]\n  actions:\n    done:\n      - slack: { text: "Launch plan Q1 done" }\n---\nname: a created page is not\nevent: ${fixturesDir}notion/page.created.json\npage: ${fixturesDir}notion/page.json\nexpect:\n  matched: []\n`,
+      'tests/done.test.yaml': `name: done is announced\nevent: ${fixturesDir}notion/page.properties_updated.json\npage: ${fixturesDir}notion/page.json\nexpect:\n  matched: [done]\n  actions:\n    done:\n      - slack: { text: "Launch plan Q1 done" }\n---\nname: a created page is not\nevent: ${fixturesDir}notion/page.created.json\npage: ${fixturesDir}notion/page.json\nexpect:\n  notMatched: [done]\n`,
     });
     const res = await runCli(['test', '--rules', dir], noSecrets);
     expect(res.stderr).toBe('');
@@ -165,5 +166,61 @@ describe('notion-rules run without --dry-run', () => {
     } finally {
       await slack.stop();
     }
+  });
+});
+
+describe('a rules folder grows without breaking its other tests', () => {
+  it('adding a rule and its test beside the examples passes every example test', async () => {
+    const dir = tempDir('nr-examples-');
+    cpSync(join(repoRoot, 'examples'), dir, { recursive: true });
+    // A rule that fires for every event the examples' tests send, and its own test.
+    writeFileSync(join(dir, 'audit-all.yaml'), 'id: audit-all\non: "*"\nactions:\n  - log: { message: "audit {{ event.type }}" }\n');
+    writeFileSync(
+      join(dir, 'tests/audit-all.test.yaml'),
+      'name: every event is audited\nevent: fixtures/page.created.json\nexpect:\n  matched: [audit-all]\n  actions:\n    audit-all:\n      - log: { message: audit page.created }\n',
+    );
+    const res = await runCli(['test', '--rules', dir], noSecrets);
+    expect(res.stderr).toBe('');
+    expect(res.stdout).not.toContain('FAIL');
+    expect(res.stdout.trim().split('\n').at(-1)).toBe('14 passed, 0 failed');
+    expect(res.code).toBe(0);
+  });
+});
+
+describe('notion-rules init', () => {
+  it('scaffolds a folder whose rule validates and whose test passes, and never overwrites', async () => {
+    const dir = join(tempDir('nr-init-'), 'team-rules');
+    const res = await runCli(['init', dir, '--json'], noSecrets);
+    expect(res.code).toBe(0);
+    const { files } = JSON.parse(res.stdout) as { files: string[] };
+    expect(files.map((f) => f.slice(f.indexOf('team-rules/') + 'team-rules/'.length)).sort()).toEqual([
+      'config.yaml',
+      'rules/new-page.yaml',
+      'rules/tests/fixtures/page.created.json',
+      'rules/tests/new-page.test.yaml',
+      'schemas/config.schema.json',
+      'schemas/rule-test.schema.json',
+      'schemas/rule.schema.json',
+    ]);
+    // Each YAML file points the editor at a schema that init wrote beside it.
+    for (const [file, schema] of [
+      ['config.yaml', 'schemas/config.schema.json'],
+      ['rules/new-page.yaml', 'schemas/rule.schema.json'],
+      ['rules/tests/new-page.test.yaml', 'schemas/rule-test.schema.json'],
+    ] as const) {
+      const modeline = /^# yaml-language-server: \$schema=(\S+)$/m.exec(readFileSync(join(dir, file), 'utf8'))?.[1];
+      expect(modeline, file).toBeDefined();
+      expect(resolvePath(dirname(join(dir, file)), modeline!)).toBe(join(dir, schema));
+    }
+    const validate = await runCli(['validate', '--config', join(dir, 'config.yaml'), '--rules', join(dir, 'rules')], noSecrets);
+    expect(validate.stdout).toMatch(/^ok: 1 rule in 1 file/);
+    const test = await runCli(['test', '--rules', join(dir, 'rules')], noSecrets);
+    expect(test.stdout.trim().split('\n').at(-1)).toBe('2 passed, 0 failed');
+    expect(test.code).toBe(0);
+
+    const again = await runCli(['init', dir], noSecrets);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already exist');
+    expect(again.stderr).toContain('nothing was written');
   });
 });
