@@ -6,6 +6,7 @@ import { signCommand } from './commands/sign.js';
 import { initCommand } from './commands/init.js';
 import { eventsCommand, pruneCommand, replayCommand, searchCommand } from './commands/ops.js';
 import { runCommand } from './commands/run.js';
+import { auditCommand, pauseCommand, resumeCommand } from './commands/rule-control.js';
 import { snapshotCommand } from './commands/snapshot.js';
 import { testCommand } from './commands/test.js';
 import { tokenCommand } from './commands/token.js';
@@ -117,6 +118,33 @@ export function buildProgram(): Command {
     .option('--rerender', "render the dead jobs' actions again from the current rules (after fixing a rule) instead of as they were")
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .action(replayCommand);
+
+  program
+    .command('pause')
+    .description('pause a rule: its matches make no jobs, on every replica and across restarts, until resumed (recorded in the audit log)')
+    .argument('<rule>', 'rule id')
+    .option('--until <time>', 'resume on its own then: an ISO time or a duration from now (2h, 30m)')
+    .option('--reason <text>', 'why, for the audit log')
+    .option('--json', 'print JSON')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .action(pauseCommand);
+
+  program
+    .command('resume')
+    .description('resume a paused rule (recorded in the audit log)')
+    .argument('<rule>', 'rule id')
+    .option('--json', 'print JSON')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .action(resumeCommand);
+
+  program
+    .command('audit')
+    .description('the audit log: each load of the rules (added, removed, changed) and each pause, resume and replay, with who did it')
+    .option('--rule <id>', 'only entries about this rule')
+    .option('-n, --limit <n>', 'how many', '50')
+    .option('--json', 'print JSON')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .action(auditCommand);
 
   program
     .command('search')

@@ -20,7 +20,16 @@ export interface Config {
   slack: { token?: string; apiUrl: string; timeoutMs: number };
   http: { signingSecret?: string; timeoutMs: number };
   security: { allowUnsigned: boolean; adminToken?: string; userAgent?: string };
-  rules: { dir: string; watch: boolean; evalTimeoutMs: number; pollIntervalMs: number; extraEventTypes: string[]; maxFileBytes: number; maxFiles: number };
+  rules: {
+    dir: string;
+    watch: boolean;
+    evalTimeoutMs: number;
+    pollIntervalMs: number;
+    extraEventTypes: string[];
+    maxFileBytes: number;
+    maxFiles: number;
+    testOnReload: boolean;
+  };
   store: { url: string; retention: { days: number; batch: number; intervalMs: number } };
   delivery: {
     concurrency: number;

@@ -5,7 +5,9 @@ export type RuleFailureReason = 'condition_error' | 'condition_timeout' | 'rende
 
 /** What delivery reports as it works; metrics, health, error reporting and tests listen. Every hook is optional. */
 export interface DeliveryHooks {
-  onRuleOutcome?(ruleId: string, outcome: 'matched' | 'digested' | 'delayed' | 'condition_false' | 'throttled' | RuleFailureReason): void;
+  onRuleOutcome?(ruleId: string, outcome: 'matched' | 'digested' | 'delayed' | 'condition_false' | 'throttled' | 'paused' | RuleFailureReason): void;
+  /** A shadow rule's job was recorded: these actions would have run. */
+  onShadowJob?(ruleId: string, actionTypes: string[]): void;
   /** A rule failed for this event (its condition threw, a template failed, a fetch gave up). */
   onRuleFailed?(event: NotionEvent, ruleId: string, reason: RuleFailureReason, error: string): void;
   onConditionEvaluated?(ruleId: string): void;
@@ -22,6 +24,7 @@ export function combineHooks(...list: Array<DeliveryHooks | undefined>): Deliver
   const all = list.filter((h): h is DeliveryHooks => h !== undefined);
   return {
     onRuleOutcome: (rule, outcome) => all.forEach((h) => h.onRuleOutcome?.(rule, outcome)),
+    onShadowJob: (rule, types) => all.forEach((h) => h.onShadowJob?.(rule, types)),
     onRuleFailed: (event, rule, reason, error) => all.forEach((h) => h.onRuleFailed?.(event, rule, reason, error)),
     onConditionEvaluated: (rule) => all.forEach((h) => h.onConditionEvaluated?.(rule)),
     onAction: (type, outcome, ms) => all.forEach((h) => h.onAction?.(type, outcome, ms)),

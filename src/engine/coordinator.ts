@@ -2,6 +2,7 @@ import type { Problem } from '../config/errors.js';
 import type { LoadOptions } from './load.js';
 import { OffThreadParser } from './parse-off-thread.js';
 import { buildRuleSet, buildRuleSetAsync, type RuleSet } from './rule-set.js';
+import { folderFingerprint, testProblems } from './test-gate.js';
 
 export interface ReloadStatus {
   at: Date;
@@ -11,6 +12,8 @@ export interface ReloadStatus {
   version: string;
   durationMs: number;
   problems: Problem[];
+  /** The rules were valid but their tests failed (rules.testOnReload): the folder's fingerprint then. */
+  testsFailedAt?: string;
 }
 
 /**
@@ -36,11 +39,13 @@ export class RuleCoordinator {
     this.last = status;
   }
 
-  /** Loads the folder for the first time; fails with the problems when it is invalid. */
-  static start(dir: string, options: LoadOptions): { ok: true; coordinator: RuleCoordinator } | { ok: false; problems: Problem[] } {
+  /** Loads the folder for the first time; fails with the problems when it is invalid or its tests fail. */
+  static async start(dir: string, options: LoadOptions): Promise<{ ok: true; coordinator: RuleCoordinator } | { ok: false; problems: Problem[] }> {
     const started = Date.now();
     const built = buildRuleSet(dir, options);
     if (!built.ok) return { ok: false, problems: built.problems };
+    const failing = options.testOnReload ? await testProblems(dir, built.ruleSet) : [];
+    if (failing.length > 0) return { ok: false, problems: failing };
     const status: ReloadStatus = { at: new Date(), ok: true, trigger: 'start', version: built.ruleSet.version, durationMs: Date.now() - started, problems: [] };
     return { ok: true, coordinator: new RuleCoordinator(dir, options, built.ruleSet, status) };
   }
@@ -77,14 +82,20 @@ export class RuleCoordinator {
       version: this.active.version,
       problems: [{ file: this.dir, message: `internal error while reloading: ${(err as Error).message}` }],
     }));
-    if (built.ok) this.active = built.ruleSet;
+    // Valid rules must also pass the folder's tests before they are used.
+    const fingerprint = built.ok && this.options.testOnReload ? folderFingerprint(this.dir) : undefined;
+    const failing =
+      built.ok && this.options.testOnReload ? await testProblems(this.dir, built.ruleSet).catch((err: unknown) => [testCrash(this.dir, err)]) : [];
+    const ok = built.ok && failing.length === 0;
+    if (ok) this.active = built.ruleSet;
     this.last = {
       at: new Date(),
-      ok: built.ok,
+      ok,
       trigger,
       version: built.ok ? built.ruleSet.version : built.version,
       durationMs: Date.now() - started,
-      problems: built.ok ? [] : built.problems,
+      problems: built.ok ? failing : built.problems,
+      ...(built.ok && !ok ? { testsFailedAt: fingerprint! } : {}),
     };
     for (const fn of this.listeners) fn(this.last, this.active);
     return this.last;
@@ -93,4 +104,8 @@ export class RuleCoordinator {
   onReload(fn: (status: ReloadStatus, ruleSet: RuleSet) => void): void {
     this.listeners.push(fn);
   }
+}
+
+function testCrash(dir: string, err: unknown): Problem {
+  return { file: dir, message: `internal error while running the rule tests: ${(err as Error).message}` };
 }

@@ -20,6 +20,8 @@ export interface EvaluateOptions {
   only?: (rule: CompiledRule) => boolean;
   /** A wait (`after`) is over: a rule that holds runs now instead of waiting again. */
   recheck?: boolean;
+  /** Rules paused by an operator: not evaluated, reported `paused`. */
+  paused?: ReadonlySet<string>;
 }
 
 /**
@@ -33,7 +35,10 @@ export async function evaluateEvent(ruleSet: RuleSet, event: NotionEvent, option
   if (candidates.length > 0) {
     // Every rule of this event sees the same `event` and `now`: built once.
     const shared = sharedContext(event, options.stale, options.now);
-    for (const rule of candidates) outcomes.push(await evaluateRule(rule, event, options, shared));
+    for (const rule of candidates) {
+      if (options.paused?.has(rule.id)) outcomes.push({ rule: rule.id, matched: false, reason: 'paused' });
+      else outcomes.push(await evaluateRule(rule, event, options, shared));
+    }
   }
   if (options.explainAll) {
     const listens = new Set(listening);

@@ -28,6 +28,8 @@ export interface LoadOptions {
   maxFileBytes?: number;
   /** rules.maxFiles: a folder with more rule files is refused. */
   maxFiles?: number;
+  /** rules.testOnReload: the folder's rule tests must pass before its rules are used (the server only). */
+  testOnReload?: boolean;
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024;
@@ -35,7 +37,13 @@ export const DEFAULT_MAX_FILES = 1000;
 
 /** The load options of a configuration's `rules` section. */
 export function loadOptionsOf(rules: Config['rules']): LoadOptions {
-  return { evalTimeoutMs: rules.evalTimeoutMs, extraEventTypes: rules.extraEventTypes, maxFileBytes: rules.maxFileBytes, maxFiles: rules.maxFiles };
+  return {
+    evalTimeoutMs: rules.evalTimeoutMs,
+    extraEventTypes: rules.extraEventTypes,
+    maxFileBytes: rules.maxFileBytes,
+    maxFiles: rules.maxFiles,
+    testOnReload: rules.testOnReload,
+  };
 }
 
 export interface LoadResult {
@@ -53,6 +61,7 @@ interface RawRule {
   id: string;
   description?: string;
   enabled?: boolean;
+  mode?: 'live' | 'shadow';
   on: string | string[];
   fetch?: Fetch | 'none' | Fetch[];
   when?: string;
@@ -241,6 +250,7 @@ function compileDocument(doc: ParsedDoc, file: string, types: EventTypes, option
       `unknown event type "${pattern}"${hints.length ? ` (did you mean ${orList(hints.map((h) => `"${h}"`))}?)` : ''}; add it to rules.extraEventTypes if Notion has introduced it`,
     );
   });
+  const hash = createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 12); // before the schema adds defaults
   if (!validateRule(data)) {
     for (const m of ruleSchemaMessages(validateRule.errors ?? [], schema)) add(m.path, m.message, m.key);
     return undefined;
@@ -290,6 +300,8 @@ function compileDocument(doc: ParsedDoc, file: string, types: EventTypes, option
     id: raw.id,
     ...(raw.description !== undefined ? { description: raw.description } : {}),
     enabled: raw.enabled !== false,
+    mode: raw.mode ?? 'live',
+    hash,
     file,
     line: docLine,
     on,

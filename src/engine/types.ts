@@ -36,6 +36,10 @@ export interface CompiledRule {
   id: string;
   description?: string;
   enabled: boolean;
+  /** `shadow`: matched and rendered as if live; its jobs are recorded, never run. */
+  mode: 'live' | 'shadow';
+  /** Content hash of the rule as written (the audit log tells changed rules by it). */
+  hash: string;
   file: string;
   line: number;
   on: string[];
@@ -96,5 +100,7 @@ export type RuleOutcome =
       /** …which is its reserved turn. */ turnReserved?: boolean;
     }
   | { rule: string; matched: false; reason: 'type_not_subscribed' | 'disabled' }
+  /** An operator paused the rule (POST /admin/rules/:id/pause): not evaluated, no job. */
+  | { rule: string; matched: false; reason: 'paused' }
   /** It matched, but it already ran for this key in the window (`throttle`). */
   | { rule: string; matched: false; reason: 'throttled'; key: string };

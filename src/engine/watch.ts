@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import type { RuleCoordinator } from './coordinator.js';
 import { rulesVersion } from './load.js';
+import { folderFingerprint } from './test-gate.js';
 
 export interface WatchOptions {
   /** Quiet time after the last change before reloading (editors and ConfigMaps write in bursts). */
@@ -62,7 +63,9 @@ export class RulesWatcher {
     try {
       const version = await rulesVersion(this.rules.dir, this.rules.loadOptions);
       const last = this.rules.lastReload;
-      if (version !== this.rules.current.version && !(last.version === version && !last.ok)) await this.rules.reload('poll');
+      // A version that failed is tried again only when something else in the folder (a test, a fixture) changed.
+      const failed = last.version === version && !last.ok && (last.testsFailedAt === undefined || last.testsFailedAt === folderFingerprint(this.rules.dir));
+      if (version !== this.rules.current.version && !failed) await this.rules.reload('poll');
     } finally {
       this.checking = false;
     }

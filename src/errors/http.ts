@@ -19,6 +19,8 @@ export const HTTP_ERRORS = {
   store_unavailable: { status: 503, meaning: 'the store cannot write now (disk full, database down): nothing was kept, Notion retries' },
   unauthorized: { status: 401, meaning: 'the admin API and /metrics need Authorization: Bearer security.adminToken' },
   not_found: { status: 404, meaning: 'no event with that id' },
+  unknown_rule: { status: 404, meaning: 'no rule with that id in the active rules (detail suggests close ones)' },
+  invalid_until: { status: 400, meaning: "a pause's until is neither a future ISO time nor a duration such as 2h" },
   invalid_status: { status: 400, meaning: '?status= is not one of the statuses listed in detail' },
   missing_query: { status: 400, meaning: '/admin/search needs ?q=' },
   internal_error: { status: 500, meaning: 'a bug: the log has the stack' },

@@ -4,7 +4,7 @@ import type { RuleCoordinator } from '../engine/coordinator.js';
 import { evaluateEvent } from '../engine/evaluate.js';
 import type { FactSource } from '../engine/types.js';
 import { Background, drainClaimed } from './background.js';
-import { heldUntil } from './matcher.js';
+import { jobTerms } from './matcher.js';
 import type { DelayQueue } from '../store/ports.js';
 import type { PendingDelay } from '../store/types.js';
 
@@ -62,7 +62,7 @@ export class DelayRunner extends Background {
         claim,
         actions: withDefaults(outcome.actions, stored.event),
         now,
-        ...heldUntil(ruleSet, rule.id, now),
+        ...jobTerms(ruleSet, rule.id, now),
       });
       if (!ok) this.o.log.info(ids, 'wait restarted while it was checked; it goes on');
       else this.o.log.info(ids, 'wait over and the condition still holds: the actions run');

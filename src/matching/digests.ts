@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { RuleCoordinator } from '../engine/coordinator.js';
 import { renderActions } from '../engine/evaluate.js';
 import { Background, drainClaimed } from './background.js';
-import { heldUntil } from './matcher.js';
+import { jobTerms } from './matcher.js';
 import type { DigestQueue } from '../store/ports.js';
 import type { DigestGroup } from '../store/types.js';
 
@@ -72,7 +72,7 @@ export class DigestFlusher extends Background {
       lastItemId: items[items.length - 1]!.id,
       taken: items.length,
       now,
-      ...heldUntil(this.o.rules.current, rule.id, now),
+      ...jobTerms(this.o.rules.current, rule.id, now),
     });
     if (!ok) this.o.log.warn(ids, 'digest group taken over by another replica before its job was stored');
     else if (this.o.log.isLevelEnabled('debug')) this.o.log.debug({ ...ids, items: items.length }, 'digest flushed');

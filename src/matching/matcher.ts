@@ -16,6 +16,7 @@ import { pageIdOf } from '../model/entities.js';
 import { openAt } from '../engine/active-hours.js';
 import { snapshotBefore, type SnapshotRecord } from '../model/snapshot.js';
 import type { DigestEntry, SnapshotWrite } from '../store/types.js';
+import { WakeTimes } from './wake-times.js';
 
 export interface MatcherOptions {
   store: MatchQueue;
@@ -134,9 +135,13 @@ export class Matcher {
       }
       // What this batch saw of each page, before it is committed: the next event about the page sees it as `before`.
       const seen: BatchSeen = { records: new Map(), repeated: repeatedPages(events) };
-      const results = (await inPageOrder(events, (stored) => this.match(stored, ruleSet, track, seen))).filter((r): r is DispatchResult => r !== undefined);
+      // Read per batch, so a pause by another process or replica holds from its next batch on.
+      const paused = new Set((await this.o.store.pausedRules(Date.now())).map((p) => p.ruleId));
+      const results = (await inPageOrder(events, (stored) => this.match(stored, ruleSet, track, seen, paused))).filter(
+        (r): r is DispatchResult => r !== undefined,
+      );
       if (results.length === 0) continue;
-      const wanted = results.reduce((n, r) => n + r.jobs.length, 0);
+      const wanted = results.reduce((n, r) => n + r.jobs.filter((j) => !j.shadow).length, 0);
       const slots = wanted > 0 ? this.o.jobs.reserve(wanted) : 0;
       let jobs: Job[];
       try {
@@ -146,6 +151,13 @@ export class Matcher {
         throw err;
       }
       this.o.jobs.adopt(jobs, slots);
+      for (const r of results)
+        for (const j of r.jobs)
+          if (j.shadow)
+            this.o.hooks?.onShadowJob?.(
+              j.ruleId,
+              j.actions.map((a) => a.type),
+            );
     }
   }
 
@@ -226,7 +238,13 @@ export class Matcher {
   }
 
   /** Evaluates one event; undefined when it must wait (Notion unreachable) and was deferred. */
-  private async match(stored: StoredEvent, ruleSet: RuleSet, track: boolean, seen: BatchSeen): Promise<DispatchResult | undefined> {
+  private async match(
+    stored: StoredEvent,
+    ruleSet: RuleSet,
+    track: boolean,
+    seen: BatchSeen,
+    paused: ReadonlySet<string>,
+  ): Promise<DispatchResult | undefined> {
     const { event } = stored;
     const ids = { eventId: event.id, eventType: event.type }; // on every line about this event
     // Untracked, no rule reads it: false is never seen.
@@ -248,6 +266,7 @@ export class Matcher {
       facts,
       stale,
       onCondition: (rule) => this.o.hooks?.onConditionEvaluated?.(rule.id),
+      ...(paused.size > 0 ? { paused } : {}),
       ...(retry ? { only: (rule) => retry.has(rule.id) } : {}),
     });
 
@@ -293,7 +312,7 @@ export class Matcher {
       report,
       failed: report.some(failure),
       jobs: outcomes.flatMap((o) =>
-        o.matched && o.actions.length > 0 ? [{ ruleId: o.rule, actions: withDefaults(o.actions, event), ...heldUntil(ruleSet, o.rule) }] : [],
+        o.matched && o.actions.length > 0 ? [{ ruleId: o.rule, actions: withDefaults(o.actions, event), ...jobTerms(ruleSet, o.rule) }] : [],
       ),
     };
   }
@@ -345,11 +364,15 @@ const bare = (id: string) => id.replace(/-/g, '').toLowerCase();
 /** One rule's line of an event's match report. */
 type ReportEntry = { rule: string; matched: boolean; reason?: string; error?: string; digest?: string; delayed?: boolean };
 
-/** A job of a rule with active hours waits for its window (`runAt`); others run now. */
-export function heldUntil(ruleSet: RuleSet, ruleId: string, now = Date.now()): { runAt?: number } {
-  const active = ruleSet.byId.get(ruleId)?.active;
-  if (!active) return {};
-  const at = openAt(active, now);
+/**
+ * How a rule's new job is stored: a shadow rule's is recorded, never run (`shadow`); one of a rule
+ * with active hours waits for its window (`runAt`); others run now.
+ */
+export function jobTerms(ruleSet: RuleSet, ruleId: string, now = Date.now()): { runAt?: number; shadow?: true } {
+  const rule = ruleSet.byId.get(ruleId);
+  if (rule?.mode === 'shadow') return { shadow: true };
+  if (!rule?.active) return {};
+  const at = openAt(rule.active, now);
   return at > now ? { runAt: at } : {};
 }
 
@@ -371,27 +394,4 @@ function failure(r: ReportEntry): boolean {
 /** A just-stored event as the store would return it, without reading it back. */
 function fresh(event: NotionEvent): StoredEvent {
   return { event, status: 'new', receivedAt: Date.now(), duplicates: 0, dispatchAttempts: 0, rulesVersion: null, report: null, error: null };
-}
-
-/** Future times, each wanting a pass then; `next` drops the past ones and names the soonest. */
-class WakeTimes {
-  private readonly times: number[] = [];
-
-  add(at: number): void {
-    let lo = 0;
-    let hi = this.times.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.times[mid]! < at) lo = mid + 1;
-      else hi = mid;
-    }
-    if (this.times[lo] !== at) this.times.splice(lo, 0, at);
-  }
-
-  next(now: number): number | undefined {
-    let past = 0;
-    while (past < this.times.length && this.times[past]! <= now) past++;
-    if (past > 0) this.times.splice(0, past);
-    return this.times[0];
-  }
 }

@@ -32,7 +32,7 @@ export class Metrics {
   });
   private readonly ruleOutcomes = new Counter({
     name: 'notion_rules_rule_evaluations_total',
-    help: 'Rules evaluated for an event, by rule id and outcome (matched, digested: joined a digest group, throttled: matched but already ran for its key in the window, condition_false, condition_error, condition_timeout, fetch_error, render_error).',
+    help: 'Rules evaluated for an event, by rule id and outcome (matched, digested: joined a digest group, throttled: matched but already ran for its key in the window, paused: an operator paused the rule, condition_false, condition_error, condition_timeout, fetch_error, render_error).',
     labelNames: ['rule', 'outcome'],
     registers: [this.registry],
   });
@@ -52,6 +52,12 @@ export class Metrics {
     name: 'notion_rules_actions_total',
     help: 'Action attempts, by action type and outcome (ok, retry, dead).',
     labelNames: ['type', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly shadowActions = new Counter({
+    name: 'notion_rules_shadow_actions_total',
+    help: 'Actions a shadow rule (mode: shadow) rendered and recorded but did not send, by rule id and action type: what it would have done.',
+    labelNames: ['rule', 'type'],
     registers: [this.registry],
   });
   private readonly actionSeconds = new Histogram({
@@ -113,6 +119,19 @@ export class Metrics {
     gauge('notion_rules_events_awaiting_match', 'Stored events not yet matched against the rules.', (c) => c.eventsToDispatch);
     gauge('notion_rules_dead_jobs', 'Jobs in dead letters.', (c) => c.dead);
     gauge('notion_rules_failed_events', 'Events a rule failed for (fetch, condition or template), not replayed yet.', (c) => c.failedEvents);
+    gauge('notion_rules_shadow_jobs', 'Jobs recorded by shadow rules (their actions were not sent; kept until retention).', (c) => c.shadow);
+    new Gauge({
+      name: 'notion_rules_rules_paused',
+      help: 'Rules an operator paused (they create no jobs until resumed).',
+      registers: [registry],
+      async collect() {
+        try {
+          this.set((await store.pausedRules(Date.now())).length);
+        } catch {
+          // the store is down: /health says so
+        }
+      },
+    });
     gauge('notion_rules_job_lag_seconds', 'How long the oldest due job has waited (0: none late).', (c) => lagsOf(c, Date.now()).jobsMs / 1000);
     gauge('notion_rules_match_lag_seconds', 'Age of the oldest event not yet matched (0: none).', (c) => lagsOf(c, Date.now()).matchMs / 1000);
     if (destinations) {
@@ -214,6 +233,9 @@ export class Metrics {
         this.ruleOutcomes.inc({ rule, outcome });
         if (outcome === 'matched') this.matches.inc({ rule });
         if (outcome === 'condition_error' || outcome === 'condition_timeout') this.conditionErrors.inc({ rule });
+      },
+      onShadowJob: (rule, types) => {
+        for (const type of types) this.shadowActions.inc({ rule, type });
       },
       onAction: (type, outcome, ms) => {
         this.actions.inc({ type, outcome });

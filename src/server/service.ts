@@ -23,6 +23,7 @@ import { healthSections } from './health-sections.js';
 import { openStore } from '../store/open.js';
 import type { NotionEvent } from '../model/event.js';
 import type { Store } from '../store/types.js';
+import { auditReload } from './ops/reload-audit.js';
 import { ActionHealth } from './action-health.js';
 import { buildApp, type AppDeps } from './app.js';
 import { startSentry, type ErrorReporter } from './error-reporting.js';
@@ -61,7 +62,7 @@ export interface Service {
 /** Opens the store, builds the HTTP app and listens. */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   const log = options.log ?? createLogger(config.log.level);
-  const started = RuleCoordinator.start(config.rules.dir, loadOptionsOf(config.rules));
+  const started = await RuleCoordinator.start(config.rules.dir, loadOptionsOf(config.rules));
   if (!started.ok) throw new RulesInvalidError(started.problems);
   const rules = started.coordinator;
   const store = await openStore(config.store.url, { server: true });
@@ -80,8 +81,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const metrics = new Metrics(store, destinations);
   const types = new EventTypes(config.rules.extraEventTypes);
   metrics.reloaded(rules.lastReload, rules.current);
+  // Loads are recorded one after another, in order (each compares with the one before).
+  let audits = auditReload(store, rules.lastReload, rules.current, log);
   rules.onReload((status, ruleSet) => {
     metrics.reloaded(status, ruleSet);
+    audits = audits.then(() => auditReload(store, status, ruleSet, log));
     if (status.ok)
       log.info({ trigger: status.trigger, rulesVersion: ruleSet.version, rules: ruleSet.rules.length, durationMs: status.durationMs }, 'rules reloaded');
     else
@@ -233,6 +237,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await delays.stop(budget);
       await runner.stop(budget);
       await reporter?.close(2000); // what is queued for Sentry is sent before the store goes
+      await audits;
       await store.close();
       log.info('stopped');
     })());

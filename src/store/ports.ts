@@ -24,6 +24,7 @@ export type MatchQueue = Pick<
   | 'scheduleDelay'
   | 'restartDelay'
   | 'cancelDelay'
+  | 'pausedRules'
 >;
 /** The digest flusher: takes due groups, stores each group's job. */
 export type DigestQueue = Pick<Store, 'claimDigests' | 'digestItems' | 'completeDigest' | 'dropDigest' | 'postponeDigest' | 'nextDigestAt'>;
@@ -55,7 +56,14 @@ export type OpsQueries = Pick<
   | 'prune'
   | 'sizeBytes'
   | 'timingStatus'
+  | 'pauseRule'
+  | 'resumeRule'
+  | 'pausedRules'
+  | 'recordAudit'
+  | 'listAudit'
 >;
+/** The audit log's record of each load of the rules (it compares with the last one recorded, kept in meta). */
+export type RulesAudit = Pick<Store, 'getMeta' | 'setMeta' | 'recordAudit'>;
 /** The search actions and the search views. */
 export type SearchIndex = Pick<Store, 'indexDocument' | 'deleteDocument' | 'search'>;
 /** /health's store line. */

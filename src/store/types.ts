@@ -40,7 +40,8 @@ export interface StoredEvent {
   turnAt?: number | null;
 }
 
-export type JobStatus = 'pending' | 'running' | 'done' | 'dead';
+/** `shadow`: a shadow rule's job, rendered and recorded, never run (see `mode: shadow`). */
+export type JobStatus = 'pending' | 'running' | 'done' | 'dead' | 'shadow';
 
 export interface Job {
   id: number;
@@ -94,8 +95,8 @@ export interface DispatchResult {
   report: unknown;
   /** A rule failed for the event: it is stored as `failed`, to be replayed. */
   failed?: boolean;
-  /** `runAt`: held until then (the rule's active hours); default now. */
-  jobs: Array<{ ruleId: string; actions: ActionIntent[]; runAt?: number }>;
+  /** `runAt`: held until then (the rule's active hours); default now. `shadow`: recorded, never run. */
+  jobs: Array<{ ruleId: string; actions: ActionIntent[]; runAt?: number; shadow?: boolean }>;
 }
 
 /** A page snapshot to record: the page and what was seen of it. */
@@ -170,7 +171,34 @@ export interface EventSummary {
   receivedAt: number;
   status: EventListStatus;
   duplicates: number;
-  jobs: { total: number; done: number; dead: number; pending: number };
+  jobs: { total: number; done: number; dead: number; pending: number; shadow: number };
+}
+
+/** A paused rule: it creates no jobs until resumed, or until `until`. */
+export interface RulePause {
+  ruleId: string;
+  /** null: until resumed. */
+  until: number | null;
+  pausedAt: number;
+  /** Who paused it: `admin-api`, `console`, `cli`. */
+  source: string;
+  reason: string | null;
+}
+
+/** What the audit log records: changes to the rules and operators' actions on them. */
+export interface AuditEntry {
+  at: number;
+  action: 'reload' | 'pause' | 'resume' | 'replay';
+  ruleId?: string | null;
+  /** `admin-api`, `console`, `cli`, or for a reload its trigger (`start`, `watch`, `poll`, `sighup`, `admin`). */
+  source: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditRecord extends Required<Omit<AuditEntry, 'detail'>> {
+  id: number;
+  ruleId: string | null;
+  detail: Record<string, unknown>;
 }
 
 export interface QueueCounts {
@@ -185,6 +213,8 @@ export interface QueueCounts {
   running: number;
   dead: number;
   done: number;
+  /** Shadow rules' jobs (recorded, never run). */
+  shadow: number;
 }
 
 export interface StoreHealth {
@@ -264,11 +294,29 @@ export interface Store {
   cancelDelay(ruleId: string, key: string): Promise<boolean>;
   claimDelays(claim: string, now: number, leaseMs: number, limit: number): Promise<PendingDelay[]>;
   /** The job of a wait whose condition still holds, with the wait's end, in one transaction; false when the claim is no longer ours. */
-  completeDelay(d: { ruleId: string; key: string; claim: string; eventId: string; actions: unknown[]; now: number; runAt?: number }): Promise<boolean>;
+  completeDelay(d: {
+    ruleId: string;
+    key: string;
+    claim: string;
+    eventId: string;
+    actions: unknown[];
+    now: number;
+    runAt?: number;
+    shadow?: boolean;
+  }): Promise<boolean>;
   dropDelay(ruleId: string, key: string, claim: string): Promise<void>;
   postponeDelay(ruleId: string, key: string, claim: string, at: number): Promise<void>;
   nextDelayAt(): Promise<number | undefined>;
   timingStatus(): Promise<TimingStatus>;
+  /** Pauses a rule (its matches make no jobs) and records it in the audit log. */
+  pauseRule(ruleId: string, pause: { until?: number; source: string; reason?: string }, now: number): Promise<void>;
+  /** Resumes a paused rule and records it; false when it was not paused. */
+  resumeRule(ruleId: string, source: string, now: number): Promise<boolean>;
+  /** The rules paused at `now`. */
+  pausedRules(now: number): Promise<RulePause[]>;
+  recordAudit(entry: AuditEntry): Promise<void>;
+  /** The audit log, newest first (`before`: ids below it, for paging). */
+  listAudit(filter: { limit: number; ruleId?: string; before?: number }): Promise<AuditRecord[]>;
   /** The time of a scheduled rule's latest stored tick (its `schedule` events), if any. */
   lastTick(ruleId: string): Promise<number | undefined>;
   /**

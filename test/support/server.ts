@@ -104,6 +104,8 @@ export class JobWatch implements DeliveryHooks {
   readonly actions: Array<{ type: string; outcome: string }> = [];
   /** Each rule's outcome for each event matched (rules that listen to its type). */
   readonly outcomes: Array<{ rule: string; outcome: string }> = [];
+  /** Shadow rules' jobs recorded (their actions not sent). */
+  readonly shadowed: Array<{ rule: string; types: string[] }> = [];
   private waiters: Array<{ check: () => boolean; resolve: () => void }> = [];
 
   onJobFinished(jobId: number, status: 'done' | 'dead'): void {
@@ -118,6 +120,11 @@ export class JobWatch implements DeliveryHooks {
 
   onRuleOutcome(rule: string, outcome: string): void {
     this.outcomes.push({ rule, outcome });
+    this.check();
+  }
+
+  onShadowJob(rule: string, types: string[]): void {
+    this.shadowed.push({ rule, types });
     this.check();
   }
 

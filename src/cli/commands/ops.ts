@@ -16,7 +16,7 @@ import { createLogger } from '../../server/logger.js';
 
 const STATUSES: EventListStatus[] = ['new', 'failed', 'pending', 'processed', 'dead'];
 
-async function withStore<T>(configFile: string, fn: (store: Store, config: Config) => Promise<T>): Promise<T> {
+export async function withStore<T>(configFile: string, fn: (store: Store, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig(configFile, { lenient: true });
   const store = await openStore(config.store.url);
   try {
@@ -35,7 +35,7 @@ export async function eventsCommand(opts: { config: string; status?: string; lim
     if (opts.json) return print(JSON.stringify(events, null, 2));
     for (const e of events) {
       print(
-        `${new Date(e.receivedAt).toISOString()}  ${e.status.padEnd(9)} ${e.id}  ${e.type}  jobs ${e.jobs.done}/${e.jobs.total} done${e.jobs.dead ? `, ${e.jobs.dead} dead` : ''}${e.duplicates ? `, ${e.duplicates} duplicate deliveries` : ''}`,
+        `${new Date(e.receivedAt).toISOString()}  ${e.status.padEnd(9)} ${e.id}  ${e.type}  jobs ${e.jobs.done}/${e.jobs.total - e.jobs.shadow} done${e.jobs.dead ? `, ${e.jobs.dead} dead` : ''}${e.jobs.shadow ? `, ${e.jobs.shadow} shadow (not sent)` : ''}${e.duplicates ? `, ${e.duplicates} duplicate deliveries` : ''}`,
       );
       const stored = await store.getEvent(e.id);
       for (const r of timedRules(stored?.report)) print(`    rule ${r}`);
@@ -75,14 +75,24 @@ export async function replayCommand(id: string | undefined, opts: { config: stri
       await rerender(store, config, dead, now);
       if (!opts.failed) return;
     }
+    const audit = (detail: Record<string, unknown>) => store.recordAudit({ at: now, action: 'replay', source: 'cli', detail });
     if (opts.dead || opts.failed) {
-      if (opts.dead && !opts.rerender) print(`${await store.replayDead(now)} dead job(s) queued again`);
-      if (opts.failed) print(`${await store.replayFailed(now)} failed event(s) to be matched again; a running server picks them up within a second`);
+      if (opts.dead && !opts.rerender) {
+        const jobs = await store.replayDead(now);
+        if (jobs > 0) await audit({ dead: true, jobs });
+        print(`${jobs} dead job(s) queued again`);
+      }
+      if (opts.failed) {
+        const events = await store.replayFailed(now);
+        if (events > 0) await audit({ failed: true, events });
+        print(`${events} failed event(s) to be matched again; a running server picks them up within a second`);
+      }
       return;
     }
     if (!(await store.getEvent(id!))) throw new CliError(`replay: no event ${id}`);
     const { jobs, rematch } = await store.replayEvent(id!, now);
     if (jobs === 0 && !rematch) return print(`event ${id} has no dead jobs and no failed rules`);
+    await audit({ event: id, jobs, rematch });
     if (jobs > 0) print(`${jobs} job(s) of ${id} queued again; a running server picks them up within a second`);
     if (rematch) print(`the failed rules of ${id} will be matched again; a running server picks it up within a second`);
   });
@@ -125,6 +135,7 @@ async function rerender(store: Store, config: Config, jobs: Job[], now: number):
     }
     if (await store.rerenderJob(job.id, actions, `re-rendered from rules version ${ruleSet.version} (replay --rerender)`, now)) queued++;
   }
+  if (queued > 0) await store.recordAudit({ at: now, action: 'replay', source: 'cli', detail: { rerender: true, jobs: queued, version: ruleSet.version } });
   print(`${queued} dead job(s) re-rendered from rules version ${ruleSet.version} and queued again; a running server picks them up within a second`);
 }
 

@@ -184,6 +184,8 @@ function describe(o: RuleOutcome): string {
       return `-        ${o.rule}: disabled`;
     case 'throttled':
       return `-        ${o.rule}: throttled (already ran for key "${o.key}" in its window)`;
+    case 'paused':
+      return `-        ${o.rule}: paused`;
     default:
       return `ERROR    ${o.rule}: ${o.reason.replace('_', ' ')}: ${o.error}`;
   }

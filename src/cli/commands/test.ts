@@ -1,9 +1,8 @@
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { formatProblem } from '../../config/errors.js';
-import { loadOptionsOf, TEST_FILE } from '../../engine/load.js';
+import { loadOptionsOf } from '../../engine/load.js';
 import { buildRuleSet } from '../../engine/rule-set.js';
 import { readTestFile, runTestCase } from '../../engine/rule-tests.js';
+import { findTestFiles } from '../../engine/test-gate.js';
 import { normalize } from '../../model/normalize.js';
 import { authoringConfig } from '../authoring-config.js';
 import { CliError, EXIT_PROBLEMS, print } from '../output.js';
@@ -42,19 +41,4 @@ export async function testCommand(dirArg: string | undefined, opts: AuthoringOpt
   print(`${passed} passed, ${failed} failed`);
   if (files.length === 0) throw new CliError(`no *.test.yaml files under ${dirArg ?? rulesDir}`, EXIT_PROBLEMS);
   if (failed > 0) throw new CliError(`${failed} rule test${failed === 1 ? '' : 's'} failed`, EXIT_PROBLEMS);
-}
-
-export function findTestFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      if (name.startsWith('.')) continue;
-      const full = join(d, name);
-      const st = statSync(full);
-      if (st.isDirectory()) walk(full);
-      else if (TEST_FILE.test(name)) out.push(full);
-    }
-  };
-  walk(dir);
-  return out;
 }

@@ -1,6 +1,6 @@
 import { html, type SafeHtml } from './html.js';
 
-export type Section = 'events' | 'dead' | 'rules' | 'search';
+export type Section = 'events' | 'dead' | 'rules' | 'audit' | 'search';
 
 /** What the top of every page shows: the service's state, as /health reports it. */
 export interface StatusLine {
@@ -27,6 +27,7 @@ const SECTIONS: Array<[Section, string, string]> = [
   ['events', 'Events', '/console'],
   ['dead', 'Dead letters', '/console/dead'],
   ['rules', 'Rules', '/console/rules'],
+  ['audit', 'Audit', '/console/audit'],
   ['search', 'Search', '/console/search'],
 ];
 

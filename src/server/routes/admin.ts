@@ -1,11 +1,12 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { RuleCoordinator } from '../../engine/coordinator.js';
 import type { OpsQueries, SearchIndex } from '../../store/ports.js';
-import type { EventListStatus } from '../../store/types.js';
+import type { EventListStatus, RulePause } from '../../store/types.js';
 import { maskedJob } from '../../actions/registry.js';
 import { adminTokenCheck } from '../admin-token.js';
 import { httpError } from '../../errors/http.js';
 import { eventDetail } from '../ops/event-detail.js';
+import { pause, resume, RuleControlError } from '../ops/rule-control.js';
 
 export interface AdminOptions {
   token: string;
@@ -29,6 +30,7 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
 
   app.get('/admin/rules', async () => {
     const current = opts.rules.current;
+    const paused = new Map((await opts.store.pausedRules(Date.now())).map((p) => [p.ruleId, p]));
     return {
       version: current.version,
       count: current.rules.length,
@@ -38,6 +40,9 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
         id: r.id,
         description: r.description ?? null,
         enabled: r.enabled,
+        mode: r.mode,
+        paused: pauseView(paused.get(r.id)),
+        hash: r.hash,
         file: r.file,
         line: r.line,
         on: r.on,
@@ -46,6 +51,40 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
         actions: r.actions.map((a) => a.type),
       })),
     };
+  });
+
+  app.post<{ Params: { id: string }; Body: { until?: string; reason?: string } | null }>('/admin/rules/:id/pause', async (req, reply) => {
+    const body = req.body && typeof req.body === 'object' ? req.body : {};
+    try {
+      const p = await pause(
+        opts.store,
+        opts.rules.current.all.map((r) => r.id),
+        req.params.id,
+        {
+          source: 'admin-api',
+          ...(typeof body.until === 'string' ? { until: body.until } : {}),
+          ...(typeof body.reason === 'string' ? { reason: body.reason.slice(0, 500) } : {}),
+        },
+      );
+      return { rule: p.ruleId, paused: pauseView(p) };
+    } catch (err) {
+      if (err instanceof RuleControlError) return send(reply, httpError(err.code, err.message));
+      throw err;
+    }
+  });
+
+  app.post<{ Params: { id: string } }>('/admin/rules/:id/resume', async (req) => {
+    return { rule: req.params.id, resumed: await resume(opts.store, req.params.id, 'admin-api') };
+  });
+
+  app.get<{ Querystring: { limit?: string; rule?: string; before?: string } }>('/admin/audit', async (req) => {
+    const limit = Math.min(1000, Math.max(1, Number(req.query.limit) || 100));
+    const entries = await opts.store.listAudit({
+      limit,
+      ...(req.query.rule ? { ruleId: req.query.rule } : {}),
+      ...(Number(req.query.before) > 0 ? { before: Number(req.query.before) } : {}),
+    });
+    return { entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };
   });
 
   app.post('/admin/reload', async (_req, reply) => {
@@ -81,7 +120,10 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
   app.post<{ Params: { id: string } }>('/admin/events/:id/replay', async (req, reply) => {
     if (!(await opts.store.getEvent(req.params.id))) return send(reply, httpError('not_found'));
     const { jobs, rematch } = await opts.store.replayEvent(req.params.id, Date.now());
-    if (jobs > 0 || rematch) opts.onReplay();
+    if (jobs > 0 || rematch) {
+      await opts.store.recordAudit({ at: Date.now(), action: 'replay', source: 'admin-api', detail: { event: req.params.id, jobs, rematch } });
+      opts.onReplay();
+    }
     return { replayed: jobs, rematch };
   });
 
@@ -106,6 +148,10 @@ export function reloadView(rules: RuleCoordinator) {
     durationMs: last.durationMs,
     problems: last.problems,
   };
+}
+
+function pauseView(p: RulePause | undefined) {
+  return p ? { until: p.until ? new Date(p.until).toISOString() : null, since: new Date(p.pausedAt).toISOString(), source: p.source, reason: p.reason } : null;
 }
 
 /** An error answer from the catalog (errors/http.ts). */

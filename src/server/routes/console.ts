@@ -17,6 +17,8 @@ import { LoginThrottle } from '../console/login-throttle.js';
 import { ConsoleSessions, SESSION_COOKIE, SESSION_EPOCH_KEY, SESSION_TTL_SECONDS } from '../console/session.js';
 import { CONSOLE_CSS } from '../console/style.js';
 import { eventDetail } from '../ops/event-detail.js';
+import { pause, resume, RuleControlError } from '../ops/rule-control.js';
+import { auditPage } from '../console/pages/audit.js';
 
 export interface ConsoleOptions {
   token: string;
@@ -48,6 +50,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
   const sessions = new ConsoleSessions(opts.token);
   const throttle = new LoginThrottle();
   const epoch = async () => Number((await store.getMeta(SESSION_EPOCH_KEY)) ?? 0) || 0;
+  const audit = (action: 'replay', detail: Record<string, unknown>) => store.recordAudit({ at: Date.now(), action, source: 'console', detail });
   await app.register(cookie);
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -158,6 +161,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
       const replayed = (await store.replayJob(Number(req.params.id), Date.now())) ? 1 : 0;
       if (replayed) {
         req.log.info({ jobId: Number(req.params.id) }, 'dead job replayed from the console');
+        await audit('replay', { job: Number(req.params.id) });
         opts.onReplay();
       }
       return reply.redirect(withQuery(safeNext(req.body?.back, '/console/dead'), { replayed: String(replayed) }), 303);
@@ -167,6 +171,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
       const { jobs, rematch } = await store.replayEvent(req.params.id, Date.now());
       if (jobs > 0 || rematch) {
         req.log.info({ eventId: req.params.id, jobs, rematch }, 'event replayed from the console');
+        await audit('replay', { event: req.params.id, jobs, rematch });
         opts.onReplay();
       }
       return reply.redirect(`/console/events/${encodeURIComponent(req.params.id)}?replayed=${jobs + (rematch ? 1 : 0)}`, 303);
@@ -176,15 +181,45 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
       const replayed = await store.replayDead(Date.now());
       if (replayed > 0) {
         req.log.info({ jobs: replayed }, 'all dead jobs replayed from the console');
+        await audit('replay', { dead: true, jobs: replayed });
         opts.onReplay();
       }
       return reply.redirect(`/console/dead?replayed=${replayed}`, 303);
     });
 
-    auth.get<{ Querystring: { reloaded?: string } }>('/console/rules', async (req, reply) => {
-      const flash = req.query.reloaded === 'ok' ? 'Rules reloaded.' : undefined;
+    auth.get<{ Querystring: { reloaded?: string; done?: string } }>('/console/rules', async (req, reply) => {
+      const flash = req.query.reloaded === 'ok' ? 'Rules reloaded.' : req.query.done ? RULE_FLASH[req.query.done] : undefined;
       const c = await chrome(req, 'Rules', 'rules', flash);
-      return page(reply, c, rulesPage(rules, c.csrf!, await store.timingStatus()));
+      return page(reply, c, rulesPage(rules, c.csrf!, await store.timingStatus(), await store.pausedRules(Date.now())));
+    });
+
+    auth.post<{ Params: { id: string }; Body: Form }>('/console/rules/:id/pause', async (req, reply) => {
+      const until = typeof req.body?.until === 'string' && req.body.until !== 'resumed' ? req.body.until : undefined;
+      try {
+        await pause(
+          store,
+          rules.current.all.map((r) => r.id),
+          req.params.id,
+          { source: 'console', ...(until ? { until } : {}) },
+        );
+      } catch (err) {
+        if (err instanceof RuleControlError) return reply.redirect('/console/rules?done=invalid', 303);
+        throw err;
+      }
+      req.log.info({ ruleId: req.params.id, until }, 'rule paused from the console');
+      return reply.redirect('/console/rules?done=paused', 303);
+    });
+
+    auth.post<{ Params: { id: string } }>('/console/rules/:id/resume', async (req, reply) => {
+      const resumed = await resume(store, req.params.id, 'console');
+      if (resumed) req.log.info({ ruleId: req.params.id }, 'rule resumed from the console');
+      return reply.redirect(`/console/rules?done=${resumed ? 'resumed' : 'not-paused'}`, 303);
+    });
+
+    auth.get<{ Querystring: { rule?: string } }>('/console/audit', async (req, reply) => {
+      const c = await chrome(req, 'Audit log', 'audit');
+      const rule = req.query.rule?.trim() || undefined;
+      return page(reply, c, auditPage(await store.listAudit({ limit: 500, ...(rule ? { ruleId: rule } : {}) }), rule));
     });
 
     auth.post('/console/rules/reload', async (_req, reply) => {
@@ -207,6 +242,13 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
       return reply.redirect('/console/login', 303);
     });
   });
+};
+
+const RULE_FLASH: Record<string, string> = {
+  paused: 'Rule paused: its matches make no jobs until it is resumed.',
+  resumed: 'Rule resumed.',
+  'not-paused': 'Nothing to resume: the rule is not paused.',
+  invalid: 'Not paused: no such rule, or the time is not in the future.',
 };
 
 function page(reply: FastifyReply, chrome: Chrome, body: SafeHtml): FastifyReply {

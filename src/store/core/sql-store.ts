@@ -1,6 +1,8 @@
 import type { ActionIntent } from '../../model/event.js';
 import type {
   Attempt,
+  AuditEntry,
+  AuditRecord,
   EventListStatus,
   EventStatus,
   EventSummary,
@@ -13,9 +15,11 @@ import type {
   StoredEvent,
   DigestGroup,
   PendingDelay,
+  RulePause,
   TimingStatus,
 } from '../types.js';
 import type { SnapshotRecord } from '../../model/snapshot.js';
+import * as control from './rule-control.js';
 import * as timing from './timing.js';
 import type { DigestEntry, DigestFlush } from './timing.js';
 import { PRUNE_SNAPSHOTS, READ_SNAPSHOT, RECORD_SNAPSHOT, snapshotFromRow, snapshotParams } from './snapshots.js';
@@ -49,6 +53,26 @@ export abstract class SqlStore {
   async getMeta(key: string): Promise<string | undefined> {
     const [row] = await this.sql.rows('SELECT value FROM meta WHERE key = ?', [key]);
     return row === undefined ? undefined : String(row.value);
+  }
+
+  pauseRule(ruleId: string, pause: { until?: number; source: string; reason?: string }, now: number): Promise<void> {
+    return control.pauseRule(this.sql, ruleId, pause, now);
+  }
+
+  resumeRule(ruleId: string, source: string, now: number): Promise<boolean> {
+    return control.resumeRule(this.sql, ruleId, source, now);
+  }
+
+  pausedRules(now: number): Promise<RulePause[]> {
+    return control.pausedRules(this.sql, now);
+  }
+
+  recordAudit(entry: AuditEntry): Promise<void> {
+    return control.recordAudit(this.sql, entry);
+  }
+
+  listAudit(filter: { limit: number; ruleId?: string; before?: number }): Promise<AuditRecord[]> {
+    return control.listAudit(this.sql, filter);
   }
 
   async setMeta(key: string, value: string): Promise<void> {
@@ -145,7 +169,7 @@ export abstract class SqlStore {
     return rows.map((r) => ({ ruleId: String(r.rule_id), key: String(r.key), eventId: String(r.event_id), dueAt: num(r.due_at) }));
   }
 
-  async completeDelay(d: { ruleId: string; key: string; claim: string; eventId: string; actions: unknown[]; now: number; runAt?: number }): Promise<boolean> {
+  async completeDelay(d: Parameters<typeof timing.completeDelay>[0]): Promise<boolean> {
     const [job, done] = await this.sql.atomically(timing.completeDelay(d));
     return job!.changes === 1 || done!.changes === 1;
   }
@@ -201,14 +225,14 @@ export abstract class SqlStore {
   async listEvents(filter: { status?: EventListStatus; limit: number }): Promise<EventSummary[]> {
     const rows = await this.sql.rows(
       `SELECT e.id, e.type, e.entity_id, e.timestamp, e.received_at, e.status, e.duplicates,
-         count(j.id) AS total, ${COUNT_DONE} AS done, ${COUNT_DEAD} AS dead, ${COUNT_PENDING} AS pending
+         count(j.id) AS total, ${COUNT_DONE} AS done, ${COUNT_DEAD} AS dead, ${COUNT_PENDING} AS pending, ${COUNT_SHADOW} AS shadow
        FROM events e LEFT JOIN jobs j ON j.event_id = e.id
        GROUP BY e.id ${filter.status ? `HAVING ${HAVING[filter.status]}` : ''}
        ORDER BY e.received_at DESC, ${this.dialect.arrival} DESC LIMIT ?`,
       [filter.limit],
     );
     return rows.map((r) => {
-      const jobs = { total: num(r.total), done: num(r.done), dead: num(r.dead), pending: num(r.pending) };
+      const jobs = { total: num(r.total), done: num(r.done), dead: num(r.dead), pending: num(r.pending), shadow: num(r.shadow) };
       return {
         id: String(r.id),
         type: String(r.type),
@@ -240,6 +264,7 @@ export abstract class SqlStore {
       running: by.running ?? 0,
       dead: by.dead ?? 0,
       done: by.done ?? 0,
+      shadow: by.shadow ?? 0,
     };
   }
 
@@ -333,6 +358,7 @@ export abstract class SqlStore {
 const COUNT_DONE = "sum(CASE WHEN j.status = 'done' THEN 1 ELSE 0 END)";
 const COUNT_DEAD = "sum(CASE WHEN j.status = 'dead' THEN 1 ELSE 0 END)";
 const COUNT_PENDING = "sum(CASE WHEN j.status IN ('pending', 'running') THEN 1 ELSE 0 END)";
+const COUNT_SHADOW = "sum(CASE WHEN j.status = 'shadow' THEN 1 ELSE 0 END)";
 
 /** Which events each listed status is (see summaryStatus). */
 const HAVING: Record<EventListStatus, string> = {
@@ -347,4 +373,4 @@ const HAVING: Record<EventListStatus, string> = {
  * A resolved event older than the cutoff (`?` twice): matched, every job done, none finished since.
  */
 const PRUNABLE = `e.status = 'dispatched' AND e.received_at < ?
-  AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_id = e.id AND (j.status <> 'done' OR j.updated_at >= ?))`;
+  AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_id = e.id AND (j.status NOT IN ('done', 'shadow') OR j.updated_at >= ?))`;

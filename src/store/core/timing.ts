@@ -125,6 +125,8 @@ export interface DigestFlush {
   now: number;
   /** The job is held until then (the rule's active hours); default now. */
   runAt?: number;
+  /** A shadow rule's: recorded, never run. */
+  shadow?: boolean;
 }
 
 /**
@@ -138,9 +140,9 @@ export function completeDigest(f: DigestFlush): Statement[] {
   return [
     {
       sql: `INSERT INTO jobs (event_id, rule_id, actions, status, lease_until, run_at, created_at, updated_at)
-        SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), 'pending', 0, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT) WHERE ${ours}
+        SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), 0, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT) WHERE ${ours}
         ON CONFLICT (event_id, rule_id) DO NOTHING`,
-      params: [f.eventId, f.ruleId, JSON.stringify(f.actions), f.runAt ?? f.now, f.now, f.now, ...mine],
+      params: [f.eventId, f.ruleId, JSON.stringify(f.actions), f.shadow ? 'shadow' : 'pending', f.runAt ?? f.now, f.now, f.now, ...mine],
     },
     { sql: `DELETE FROM digest_items WHERE rule_id = ? AND key = ? AND counted = 1 AND id <= ? AND ${ours}`, params: [f.ruleId, f.key, f.lastItemId, ...mine] },
     {
@@ -212,14 +214,15 @@ export function completeDelay(d: {
   actions: unknown[];
   now: number;
   runAt?: number;
+  shadow?: boolean;
 }): Statement[] {
   return [
     {
       sql: `INSERT INTO jobs (event_id, rule_id, actions, status, lease_until, run_at, created_at, updated_at)
-        SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), 'pending', 0, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
+        SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), 0, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
         WHERE EXISTS (SELECT 1 FROM delays WHERE rule_id = ? AND key = ? AND claim = ?)
         ON CONFLICT (event_id, rule_id) DO NOTHING`,
-      params: [d.eventId, d.ruleId, JSON.stringify(d.actions), d.runAt ?? d.now, d.now, d.now, d.ruleId, d.key, d.claim],
+      params: [d.eventId, d.ruleId, JSON.stringify(d.actions), d.shadow ? 'shadow' : 'pending', d.runAt ?? d.now, d.now, d.now, d.ruleId, d.key, d.claim],
     },
     { sql: 'DELETE FROM delays WHERE rule_id = ? AND key = ? AND claim = ?', params: [d.ruleId, d.key, d.claim] },
   ];

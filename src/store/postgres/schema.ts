@@ -1,5 +1,6 @@
 import type { Migration } from '../core/migrations.js';
 import { SNAPSHOTS_TABLE } from '../core/snapshots.js';
+import { ruleControlTables } from '../core/rule-control.js';
 import { timingTables } from '../core/timing.js';
 
 /**
@@ -107,5 +108,10 @@ export const migrations: readonly Migration[] = [
     version: 5,
     name: 'throttle windows and digest groups',
     sql: timingTables('BIGSERIAL PRIMARY KEY'),
+  },
+  {
+    version: 6,
+    name: 'paused rules and the audit log',
+    sql: ruleControlTables('BIGSERIAL PRIMARY KEY'),
   },
 ];

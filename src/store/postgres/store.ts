@@ -125,7 +125,7 @@ export class PostgresStore extends SqlStore implements Store {
         if (updated.rowCount === 0) continue;
         for (const j of r.jobs) {
           const held = j.runAt !== undefined && j.runAt > now;
-          const claim = !held && lease !== undefined && leased < lease.max;
+          const claim = !j.shadow && !held && lease !== undefined && leased < lease.max;
           const res = await c.query(
             `INSERT INTO jobs (event_id, rule_id, actions, status, lease_until, lease_owner, run_at, created_at, updated_at)
                VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7)
@@ -134,14 +134,14 @@ export class PostgresStore extends SqlStore implements Store {
               r.eventId,
               j.ruleId,
               JSON.stringify(j.actions),
-              claim ? 'running' : 'pending',
+              j.shadow ? 'shadow' : claim ? 'running' : 'pending',
               claim ? lease!.until : 0,
               claim ? this.replica : null,
               now,
               held ? j.runAt : now,
             ],
           );
-          if (!res.rows[0]) continue;
+          if (!res.rows[0] || j.shadow) continue;
           if (claim) leased++;
           jobs.push(jobFromRow(res.rows[0] as JobRow));
         }

@@ -1,5 +1,6 @@
 import type { Migration } from '../core/migrations.js';
 import { SNAPSHOTS_TABLE } from '../core/snapshots.js';
+import { ruleControlTables } from '../core/rule-control.js';
 import { timingTables } from '../core/timing.js';
 
 /** SQLite's schema (see Migration): FTS5 for search. */
@@ -96,5 +97,10 @@ export const migrations: readonly Migration[] = [
     version: 6,
     name: 'throttle windows and digest groups',
     sql: timingTables('INTEGER PRIMARY KEY'),
+  },
+  {
+    version: 7,
+    name: 'paused rules and the audit log',
+    sql: ruleControlTables('INTEGER PRIMARY KEY'),
   },
 ];

@@ -124,18 +124,18 @@ export class SqliteStore extends SqlStore implements Store {
       for (const r of results) {
         for (const j of r.jobs) {
           const held = j.runAt !== undefined && j.runAt > now;
-          const claim = !held && lease !== undefined && leased < lease.max;
+          const claim = !j.shadow && !held && lease !== undefined && leased < lease.max;
           const row = this.stmts.insertJob.get(
             r.eventId,
             j.ruleId,
             JSON.stringify(j.actions),
-            claim ? 'running' : 'pending',
+            j.shadow ? 'shadow' : claim ? 'running' : 'pending',
             claim ? lease!.until : 0,
             held ? j.runAt! : now,
             now,
             now,
           );
-          if (!row) continue;
+          if (!row || j.shadow) continue;
           if (claim) leased++;
           jobs.push(jobFromRow(row));
         }

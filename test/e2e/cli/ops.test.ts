@@ -91,3 +91,49 @@ describe('operations from the command line while the server runs (events, replay
     await server.kill();
   });
 });
+
+describe('pause, resume and audit from the command line while the server runs', () => {
+  it('a rule paused by the CLI makes no jobs in the running server; resume and audit', async () => {
+    const { config, env } = setup({
+      'a.yaml': 'id: ship\non: page.created\nactions:\n  - log: { message: "ship {{ event.id }}" }\n',
+    });
+    const server = await startServer(config, env);
+    const typo = await runCli(['pause', 'shp', '--config', config], env);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toBe('notion-rules: pause: no rule "shp" in the active rules (did you mean "ship"?)\n');
+    expect((await runCli(['pause', 'ship', '--until', 'soon', '--config', config], env)).code).toBe(2);
+    const paused = await runCli(['pause', 'ship', '--until', '2h', '--reason', 'migration', '--json', '--config', config], env);
+    expect(paused.code).toBe(0);
+    expect(JSON.parse(paused.stdout)).toMatchObject({ rule: 'ship', until: expect.stringMatching(/^20\d\d-/) });
+
+    const held = eventFrom('page.created.json');
+    await postEvent(`${server.url}/webhook`, held, SECRET);
+    const heldEvent = async () =>
+      (JSON.parse((await runCli(['events', '--json', '--config', config], env)).stdout) as Array<{ id: string; status: string; jobs: { total: number } }>).find(
+        (e) => e.id === held.id,
+      );
+    await expect.poll(async () => (await heldEvent())?.status, { timeout: 30_000 }).toBe('processed');
+    const listed = [(await heldEvent())!];
+    expect(listed.find((e) => e.id === held.id)!.jobs.total).toBe(0);
+
+    expect(await runCli(['resume', 'ship', '--config', config], env)).toMatchObject({ code: 0, stdout: 'rule ship resumed\n' });
+    expect((await runCli(['resume', 'ship', '--config', config], env)).code).toBe(1);
+    const sent = eventFrom('page.created.json');
+    await postEvent(`${server.url}/webhook`, sent, SECRET);
+    await server.waitForLog((l) => l.msg === `ship ${String(sent.id)}`);
+
+    const audit = JSON.parse((await runCli(['audit', '--json', '--config', config], env)).stdout) as Array<{
+      action: string;
+      ruleId: string | null;
+      source: string;
+    }>;
+    expect(audit.map((e) => [e.action, e.ruleId, e.source])).toEqual([
+      ['resume', 'ship', 'cli'],
+      ['pause', 'ship', 'cli'],
+      ['reload', null, 'start'],
+    ]);
+    const text = await runCli(['audit', '--config', config], env);
+    expect(text.stdout.split('\n')[1]).toMatch(/^\S+Z {2}pause {3}ship {21}by cli {2}until \S+Z \(migration\)$/);
+    await server.kill();
+  });
+});

@@ -333,3 +333,31 @@ describe('console pages', () => {
     expect(await (await c.get('/console/search?q=nothingmatches')).text()).toContain('Nothing found for “nothingmatches”');
   });
 });
+
+describe('console rules page: pause, resume and the audit log', () => {
+  it('pauses a rule for a while and resumes it; both appear in the audit page with the console as source', async () => {
+    const { svc, watch } = await service();
+    const c = new Client(svc.url);
+    await c.login();
+    const csrf = await c.csrf();
+    expect((await c.post('/console/rules/ship/pause', { until: '4h' })).status).toBe(403); // no CSRF token: refused
+    expect(await svc.store.pausedRules(Date.now())).toEqual([]);
+    const res = await c.post('/console/rules/ship/pause', { csrf, until: '4h' });
+    expect([res.status, res.headers.get('location')]).toEqual([303, '/console/rules?done=paused']);
+    const rulesPage = await (await c.get('/console/rules?done=paused')).text();
+    expect(rulesPage).toContain('Rule paused: its matches make no jobs until it is resumed.');
+    expect(rulesPage).toMatch(
+      /<code>ship<\/code>[\s\S]*?paused<\/span> until <time[^>]*>[^<]+<\/time> by console[\s\S]*?action="\/console\/rules\/ship\/resume"/,
+    );
+
+    await postEvent(svc.webhook, eventFrom('page.created.json', { id: 'while-paused' }), SECRET);
+    await watch.until(() => watch.outcomes.some((o) => o.rule === 'ship' && o.outcome === 'paused'));
+    expect((await svc.store.getJobs('while-paused')).map((j) => j.ruleId)).not.toContain('ship');
+
+    expect((await c.post('/console/rules/ship/resume', { csrf })).headers.get('location')).toBe('/console/rules?done=resumed');
+    expect((await c.post('/console/rules/ship/resume', { csrf })).headers.get('location')).toBe('/console/rules?done=not-paused');
+    const audit = await (await c.get('/console/audit?rule=ship')).text();
+    expect(audit).toMatch(/<td>resume<\/td>\s*<td><code>ship<\/code><\/td>\s*<td>console<\/td>/);
+    expect(audit).toMatch(/<td>pause<\/td>\s*<td><code>ship<\/code><\/td>\s*<td>console<\/td>\s*<td>until <time/);
+  });
+});

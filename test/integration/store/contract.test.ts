@@ -477,6 +477,63 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     expect(await store.search('onboarding', 5)).toEqual([]);
     await store.close();
   });
+
+  it.skipIf(!enabled)('pauses and resumes rules, each recorded in the audit log; a pause with an end lapses on its own', async () => {
+    const store = await open();
+    const now = 1_800_000_000_000;
+    await store.pauseRule('a', { source: 'admin-api', reason: 'floods #ops' }, now);
+    await store.pauseRule('b', { source: 'cli', until: now + 60_000 }, now + 1);
+    expect((await store.pausedRules(now + 2)).map((p) => [p.ruleId, p.until, p.source, p.reason])).toEqual([
+      ['a', null, 'admin-api', 'floods #ops'],
+      ['b', now + 60_000, 'cli', null],
+    ]);
+    expect((await store.pausedRules(now + 60_000)).map((p) => p.ruleId)).toEqual(['a']); // b's pause lapsed
+    expect(await store.resumeRule('a', 'console', now + 3)).toBe(true);
+    expect(await store.resumeRule('a', 'console', now + 4)).toBe(false); // not paused: nothing recorded
+    await store.recordAudit({ at: now + 5, action: 'reload', source: 'watch', detail: { ok: true, added: ['c'] } });
+    expect((await store.listAudit({ limit: 10 })).map((e) => [e.action, e.ruleId, e.source, e.detail])).toEqual([
+      ['reload', null, 'watch', { ok: true, added: ['c'] }],
+      ['resume', 'a', 'console', {}],
+      ['pause', 'b', 'cli', { until: new Date(now + 60_000).toISOString() }],
+      ['pause', 'a', 'admin-api', { reason: 'floods #ops' }],
+    ]);
+    expect((await store.listAudit({ limit: 10, ruleId: 'c' })).map((e) => e.action)).toEqual(['reload']); // named in a reload's detail
+    const [newest] = await store.listAudit({ limit: 1 });
+    expect((await store.listAudit({ limit: 10, before: newest!.id })).length).toBe(3);
+    await store.close();
+  });
+
+  it.skipIf(!enabled)("records a shadow rule's job without running it; it counts apart and does not hold its event back", async () => {
+    const store = await open();
+    const { event, raw } = ev();
+    await store.insertEvent(event, raw);
+    await store.claimEvents(10, Date.now(), 60_000);
+    const jobs = await store.completeDispatch([
+      {
+        eventId: event.id,
+        timestamp: event.timestamp,
+        rulesVersion: 'v',
+        report: [],
+        jobs: [
+          { ruleId: 'live', actions: intent('sent') },
+          { ruleId: 'shadow', actions: intent('would be sent'), shadow: true },
+        ],
+      },
+    ]);
+    expect(jobs.map((j) => j.ruleId)).toEqual(['live']); // only the live job is handed to the runner
+    expect((await store.getJobs(event.id)).map((j) => [j.ruleId, j.status])).toEqual([
+      ['live', 'pending'],
+      ['shadow', 'shadow'],
+    ]);
+    expect(await store.nextRunAt()).not.toBeNull();
+    expect((await store.claimJobs(10, Date.now() + 1000, 60_000)).map((j) => j.ruleId)).toEqual(['live']); // never the shadow one
+    const counts = await store.counts();
+    expect([counts.shadow, counts.pending + counts.running]).toEqual([1, 1]);
+    const [summary] = await store.listEvents({ limit: 1 });
+    expect(summary!.jobs).toMatchObject({ total: 2, shadow: 1, pending: 1 });
+    expect(summary!.status).toBe('pending'); // the live job's; the shadow one never holds it back
+    await store.close();
+  });
 });
 
 describe.skipIf(!PG_URL)('PostgreSQL shared by replicas', () => {

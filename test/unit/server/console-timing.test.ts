@@ -25,6 +25,7 @@ describe("the console's rules page", () => {
       rules,
       'csrf',
       { digests: [{ ruleId: 'bulk', groups: 2, items: 37, nextDueAt: now + 20_000 }], delays: [{ ruleId: 'stuck', waiting: 3, nextDueAt: now + 3_600_000 }] },
+      [],
       now,
     ).toString();
     expect(page).toContain('once per key per 10m');

@@ -91,10 +91,10 @@ ${jobs.length === 0 ? html`<p>No jobs: no rule matched.</p>` : jobs.map((job) =>
 }
 
 function jobSection(job: Job & { history: Attempt[] }, csrf: string): SafeHtml {
-  const tone = job.status === 'done' ? 'ok' : job.status === 'dead' ? 'bad' : 'warn';
+  const tone = job.status === 'done' ? 'ok' : job.status === 'dead' ? 'bad' : job.status === 'shadow' ? 'muted' : 'warn';
   return html`<section class="job" aria-labelledby="job-${job.id}">
-  <h3 id="job-${job.id}">Job ${job.id} · rule <code>${job.ruleId}</code> ${badge(job.status, tone)}</h3>
-  <p>${job.attempts} failed attempt${job.attempts === 1 ? '' : 's'} · ${job.status === 'done' ? `all ${job.actions.length} action${job.actions.length === 1 ? '' : 's'} done` : `next action ${job.nextAction + 1} of ${job.actions.length}`}${job.status === 'pending' && job.attempts > 0 ? html` · retry at ${time(job.runAt)}` : ''}</p>
+  <h3 id="job-${job.id}">Job ${job.id} · rule <code>${job.ruleId}</code> ${badge(job.status === 'shadow' ? 'shadow: not sent' : job.status, tone)}</h3>
+  ${job.status === 'shadow' ? html`<p>A shadow rule: these actions were rendered and recorded as if live, and not sent.</p>` : html`<p>${job.attempts} failed attempt${job.attempts === 1 ? '' : 's'} · ${job.status === 'done' ? `all ${job.actions.length} action${job.actions.length === 1 ? '' : 's'} done` : `next action ${job.nextAction + 1} of ${job.actions.length}`}${job.status === 'pending' && job.attempts > 0 ? html` · retry at ${time(job.runAt)}` : ''}</p>`}
   ${job.lastError ? html`<p class="bad">Last error: ${job.lastError}</p>` : ''}
   ${job.status === 'dead' ? replayButton(job.id, csrf, `/console/events/${encodeURIComponent(job.eventId)}#job-${job.id}`) : ''}
   <ol>${job.actions.map((action, i) => {

@@ -40,7 +40,7 @@ ${
     <td><code>${e.type}</code></td>
     <td><a class="mono" href="/console/events/${encodeURIComponent(e.id)}">${e.id}</a></td>
     <td>${eventBadge(e)}</td>
-    <td class="num">${e.jobs.done} / ${e.jobs.total}</td>
+    <td class="num">${e.jobs.done} / ${e.jobs.total - e.jobs.shadow}${e.jobs.shadow ? html` <span class="muted">(+${e.jobs.shadow} shadow)</span>` : ''}</td>
     <td class="num">${e.jobs.dead}</td>
     <td class="num">${e.duplicates}</td>
   </tr>`,

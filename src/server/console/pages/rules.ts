@@ -4,11 +4,12 @@ import { html, time, type SafeHtml } from '../html.js';
 import { badge } from '../layout.js';
 import type { CompiledRule } from '../../../engine/types.js';
 import { nextTick } from '../../../matching/schedules.js';
-import type { TimingStatus } from '../../../store/types.js';
+import type { RulePause, TimingStatus } from '../../../store/types.js';
 
 /** The active rule set, its version and the last reload (with its problems), and a reload button. */
-export function rulesPage(rules: RuleCoordinator, csrf: string, timing: TimingStatus, now = Date.now()): SafeHtml {
+export function rulesPage(rules: RuleCoordinator, csrf: string, timing: TimingStatus, paused: RulePause[] = [], now = Date.now()): SafeHtml {
   const current = rules.current;
+  const pauses = new Map(paused.map((p) => [p.ruleId, p]));
   const last = rules.lastReload;
   return html`<h1>Rules</h1>
 <dl class="facts">
@@ -22,7 +23,7 @@ ${last.ok ? '' : html`<div class="error" role="alert"><p>The last reload found $
 </form>
 <table>
   <caption>${current.all.length} rule${current.all.length === 1 ? '' : 's'} in folder order</caption>
-  <thead><tr><th scope="col">Rule</th><th scope="col">File</th><th scope="col">On</th><th scope="col">Fetch</th><th scope="col">When</th><th scope="col">Actions</th><th scope="col">Timing</th></tr></thead>
+  <thead><tr><th scope="col">Rule</th><th scope="col">File</th><th scope="col">On</th><th scope="col">Fetch</th><th scope="col">When</th><th scope="col">Actions</th><th scope="col">Timing</th><th scope="col">Mode</th></tr></thead>
   <tbody>${current.all.map(
     (r) => html`<tr>
     <td><code>${r.id}</code>${r.enabled ? '' : html` ${badge('disabled', 'muted')}`}${r.description ? html`<br><span class="muted">${r.description}</span>` : ''}</td>
@@ -32,9 +33,23 @@ ${last.ok ? '' : html`<div class="error" role="alert"><p>The last reload found $
     <td>${r.when ? html`<code>${r.when.source}</code>` : html`<span class="muted">always</span>`}</td>
     <td>${r.actions.map((a) => a.type).join(' → ')}</td>
     <td>${timingOf(r, timing, now)}</td>
+    <td>${modeOf(r, pauses.get(r.id), csrf)}</td>
   </tr>`,
   )}</tbody>
 </table>`;
+}
+
+/** Live, shadow or paused, with the button that pauses or resumes it. */
+function modeOf(r: CompiledRule, pause: RulePause | undefined, csrf: string): SafeHtml {
+  const id = encodeURIComponent(r.id);
+  if (pause)
+    return html`${badge('paused', 'warn')} ${pause.until ? html`until ${time(new Date(pause.until))}` : 'until resumed'} by ${pause.source}
+<form method="post" action="/console/rules/${id}/resume"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Resume</button></form>`;
+  return html`${r.mode === 'shadow' ? badge('shadow', 'muted') : 'live'}
+<form method="post" action="/console/rules/${id}/pause"><input type="hidden" name="csrf" value="${csrf}">
+  <label for="until-${r.id}">Pause</label>
+  <select id="until-${r.id}" name="until"><option value="1h">for 1 hour</option><option value="4h">for 4 hours</option><option value="24h">for 24 hours</option><option value="resumed">until resumed</option></select>
+  <button type="submit">Pause</button></form>`;
 }
 
 /** What a rule's throttle, digest, wait or schedule is doing now. */
