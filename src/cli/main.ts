@@ -11,6 +11,7 @@ import { snapshotCommand } from './commands/snapshot.js';
 import { testCommand } from './commands/test.js';
 import { tokenCommand } from './commands/token.js';
 import { validateCommand } from './commands/validate.js';
+import { whatifCommand } from './commands/whatif.js';
 import { EXIT_OK, EXIT_USAGE, reportError } from './output.js';
 
 const DEFAULT_CONFIG = process.env.NOTION_RULES_CONFIG ?? 'config.yaml';
@@ -84,6 +85,22 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('-r, --rules <dir>', 'rules folder (default: rules.dir of the config)')
     .action((opts, cmd: Command) => runCommand(opts, explicit(cmd)));
+
+  program
+    .command('whatif')
+    .description(
+      'what a changed rules folder would have done with the stored events, against the running rules: per rule, events newly matched, no longer matched, or with different actions',
+    )
+    .requiredOption('-r, --rules <dir>', 'the candidate rules folder')
+    .option('--against <dir>', 'the rules to compare with (default: rules.dir of the config)')
+    .option('--since <duration>', 'events received this long ago or later (default 24h)')
+    .option('--last <n>', 'the last N events received, instead of --since')
+    .option('--fetch', "read from Notion (at its pace) what the store did not keep for a past event (a page's state then is not always kept)")
+    .option('--examples <n>', 'examples shown per rule and kind of change', '3')
+    .option('--fail-on-change', 'exit 1 when any rule would act differently (for CI)')
+    .option('--json', 'print the report as JSON')
+    .option('-c, --config <file>', 'configuration file (its store holds the events)', DEFAULT_CONFIG)
+    .action(whatifCommand);
 
   program
     .command('events')

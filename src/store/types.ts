@@ -315,6 +315,13 @@ export interface Store {
   /** The rules paused at `now`. */
   pausedRules(now: number): Promise<RulePause[]>;
   recordAudit(entry: AuditEntry): Promise<void>;
+  /**
+   * Stored events received at or after `since`, in arrival order, a page at a time (`whatif`):
+   * pass the returned cursor back for the next page; null when there are no more.
+   */
+  historyEvents(since: number, cursor: string | null, limit: number): Promise<{ events: StoredEvent[]; cursor: string | null }>;
+  /** When the `n`th most recent stored event arrived (undefined: fewer are stored). */
+  nthLatestReceivedAt(n: number): Promise<number | undefined>;
   /** The audit log, newest first (`before`: ids below it, for paging). */
   listAudit(filter: { limit: number; ruleId?: string; before?: number }): Promise<AuditRecord[]>;
   /** The time of a scheduled rule's latest stored tick (its `schedule` events), if any. */

@@ -75,6 +75,11 @@ export abstract class SqlStore {
     return control.listAudit(this.sql, filter);
   }
 
+  async nthLatestReceivedAt(n: number): Promise<number | undefined> {
+    const [row] = await this.sql.rows('SELECT received_at FROM events ORDER BY received_at DESC LIMIT 1 OFFSET ?', [Math.max(0, n - 1)]);
+    return row ? num(row.received_at) : undefined;
+  }
+
   async setMeta(key: string, value: string): Promise<void> {
     await this.sql.change('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
   }

@@ -154,6 +154,20 @@ export class PostgresStore extends SqlStore implements Store {
     });
   }
 
+  /** By (received_at, id), on the received_at index; the cursor is the last row's pair. */
+  async historyEvents(since: number, cursor: string | null, limit: number): Promise<{ events: StoredEvent[]; cursor: string | null }> {
+    const [at, id] = cursor ? (JSON.parse(cursor) as [number, string]) : [since, ''];
+    const rows = await this.db.query(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE received_at >= $1 AND (received_at > $2 OR (received_at = $2 AND id > $3)) ORDER BY received_at, id LIMIT $4`,
+      [since, at, id, limit],
+    );
+    const last = rows[rows.length - 1];
+    return {
+      events: rows.map((r) => eventFromRow(r as unknown as EventRow)),
+      cursor: rows.length === limit && last ? JSON.stringify([Number(last.received_at), String(last.id)]) : null,
+    };
+  }
+
   async deferDispatch(eventId: string, error: string, nextAt: number, wait?: { turnAt?: number }): Promise<void> {
     await this.db.query(
       'UPDATE events SET error = $1, next_dispatch_at = $2, lease_until = 0, dispatch_attempts = dispatch_attempts + $4, turn_at = $5 WHERE id = $3',

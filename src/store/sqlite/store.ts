@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { NotionEvent } from '../../model/event.js';
-import { eventFromRow, jobFromRow } from '../core/rows.js';
+import { EVENT_COLUMNS, eventFromRow, type EventRow, jobFromRow } from '../core/rows.js';
 import { searchWords } from '../core/search-words.js';
 import { snapshotParams } from '../core/snapshots.js';
 import type { Dialect, Row, SqlExecutor, Statement, StepResult } from '../core/sql.js';
@@ -145,6 +145,17 @@ export class SqliteStore extends SqlStore implements Store {
       }
       return jobs;
     }, true);
+  }
+
+  /** In rowid order (arrival order here), so each page reads on from where the last one stopped. */
+  async historyEvents(since: number, cursor: string | null, limit: number): Promise<{ events: StoredEvent[]; cursor: string | null }> {
+    const rows = await this.sql.rows(`SELECT rowid AS seq, ${EVENT_COLUMNS} FROM events WHERE rowid > ? AND received_at >= ? ORDER BY rowid LIMIT ?`, [
+      Number(cursor ?? 0),
+      since,
+      limit,
+    ]);
+    const last = rows[rows.length - 1];
+    return { events: rows.map((r) => eventFromRow(r as unknown as EventRow)), cursor: rows.length === limit && last ? String(last.seq) : null };
   }
 
   async deferDispatch(eventId: string, error: string, nextAt: number, wait?: { turnAt?: number }): Promise<void> {

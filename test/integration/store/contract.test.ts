@@ -478,6 +478,30 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     await store.close();
   });
 
+  it.skipIf(!enabled)('reads its history a page at a time in arrival order, from a time or the last N', async () => {
+    const store = await open();
+    for (let i = 0; i < 7; i++) {
+      const { event, raw } = ev({ id: `h-${i}` });
+      await store.insertEvent(event, raw);
+    }
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page = await store.historyEvents(0, cursor, 3);
+      ids.push(...page.events.map((e) => e.event.id));
+      cursor = page.cursor;
+      pages++;
+    } while (cursor);
+    expect(ids).toEqual(Array.from({ length: 7 }, (_, i) => `h-${i}`));
+    expect(pages).toBe(3);
+    expect(await store.nthLatestReceivedAt(100)).toBeUndefined();
+    const since = (await store.nthLatestReceivedAt(2))!;
+    expect((await store.historyEvents(since, null, 100)).events.length).toBeGreaterThanOrEqual(2);
+    expect((await store.historyEvents(Date.now() + 60_000, null, 100)).events).toEqual([]);
+    await store.close();
+  });
+
   it.skipIf(!enabled)('pauses and resumes rules, each recorded in the audit log; a pause with an end lapses on its own', async () => {
     const store = await open();
     const now = 1_800_000_000_000;
