@@ -6,7 +6,7 @@ import { readSchema } from '../util/paths.js';
 import { orList, suggest } from '../util/suggest.js';
 import { dotted, lineOf, pointerToPath } from '../util/yaml-position.js';
 import { ConfigError, type Problem } from './errors.js';
-import { interpolate, type MissingVariable } from './interpolate.js';
+import { interpolate, type MissingVariable, type UnreadableFile } from './interpolate.js';
 import type { Config } from './types.js';
 
 export interface LoadOptions {
@@ -60,8 +60,16 @@ export function parseConfig(text: string, source: string, options: LoadOptions =
   }
 
   const missing: MissingVariable[] = [];
-  const data = interpolate(raw, env, missing) as Record<string, unknown>;
+  const unreadable: UnreadableFile[] = [];
+  const data = interpolate(raw, env, missing, [], unreadable) as Record<string, unknown>;
   const problems: Problem[] = [];
+  for (const u of unreadable) {
+    if (options.lenient) {
+      unset(data, u.path);
+      continue;
+    }
+    problems.push({ file: source, line: lineOf(doc, lc, u.path), where: dotted(u.path), message: `cannot read the secret file ${u.file} (${u.code})` });
+  }
   for (const m of missing) {
     if (options.lenient) {
       unset(data, m.path);
@@ -77,6 +85,13 @@ export function parseConfig(text: string, source: string, options: LoadOptions =
   for (const [variable, path] of ENV_FALLBACKS) {
     const value = env[variable];
     if (value && getIn(data, path) === undefined) setIn(data, path, value);
+  }
+  // A list of verification tokens (rotation): the first signs the handshake's subscription, all are accepted.
+  const tokens = getIn(data, ['notion', 'verificationToken']);
+  if (Array.isArray(tokens) && tokens.length > 0 && tokens.every((t) => typeof t === 'string')) {
+    const previous = getIn(data, ['notion', 'previousVerificationTokens']);
+    setIn(data, ['notion', 'verificationToken'], tokens[0]);
+    setIn(data, ['notion', 'previousVerificationTokens'], [...(tokens.slice(1) as string[]), ...(Array.isArray(previous) ? previous : [])]);
   }
   if (env.PORT) {
     const port = Number(env.PORT);

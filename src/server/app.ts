@@ -9,6 +9,7 @@ import type { healthSections } from './health-sections.js';
 import { adminRoutes, type AdminOptions } from './routes/admin.js';
 import { consoleRoutes } from './routes/console.js';
 import { healthRoute } from './routes/health.js';
+import { probeRoutes } from './routes/probes.js';
 import { metricsRoute } from './routes/metrics.js';
 import { webhookRoute, type RejectReason } from './routes/webhook.js';
 
@@ -28,6 +29,10 @@ export interface AppDeps {
   /** A request failed with a 5xx: error reporting. */
   onRequestFailed?: (err: Error, route: string) => void;
   health?: ReturnType<typeof healthSections>;
+  /** The verification tokens accepted now (they change when secret files are read again); default: the config's. */
+  secrets?: () => readonly string[];
+  /** For /readyz: shutdown began; the rules version loaded. */
+  lifecycle?: { stopping: () => boolean; rulesVersion: () => string };
 }
 
 /**
@@ -65,7 +70,7 @@ export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise
       path: config.server.path,
       store,
       log,
-      secrets: deps.handshakeOnly || !config.notion.verificationToken ? [] : [config.notion.verificationToken, ...config.notion.previousVerificationTokens],
+      secrets: deps.handshakeOnly ? () => [] : (deps.secrets ?? constant(verificationTokens(config))),
       allowUnsigned: !deps.handshakeOnly && config.security.allowUnsigned,
       ...(deps.onStored ? { onStored: deps.onStored } : {}),
       ...(deps.intake ? { intake: deps.intake } : {}),
@@ -74,6 +79,11 @@ export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise
       ...(config.server.rateLimit ? { rateLimit: config.server.rateLimit } : {}),
       ...(config.security.userAgent ? { userAgent: new RegExp(config.security.userAgent, 'i') } : {}),
     });
+  await app.register(probeRoutes, {
+    store,
+    stopping: deps.lifecycle?.stopping ?? (() => false),
+    rulesVersion: deps.lifecycle?.rulesVersion ?? (() => ''),
+  });
   await app.register(healthRoute, {
     store,
     startedAt,
@@ -86,6 +96,15 @@ export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise
     if (deps.health) await app.register(consoleRoutes, { ...deps.admin, token: config.security.adminToken, store, health: deps.health });
   }
   return app;
+}
+
+/** Every verification token the config accepts: the current one first, then those being rotated out. */
+export function verificationTokens(config: Config): readonly string[] {
+  return config.notion.verificationToken ? [config.notion.verificationToken, ...config.notion.previousVerificationTokens] : [];
+}
+
+function constant<T>(value: T): () => T {
+  return () => value;
 }
 
 /**

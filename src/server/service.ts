@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import { createNotionClient } from '../actions/notion-client.js';
 import { createActions } from '../actions/registry.js';
 import type { Config } from '../config/types.js';
-import { formatProblem, type Problem } from '../config/errors.js';
+import { ConfigError, formatProblem, type Problem } from '../config/errors.js';
+import { loadConfig } from '../config/load.js';
+import { existsSync } from 'node:fs';
 import { Matcher } from '../matching/matcher.js';
 import { notionFacts, SharedReads } from '../matching/facts.js';
 import { People } from '../matching/people.js';
@@ -25,7 +27,7 @@ import type { NotionEvent } from '../model/event.js';
 import type { Store } from '../store/types.js';
 import { auditReload } from './ops/reload-audit.js';
 import { ActionHealth } from './action-health.js';
-import { buildApp, type AppDeps } from './app.js';
+import { buildApp, verificationTokens, type AppDeps } from './app.js';
 import { startSentry, type ErrorReporter } from './error-reporting.js';
 import { createLogger } from './logger.js';
 import { durationMs } from '../util/duration.js';
@@ -81,10 +83,27 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const metrics = new Metrics(store, destinations);
   const types = new EventTypes(config.rules.extraEventTypes);
   metrics.reloaded(rules.lastReload, rules.current);
+  // Verification tokens may come from secret files (${file:…}): read again at every reload, so a
+  // rotated Kubernetes or Docker secret is taken up by SIGHUP or POST /admin/reload.
+  let tokens = verificationTokens(config);
+  const rereadTokens = () => {
+    if (!existsSync(config.source)) return;
+    try {
+      const next = verificationTokens(loadConfig(config.source));
+      if (next.join('\n') !== tokens.join('\n')) log.info({ accepted: next.length }, 'verification tokens read again from the configuration');
+      tokens = next;
+    } catch (err) {
+      log.warn(
+        { err: err instanceof ConfigError ? err.problems.map(formatProblem).join('; ') : String(err) },
+        'could not read the configuration again; the verification tokens stay',
+      );
+    }
+  };
   // Loads are recorded one after another, in order (each compares with the one before).
   let audits = auditReload(store, rules.lastReload, rules.current, log);
   rules.onReload((status, ruleSet) => {
     metrics.reloaded(status, ruleSet);
+    if (status.trigger !== 'watch' && status.trigger !== 'poll') rereadTokens();
     audits = audits.then(() => auditReload(store, status, ruleSet, log));
     if (status.ok)
       log.info({ trigger: status.trigger, rulesVersion: ruleSet.version, rules: ruleSet.rules.length, durationMs: status.durationMs }, 'rules reloaded');
@@ -152,6 +171,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const retention = new Retention({ store, log, ...config.store.retention, onPruned: (r) => metrics.pruned(r.events) });
   let app: FastifyInstance | undefined;
   let adminApp: FastifyInstance | undefined;
+  let stopping: Promise<void> | undefined;
   try {
     // One process owns the SQLite store: leases left by a crashed run are void.
     await store.releaseLeases();
@@ -180,6 +200,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
       },
       ...(reporter ? { onRequestFailed: (err: Error, route: string) => reporter!.requestFailed(err, route) } : {}),
       health: healthSections(rules, store, actionHealth, config.health.maxLagMs, destinations),
+      secrets: () => tokens,
+      lifecycle: { stopping: () => stopping !== undefined, rulesVersion: () => rules.current.version },
     };
     const split = config.server.adminPort !== undefined;
     app = await buildApp(deps, split ? 'public' : 'all');
@@ -220,7 +242,6 @@ export async function startService(config: Config, options: ServiceOptions = {})
     'notion-rules listening',
   );
 
-  let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       log.info('shutting down: no longer accepting requests');

@@ -14,8 +14,11 @@ export interface WebhookOptions {
   path: string;
   store: EventLog & Meta;
   log: Logger;
-  /** The HMAC keys accepted (current first, then older ones during a rotation); none in handshake-only mode (every event is then 401). */
-  secrets: readonly string[];
+  /**
+   * The HMAC keys accepted now (current first, then older ones during a rotation; read per request,
+   * so a reload of secret files takes effect at once); none in handshake-only mode (every event is then 401).
+   */
+  secrets: () => readonly string[];
   allowUnsigned: boolean;
   /** Called once per newly stored event, after its commit, with how it was stored. */
   onStored?: (event: NotionEvent, how: InsertOptions) => void;
@@ -41,7 +44,12 @@ const USER_AGENT_WARN_EVERY_MS = 60_000;
  */
 export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts) => {
   const { store, log } = opts;
-  const receiving: ReceiveOptions = { secrets: opts.secrets, allowUnsigned: opts.allowUnsigned };
+  const receiving: ReceiveOptions = {
+    get secrets() {
+      return opts.secrets();
+    },
+    allowUnsigned: opts.allowUnsigned,
+  };
 
   // No per-request child logger on this hot path (a pino child with redaction costs ~2 % of a
   // request): lines about a request carry its id themselves.

@@ -126,3 +126,29 @@ describe('config', () => {
     expect(loadConfig(f, { env: {} }).server.port).toBe(1234);
   });
 });
+
+describe('secret references and token lists', () => {
+  it('reads ${file:…} (one trailing newline trimmed), inside a string too; an unreadable file names its key and path', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'token'), 'from-a-secret-file-0123456789\n');
+    writeFileSync(join(dir, 'host'), 'db.internal');
+    const c = parseConfig(
+      `notion:\n  verificationToken: \${file:${join(dir, 'token')}}\nstore:\n  url: "postgres://app@\${file:${join(dir, 'host')}}/rules"\n`,
+      'config.yaml',
+      { env: {} },
+    );
+    expect(c.notion.verificationToken).toBe('from-a-secret-file-0123456789');
+    expect(c.store.url).toBe('postgres://app@db.internal/rules');
+    expect(problems(`slack:\n  token: \${file:${join(dir, 'missing')}}\n`)).toEqual([
+      `config.yaml:2: slack.token: cannot read the secret file ${join(dir, 'missing')} (ENOENT)`,
+    ]);
+    // Authoring commands need no secrets: the key is left unset.
+    expect(parseConfig(`slack:\n  token: \${file:${join(dir, 'missing')}}\n`, 'config.yaml', { env: {}, lenient: true }).slack.token).toBeUndefined();
+  });
+
+  it('notion.verificationToken may be a list while a token is rotated: the first is current, the rest are accepted too', () => {
+    const c = parseConfig('notion:\n  verificationToken: [new-token-0123456789, old-token-0123456789]\n', 'config.yaml', { env: {} });
+    expect(c.notion.verificationToken).toBe('new-token-0123456789');
+    expect(c.notion.previousVerificationTokens).toEqual(['old-token-0123456789']);
+  });
+});

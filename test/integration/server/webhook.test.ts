@@ -1,9 +1,13 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { sign } from '../../../src/receiver/sign.js';
 import { eventFrom, notionFixture } from '../../support/fixtures.js';
 import { postEvent } from '../../support/http.js';
+import { loadConfig } from '../../../src/config/load.js';
 import { SECRET, startTestService, testConfig } from '../../support/server.js';
+import { tempDir } from '../../support/tmp.js';
 
 describe('POST /webhook: every row of the SPEC §3 status table', () => {
   it('200 on first delivery, then 200 duplicate, stored once', async () => {
@@ -226,5 +230,48 @@ describe('GET /health', () => {
       uptimeSeconds: expect.any(Number),
       store: { ok: true, kind: 'sqlite', schemaVersion: expect.any(Number) },
     });
+  });
+});
+
+describe('verification token rotation through a secret file', () => {
+  it('a rotated secret file is read again on POST /admin/reload: the old token stops working, the new one works', async () => {
+    const dir = tempDir();
+    const OLD = 'old-verification-token-0123456789';
+    const NEW = 'new-verification-token-9876543210';
+    const ADMIN = 'admin-token-0123456789abcdef';
+    writeFileSync(join(dir, 'tokens'), `${OLD}\n`);
+    mkdirSync(join(dir, 'rules'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(
+      file,
+      `server: { host: 127.0.0.1, port: 0 }\nnotion:\n  verificationToken: ["\${file:${join(dir, 'tokens')}}"]\nsecurity: { adminToken: ${ADMIN} }\nstore: { url: "sqlite:${join(dir, 's.db')}" }\nrules: { dir: ${join(dir, 'rules')}, watch: false }\nlog: { level: warn }\n`,
+    );
+    const svc = await startTestService(loadConfig(file, { env: {} }));
+    expect((await postEvent(svc.webhook, eventFrom('page.created.json'), OLD)).status).toBe(200);
+    // The secret is rotated: both for a while, then only the new one.
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        `verificationToken: ["\${file:${join(dir, 'tokens')}}"]`,
+        `verificationToken: ["${NEW}", "\${file:${join(dir, 'tokens')}}"]`,
+      ),
+    );
+    await fetch(`${svc.url}/admin/reload`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } });
+    expect((await postEvent(svc.webhook, eventFrom('page.created.json'), NEW)).status).toBe(200);
+    expect((await postEvent(svc.webhook, eventFrom('page.created.json'), OLD)).status).toBe(200);
+    writeFileSync(join(dir, 'tokens'), `${NEW}\n`);
+    await fetch(`${svc.url}/admin/reload`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } });
+    expect((await postEvent(svc.webhook, eventFrom('page.created.json'), OLD)).status).toBe(401);
+    expect((await postEvent(svc.webhook, eventFrom('page.created.json'), NEW)).status).toBe(200);
+  });
+});
+
+describe('probes', () => {
+  it('/livez says the process answers; /readyz that the store is reachable and rules are loaded, with no token', async () => {
+    const svc = await startTestService(testConfig());
+    expect(await (await fetch(`${svc.url}/livez`)).json()).toEqual({ status: 'alive' });
+    const ready = await fetch(`${svc.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', rulesVersion: svc.rules.current.version });
   });
 });
