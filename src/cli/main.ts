@@ -1,20 +1,28 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { version } from '../util/paths.js';
-import { serve } from './commands/serve.js';
-import { signCommand } from './commands/sign.js';
-import { initCommand } from './commands/init.js';
-import { eventsCommand, pruneCommand, replayCommand, searchCommand } from './commands/ops.js';
-import { runCommand } from './commands/run.js';
-import { auditCommand, pauseCommand, resumeCommand } from './commands/rule-control.js';
-import { snapshotCommand } from './commands/snapshot.js';
-import { testCommand } from './commands/test.js';
-import { tokenCommand } from './commands/token.js';
-import { validateCommand } from './commands/validate.js';
-import { whatifCommand } from './commands/whatif.js';
 import { EXIT_OK, EXIT_USAGE, reportError } from './output.js';
 
 const DEFAULT_CONFIG = process.env.NOTION_RULES_CONFIG ?? 'config.yaml';
+
+type Action = (...args: unknown[]) => void | Promise<void>;
+
+/**
+ * A command's module, imported when the command runs: `--help`, `validate` and `test` do not load
+ * the server, the store drivers or the API clients.
+ */
+async function load(path: string, name: string): Promise<Action> {
+  const mod = (await import(path)) as Record<string, Action>;
+  return mod[name]!;
+}
+
+function lazy(path: string, name: string): (...args: unknown[]) => Promise<void> {
+  return async (...args) => {
+    await (
+      await load(path, name)
+    )(...args);
+  };
+}
 
 export function buildProgram(): Command {
   const program = new Command('notion-rules')
@@ -28,28 +36,29 @@ export function buildProgram(): Command {
     .description('receive webhooks and run rules')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('--handshake', "accept only Notion's verification handshake (before you have the token)")
-    .action(serve);
+    .action(lazy('./commands/serve.js', 'serve'));
 
   program
     .command('init')
     .description('scaffold a rules folder: config.yaml, an example rule with its test and fixture, and the JSON Schemas for editors')
     .argument('<dir>', 'the folder to write (created if missing; existing files are never overwritten)')
     .option('--json', 'print the files written as JSON')
-    .action(initCommand);
+    .action(lazy('./commands/init.js', 'initCommand'));
 
   program
     .command('sign')
     .description('print the X-Notion-Signature header value for FILE (for curl)')
     .argument('<file>', 'the exact body to sign, or - for standard input')
     .option('-s, --secret <secret>', 'the verification token (default: $NOTION_WEBHOOK_SECRET)')
-    .action(signCommand);
+    .action(lazy('./commands/sign.js', 'signCommand'));
 
   program
     .command('token')
     .description("print the verification token received in Notion's handshake (the first one is kept)")
     .option('--forget', 'forget the stored token, so that the next handshake is kept')
+    .option('--json', 'print JSON')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .action(tokenCommand);
+    .action(lazy('./commands/token.js', 'tokenCommand'));
 
   const explicit = (cmd: Command) => cmd.getOptionValueSource('config') === 'cli';
 
@@ -58,7 +67,8 @@ export function buildProgram(): Command {
     .description('check every rule: YAML, schema, ids, JSONata, actions, event types (exit 1 on any problem)')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('-r, --rules <dir>', 'rules folder (default: rules.dir of the config)')
-    .action((opts, cmd: Command) => validateCommand(opts, explicit(cmd)));
+    .option('--json', 'print the result as JSON')
+    .action((opts, cmd: Command) => load('./commands/validate.js', 'validateCommand').then((run) => run(opts, explicit(cmd))));
 
   program
     .command('test')
@@ -66,7 +76,9 @@ export function buildProgram(): Command {
     .argument('[dir]', 'folder of *.test.yaml files (default: the rules folder)')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('-r, --rules <dir>', 'rules folder (default: rules.dir of the config)')
-    .action((dir: string | undefined, opts, cmd: Command) => testCommand(dir, opts, explicit(cmd)));
+    .option('--reporter <name>', 'text (default), junit (JUnit XML for CI) or json')
+    .option('--json', 'the same as --reporter json')
+    .action((dir: string | undefined, opts, cmd: Command) => load('./commands/test.js', 'testCommand').then((run) => run(dir, opts, explicit(cmd))));
 
   program
     .command('run')
@@ -84,7 +96,7 @@ export function buildProgram(): Command {
     .option('--json', 'print the outcomes as JSON')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('-r, --rules <dir>', 'rules folder (default: rules.dir of the config)')
-    .action((opts, cmd: Command) => runCommand(opts, explicit(cmd)));
+    .action((opts, cmd: Command) => load('./commands/run.js', 'runCommand').then((run) => run(opts, explicit(cmd))));
 
   program
     .command('whatif')
@@ -100,7 +112,7 @@ export function buildProgram(): Command {
     .option('--fail-on-change', 'exit 1 when any rule would act differently (for CI)')
     .option('--json', 'print the report as JSON')
     .option('-c, --config <file>', 'configuration file (its store holds the events)', DEFAULT_CONFIG)
-    .action(whatifCommand);
+    .action(lazy('./commands/whatif.js', 'whatifCommand'));
 
   program
     .command('events')
@@ -109,22 +121,24 @@ export function buildProgram(): Command {
     .option('-n, --limit <n>', 'how many', '50')
     .option('--json', 'print JSON')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .action(eventsCommand);
+    .action(lazy('./commands/ops.js', 'eventsCommand'));
 
   program
     .command('prune')
     .description('delete resolved events past store.retention.days, with their jobs and attempts (the server does it on its own)')
     .option('--dry-run', 'only count what would be deleted')
+    .option('--json', 'print JSON')
     .option('--days <n>', 'keep this many days instead of store.retention.days')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .action(pruneCommand);
+    .action(lazy('./commands/ops.js', 'pruneCommand'));
 
   program
     .command('snapshot')
     .description("record what each page of a database looks like now, so rules' `before` and `changes` know the first change after deployment")
     .requiredOption('--database <id>', 'a database (each of its data sources) or a data source')
+    .option('--json', 'print JSON')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .action(snapshotCommand);
+    .action(lazy('./commands/snapshot.js', 'snapshotCommand'));
 
   program
     .command('replay')
@@ -133,8 +147,9 @@ export function buildProgram(): Command {
     .option('--dead', 'every dead job')
     .option('--failed', 'every event a rule failed for: its failed rules are matched again')
     .option('--rerender', "render the dead jobs' actions again from the current rules (after fixing a rule) instead of as they were")
+    .option('--json', 'print JSON')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .action(replayCommand);
+    .action(lazy('./commands/ops.js', 'replayCommand'));
 
   program
     .command('pause')
@@ -144,7 +159,7 @@ export function buildProgram(): Command {
     .option('--reason <text>', 'why, for the audit log')
     .option('--json', 'print JSON')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .action(pauseCommand);
+    .action(lazy('./commands/rule-control.js', 'pauseCommand'));
 
   program
     .command('resume')
@@ -152,7 +167,7 @@ export function buildProgram(): Command {
     .argument('<rule>', 'rule id')
     .option('--json', 'print JSON')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .action(resumeCommand);
+    .action(lazy('./commands/rule-control.js', 'resumeCommand'));
 
   program
     .command('audit')
@@ -161,7 +176,7 @@ export function buildProgram(): Command {
     .option('-n, --limit <n>', 'how many', '50')
     .option('--json', 'print JSON')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .action(auditCommand);
+    .action(lazy('./commands/rule-control.js', 'auditCommand'));
 
   program
     .command('search')
@@ -170,7 +185,7 @@ export function buildProgram(): Command {
     .option('-n, --limit <n>', 'how many', '20')
     .option('--json', 'print JSON')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .action(searchCommand);
+    .action(lazy('./commands/ops.js', 'searchCommand'));
 
   return program;
 }
@@ -185,6 +200,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     return reportError(err);
   }
+}
+
+// A reader that stops early (`notion-rules events | head`) closes the pipe: stop quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
 }
 
 process.exitCode = await main(process.argv);

@@ -1,5 +1,4 @@
-import { ConfigError, formatProblem } from '../config/errors.js';
-import { RulesInvalidError } from '../server/service.js';
+import { ConfigError, formatProblem, RulesInvalidError } from '../config/errors.js';
 import { StoreUnavailableError, StoreVersionError } from '../store/errors.js';
 
 export const EXIT_OK = 0;

@@ -19,3 +19,10 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** The rules folder cannot be used at start (invalid, or its tests fail): `serve` prints each problem and exits 1. */
+export class RulesInvalidError extends Error {
+  constructor(readonly problems: Problem[]) {
+    super(`the rules folder is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
+  }
+}

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { createNotionClient } from '../actions/notion-client.js';
 import { createActions } from '../actions/registry.js';
 import type { Config } from '../config/types.js';
-import { ConfigError, formatProblem, type Problem } from '../config/errors.js';
+import { ConfigError, formatProblem, RulesInvalidError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { existsSync } from 'node:fs';
 import { Matcher } from '../matching/matcher.js';
@@ -39,11 +39,7 @@ export interface ServiceOptions {
 }
 
 /** The rules folder is invalid at start: there is no previous rule set to keep running. */
-export class RulesInvalidError extends Error {
-  constructor(readonly problems: Problem[]) {
-    super(`the rules folder is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
-  }
-}
+export { RulesInvalidError };
 
 export interface Service {
   app: FastifyInstance;

@@ -64,7 +64,11 @@ export async function eventsCommand(opts: { config: string; status?: string; lim
  * `notion-rules replay ID | --dead | --failed`: dead jobs go back to the queue, resuming at the
  * failed action; failed events go back to the matcher, which matches their failed rules again.
  */
-export async function replayCommand(id: string | undefined, opts: { config: string; dead?: boolean; failed?: boolean; rerender?: boolean }): Promise<void> {
+export async function replayCommand(
+  id: string | undefined,
+  opts: { config: string; dead?: boolean; failed?: boolean; rerender?: boolean; json?: boolean },
+): Promise<void> {
+  const say = sayer(opts.json);
   if (!id && !opts.dead && !opts.failed) throw new CliError('replay: give an event ID, --dead or --failed', EXIT_USAGE);
   if (opts.rerender && !id && !opts.dead) throw new CliError('replay: --rerender is for dead jobs: give an event ID or --dead', EXIT_USAGE);
   await withStore(opts.config, async (store, config) => {
@@ -80,21 +84,22 @@ export async function replayCommand(id: string | undefined, opts: { config: stri
       if (opts.dead && !opts.rerender) {
         const jobs = await store.replayDead(now);
         if (jobs > 0) await audit({ dead: true, jobs });
-        print(`${jobs} dead job(s) queued again`);
+        say(`${jobs} dead job(s) queued again`, { dead: jobs });
       }
       if (opts.failed) {
         const events = await store.replayFailed(now);
         if (events > 0) await audit({ failed: true, events });
-        print(`${events} failed event(s) to be matched again; a running server picks them up within a second`);
+        say(`${events} failed event(s) to be matched again; a running server picks them up within a second`, { failed: events });
       }
       return;
     }
     if (!(await store.getEvent(id!))) throw new CliError(`replay: no event ${id}`);
     const { jobs, rematch } = await store.replayEvent(id!, now);
-    if (jobs === 0 && !rematch) return print(`event ${id} has no dead jobs and no failed rules`);
+    if (opts.json) print(JSON.stringify({ event: id, jobs, rematch }));
+    if (jobs === 0 && !rematch) return opts.json ? undefined : print(`event ${id} has no dead jobs and no failed rules`);
     await audit({ event: id, jobs, rematch });
-    if (jobs > 0) print(`${jobs} job(s) of ${id} queued again; a running server picks them up within a second`);
-    if (rematch) print(`the failed rules of ${id} will be matched again; a running server picks it up within a second`);
+    if (jobs > 0 && !opts.json) print(`${jobs} job(s) of ${id} queued again; a running server picks them up within a second`);
+    if (rematch && !opts.json) print(`the failed rules of ${id} will be matched again; a running server picks it up within a second`);
   });
 }
 
@@ -184,16 +189,21 @@ export async function searchCommand(words: string[], opts: { config: string; lim
  * (or N) with their jobs and attempts, in batches, as the server does on its own; `--dry-run`
  * only counts. New, failed and dead events are never pruned.
  */
-export async function pruneCommand(opts: { config: string; dryRun?: boolean; days?: string }): Promise<void> {
+export async function pruneCommand(opts: { config: string; dryRun?: boolean; days?: string; json?: boolean }): Promise<void> {
+  const say = sayer(opts.json);
   await withStore(opts.config, async (store, config) => {
     const days = opts.days === undefined ? config.store.retention.days : Number(opts.days);
     if (!Number.isFinite(days) || days < 0) throw new CliError('prune: --days must be a number of days, 0 or more', EXIT_USAGE);
-    if (days === 0) return print('store.retention.days is 0: everything is kept, nothing to prune');
+    if (days === 0) return say('store.retention.days is 0: everything is kept, nothing to prune', { events: 0, jobs: 0, dryRun: opts.dryRun === true });
     const cutoff = retentionCutoff(days);
     const when = `received before ${new Date(cutoff).toISOString()} (${days} days)`;
     if (opts.dryRun) {
       const r = await store.prune(cutoff, 0, true);
-      return print(`would delete ${r.events} resolved event(s) ${when}, with ${r.jobs} job(s) and their attempts`);
+      return say(`would delete ${r.events} resolved event(s) ${when}, with ${r.jobs} job(s) and their attempts`, {
+        ...r,
+        dryRun: true,
+        cutoff: new Date(cutoff).toISOString(),
+      });
     }
     const total = { events: 0, jobs: 0 };
     for (;;) {
@@ -202,8 +212,17 @@ export async function pruneCommand(opts: { config: string; dryRun?: boolean; day
       total.jobs += r.jobs;
       if (r.events < config.store.retention.batch) break;
     }
-    print(
-      `deleted ${total.events} resolved event(s) ${when}, with ${total.jobs} job(s) and their attempts; store size ${Math.round((await store.sizeBytes()) / 1024)} KiB`,
-    );
+    const size = await store.sizeBytes();
+    say(`deleted ${total.events} resolved event(s) ${when}, with ${total.jobs} job(s) and their attempts; store size ${Math.round(size / 1024)} KiB`, {
+      ...total,
+      dryRun: false,
+      cutoff: new Date(cutoff).toISOString(),
+      storeBytes: size,
+    });
   });
+}
+
+/** Prints a line for people, or with --json the same facts as one JSON object. */
+function sayer(json: boolean | undefined): (line: string, data: Record<string, unknown>) => void {
+  return (line, data) => print(json ? JSON.stringify(data) : line);
 }

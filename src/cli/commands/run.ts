@@ -16,6 +16,7 @@ import { withDefaults } from '../../actions/registry.js';
 import { notionFacts } from '../../matching/facts.js';
 import type { NotionEvent } from '../../model/event.js';
 import { InvalidEvent, normalize } from '../../model/normalize.js';
+import { pino } from 'pino';
 import { createLogger } from '../../server/logger.js';
 import { openStore } from '../../store/open.js';
 import { authoringConfig } from '../authoring-config.js';
@@ -58,15 +59,28 @@ export async function runCommand(opts: RunOptions, explicitConfig: boolean): Pro
   const event = readEvent(opts.event!);
   const { facts, notion, log } = factsFor(opts, config);
   const outcomes = await evaluateEvent(built.ruleSet, event, { facts, explainAll: true });
-  if (opts.json && opts.dryRun) {
-    print(JSON.stringify({ event: { id: event.id, type: event.type }, version: built.ruleSet.version, outcomes }, null, 2));
-    return;
+  const head = { event: { id: event.id, type: event.type }, version: built.ruleSet.version, outcomes };
+  if (opts.json && opts.dryRun) return print(JSON.stringify(head, null, 2));
+  if (!opts.json) {
+    print(
+      `event ${event.id} (${event.type}) against ${built.ruleSet.rules.length} rules, version ${built.ruleSet.version}${opts.dryRun ? ' — dry run, nothing sent' : ''}`,
+    );
+    for (const o of outcomes) print(describe(o));
   }
-  print(
-    `event ${event.id} (${event.type}) against ${built.ruleSet.rules.length} rules, version ${built.ruleSet.version}${opts.dryRun ? ' — dry run, nothing sent' : ''}`,
-  );
-  for (const o of outcomes) print(describe(o));
-  if (!opts.dryRun) await send(outcomes, event, config, notion, log);
+  if (opts.dryRun) return;
+  const sent = await send(outcomes, event, config, notion, log, !opts.json);
+  if (opts.json) print(JSON.stringify({ ...head, sent }, null, 2));
+  const failed = sent.filter((s) => s.error !== undefined).length;
+  if (failed > 0) throw new CliError(`${failed} action${failed === 1 ? '' : 's'} failed`, EXIT_PROBLEMS);
+}
+
+/** What `run` did with one action it sent. */
+interface Sent {
+  rule: string;
+  action: number;
+  type: string;
+  result?: unknown;
+  error?: string;
 }
 
 /**
@@ -114,7 +128,8 @@ function factsFor(opts: RunOptions, config: Config): { facts: FactSource; notion
   if (opts.authors) fixtures.authors = JSON.parse(readJson(opts.authors, 'authors'));
   if (opts.before) fixtures.before = JSON.parse(readJson(opts.before, 'before'));
   const given = fixtureFacts(fixtures, 'no fixture:');
-  const log = createLogger(config.log.level);
+  // Log lines (a `log` action's among them) go to stderr when stdout carries the JSON.
+  const log = createLogger(config.log.level, opts.json ? pino.destination(2) : undefined);
   const notion = opts.dryRun ? undefined : createNotionClient(config, log);
   const api = notion ? notionFacts(notion) : undefined;
   const facts: FactSource = {
@@ -132,10 +147,17 @@ function factsFor(opts: RunOptions, config: Config): { facts: FactSource; notion
  * Runs the matched rules' actions once, in order, through the server's own executors; a rule stops
  * at its first failure. No job is stored and nothing is retried: this is for trying a rule out.
  */
-async function send(outcomes: RuleOutcome[], event: NotionEvent, config: Config, notion: ReturnType<typeof createNotionClient>, log: Logger): Promise<void> {
+async function send(
+  outcomes: RuleOutcome[],
+  event: NotionEvent,
+  config: Config,
+  notion: ReturnType<typeof createNotionClient>,
+  log: Logger,
+  lines: boolean,
+): Promise<Sent[]> {
   const store = await openStore(config.store.url);
   const actions = createActions(config, notion, log);
-  let failed = 0;
+  const sent: Sent[] = [];
   try {
     for (const o of outcomes) {
       if (!o.matched) continue;
@@ -150,10 +172,11 @@ async function send(outcomes: RuleOutcome[], event: NotionEvent, config: Config,
             log: log.child({ eventId: event.id, ruleId: o.rule }),
             store,
           });
-          print(`sent     ${o.rule} ${i + 1}. ${action.type}${result ? ` ${JSON.stringify(result)}` : ''}`);
+          sent.push({ rule: o.rule, action: i + 1, type: action.type, ...(result ? { result } : {}) });
+          if (lines) print(`sent     ${o.rule} ${i + 1}. ${action.type}${result ? ` ${JSON.stringify(result)}` : ''}`);
         } catch (err) {
-          failed++;
-          print(`FAILED   ${o.rule} ${i + 1}. ${action.type}: ${(err as Error).message}`);
+          sent.push({ rule: o.rule, action: i + 1, type: action.type, error: (err as Error).message });
+          if (lines) print(`FAILED   ${o.rule} ${i + 1}. ${action.type}: ${(err as Error).message}`);
           break;
         }
       }
@@ -161,7 +184,7 @@ async function send(outcomes: RuleOutcome[], event: NotionEvent, config: Config,
   } finally {
     await store.close();
   }
-  if (failed > 0) throw new CliError(`${failed} action${failed === 1 ? '' : 's'} failed`, EXIT_PROBLEMS);
+  return sent;
 }
 
 function describe(o: RuleOutcome): string {

@@ -19,7 +19,7 @@ const TRIES = 8;
  * `before`. Notion is read at `delivery.limits.notion.rate` (one call at a time), and a 429's
  * Retry-After is waited out. A snapshot the server has already replaced with a newer one stays.
  */
-export async function snapshotCommand(opts: { config: string; database: string }): Promise<void> {
+export async function snapshotCommand(opts: { config: string; database: string; json?: boolean }): Promise<void> {
   const config = loadConfig(opts.config, { lenient: true });
   const notion = createNotionClient(config, createLogger('silent'));
   if (!notion) throw new CliError('snapshot: reads Notion: set NOTION_TOKEN (or notion.token)', EXIT_USAGE);
@@ -40,7 +40,11 @@ export async function snapshotCommand(opts: { config: string; database: string }
         cursor = res.has_more && res.next_cursor ? res.next_cursor : undefined;
       } while (cursor);
     }
-    print(`snapshot: ${pages} page(s) of ${opts.database} read; ${recorded} recorded (the others were already seen as recently)`);
+    print(
+      opts.json
+        ? JSON.stringify({ database: opts.database, pages, recorded })
+        : `snapshot: ${pages} page(s) of ${opts.database} read; ${recorded} recorded (the others were already seen as recently)`,
+    );
   } finally {
     await store.close();
   }
@@ -80,7 +84,7 @@ class Pace {
         const e = classifyNotionError(err, what);
         if (!(e instanceof ActionError) || !e.retriable || attempt >= TRIES) throw new CliError(`snapshot: ${e.message}`);
         const wait = e.retryAfterMs ?? Math.min(30_000, 500 * 2 ** attempt);
-        print(`snapshot: ${e.message}; trying again in ${Math.ceil(wait / 1000)} s`);
+        process.stderr.write(`snapshot: ${e.message}; trying again in ${Math.ceil(wait / 1000)} s\n`); // progress, not data: stdout stays JSON with --json
         this.next = Date.now() + wait;
       }
     }

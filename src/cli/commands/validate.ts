@@ -6,6 +6,7 @@ import { CliError, EXIT_PROBLEMS, print } from '../output.js';
 export interface AuthoringOptions {
   config: string;
   rules?: string;
+  json?: boolean;
 }
 
 /** `notion-rules validate`: every problem of the rules folder, each with file, line and rule id. */
@@ -13,6 +14,24 @@ export function validateCommand(opts: AuthoringOptions, explicitConfig: boolean)
   const config = authoringConfig(opts.config, explicitConfig);
   const dir = opts.rules ?? config.rules.dir;
   const result = loadRules(dir, loadOptionsOf(config.rules));
+  if (opts.json) {
+    print(
+      JSON.stringify(
+        {
+          ok: result.problems.length === 0,
+          dir,
+          version: result.version,
+          files: result.files.length,
+          rules: result.rules.map((r) => r.id),
+          problems: result.problems,
+        },
+        null,
+        2,
+      ),
+    );
+    if (result.problems.length > 0) throw new CliError(`${result.problems.length} problem(s) in ${dir}`, EXIT_PROBLEMS);
+    return;
+  }
   for (const p of result.problems) print(formatProblem(p));
   const files = `${result.files.length} file${result.files.length === 1 ? '' : 's'}`;
   if (result.problems.length > 0) {
