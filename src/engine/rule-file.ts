@@ -1,4 +1,5 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, Composer, LineCounter, Parser, type Node } from 'yaml';
+import { explainYamlError, findTraps } from './yaml-traps.js';
 
 /** One YAML document of a rule file, parsed: plain data plus where each part of it stands. */
 export interface ParsedDoc {
@@ -48,10 +49,15 @@ export function parseRuleFile(text: string): ParsedFile {
       };
       docs.push(parsed);
       if (doc.errors.length > 0) {
-        parsed.errors = doc.errors.map((e) => ({ line: line(e.pos[0]), message: `YAML: ${e.message.split('\n')[0]}` }));
+        parsed.errors = doc.errors.map((e) => ({ line: line(e.pos[0]), message: explainYamlError(e.message, text, e.pos[0]) }));
         continue;
       }
       if (parsed.empty) continue;
+      const traps = findTraps(doc.contents as Node, text);
+      if (traps.length > 0) {
+        parsed.errors = traps.map((t) => ({ line: line(t.offset), message: `YAML: ${t.message}` }));
+        continue;
+      }
       try {
         parsed.data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
       } catch (err) {
