@@ -73,6 +73,11 @@ export const ACTIONS: readonly ActionPlugin[] = [
 
 const byType = new Map(ACTIONS.map((a) => [a.type, a]));
 
+/** Every action type a rule may use. */
+export function actionTypes(): string[] {
+  return ACTIONS.map((a) => a.type);
+}
+
 /** The executors, by the name rules use. */
 export function createActions(config: Config, notion: Client | undefined, log: Logger): ReadonlyMap<string, ActionExecutor> {
   return new Map(ACTIONS.map((a) => [a.type, a.create({ config, notion, log })]));

@@ -5,7 +5,16 @@ import { httpError } from '../errors/http.js';
 import { verifySignature } from './verify.js';
 
 /** Why a webhook request was turned away (also the label of `…_events_rejected_total`). */
-export type RejectReason = 'invalid_signature' | 'invalid_event' | 'too_large' | 'unsupported_media_type' | 'store_unavailable' | 'rate_limited' | 'user_agent';
+export const REJECT_REASONS = [
+  'invalid_signature',
+  'invalid_event',
+  'too_large',
+  'unsupported_media_type',
+  'store_unavailable',
+  'rate_limited',
+  'user_agent',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /** What a webhook request is, decided from its bytes and signature alone. */
 export type Received =

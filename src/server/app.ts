@@ -76,6 +76,7 @@ export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise
       ...(deps.intake ? { intake: deps.intake } : {}),
       ...(deps.onDuplicate ? { onDuplicate: deps.onDuplicate } : {}),
       ...(deps.onRejected ? { onRejected: deps.onRejected } : {}),
+      ...(deps.metrics ? { onIngested: (seconds: number) => deps.metrics!.ingested(seconds) } : {}),
       ...(config.server.rateLimit ? { rateLimit: config.server.rateLimit } : {}),
       ...(config.security.userAgent ? { userAgent: new RegExp(config.security.userAgent, 'i') } : {}),
     });

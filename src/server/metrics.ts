@@ -6,6 +6,9 @@ import type { Destinations } from '../delivery/destinations.js';
 import { lagsOf } from '../store/core/summary.js';
 import type { OpsQueries } from '../store/ports.js';
 import type { RejectReason } from './routes/webhook.js';
+import { REJECT_REASONS } from '../receiver/receive.js';
+import { actionTypes } from '../actions/registry.js';
+import { version } from '../util/paths.js';
 
 /**
  * The service's Prometheus metrics. One registry per service (tests run several in one process);
@@ -60,6 +63,12 @@ export class Metrics {
     labelNames: ['rule', 'type'],
     registers: [this.registry],
   });
+  private readonly ingestSeconds = new Histogram({
+    name: 'notion_rules_ingest_duration_seconds',
+    help: 'Time from a webhook request read to its 200 answer: verification, the durable commit, the answer (new events only).',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
   private readonly actionSeconds = new Histogram({
     name: 'notion_rules_action_duration_seconds',
     help: 'Time an action attempt took, by action type.',
@@ -97,7 +106,18 @@ export class Metrics {
   });
 
   constructor(store: OpsQueries, destinations?: Destinations) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'notion_rules_' });
+    // Under their standard names (process_*, nodejs_*), so stock Node.js dashboards find them.
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'notion_rules_build_info',
+      help: 'The running build: version and Node.js version as labels, value 1.',
+      labelNames: ['version', 'node'],
+      registers: [this.registry],
+    }).set({ version, node: process.versions.node }, 1);
+    // Labelled series exist from the start at 0, so rate() and alerts see them before the first event.
+    for (const reason of REJECT_REASONS) this.rejected.inc({ reason }, 0);
+    for (const type of actionTypes()) for (const outcome of ['ok', 'retry', 'dead']) this.actions.inc({ type, outcome }, 0);
+    for (const result of ['success', 'failure']) this.reloads.inc({ result, trigger: 'start' }, 0);
     const registry = this.registry;
     let cached: Promise<Awaited<ReturnType<OpsQueries['counts']>>> | undefined;
     // One store query per scrape for all queue gauges.
@@ -209,6 +229,11 @@ export class Metrics {
     this.received.inc({ type });
   }
 
+  /** A new event answered 200 `seconds` after its request was read. */
+  ingested(seconds: number): void {
+    this.ingestSeconds.observe(seconds);
+  }
+
   eventDuplicate(): void {
     this.duplicates.inc();
   }
@@ -224,6 +249,7 @@ export class Metrics {
     this.rulesActive.set(ruleSet.rules.length);
     this.rulesInfo.reset();
     this.rulesInfo.set({ version: ruleSet.version }, 1);
+    for (const rule of ruleSet.rules) this.matches.inc({ rule: rule.id }, 0);
   }
 
   /** Delivery hooks feeding the counters. */

@@ -26,6 +26,8 @@ export interface WebhookOptions {
   intake?: (event: NotionEvent) => InsertOptions;
   onDuplicate?: (event: NotionEvent) => void;
   onRejected?: (reason: RejectReason) => void;
+  /** A new event committed: seconds since its request began. */
+  onIngested?: (seconds: number) => void;
   onHandshake?: (token: string) => void;
   /** server.rateLimit: more than `max` requests per client in `timeWindowMs` are answered 429. */
   rateLimit?: { max: number; timeWindowMs: number };
@@ -138,6 +140,7 @@ export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts
       }
       log.debug({ eventId: event.id, eventType: event.type }, 'event stored');
       opts.onStored?.(event, how);
+      opts.onIngested?.(reply.elapsedTime / 1000);
       return { ok: true, id: event.id };
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sign } from '../../../src/receiver/sign.js';
 import { FakeSlack } from '../../fakes/slack.js';
-import { eventFrom } from '../../support/fixtures.js';
+import { eventFrom, repoRoot } from '../../support/fixtures.js';
 import { postEvent } from '../../support/http.js';
 import { parseProm, value } from '../../support/prom.js';
 import { rulesDir } from '../../support/rules.js';
@@ -77,7 +78,16 @@ describe('GET /metrics', () => {
     expect(value(m, 'notion_rules_rules_last_reload_successful')).toBe(1);
     expect(value(m, 'notion_rules_rules_active')).toBe(3);
     expect(value(m, 'notion_rules_rules_version_info', { version: svc.rules.current.version })).toBe(1);
-    expect(value(m, 'notion_rules_process_resident_memory_bytes')).toBeGreaterThan(0);
+    // Node's own metrics under their standard names; the build; ingest latency; series at 0 before their first use.
+    expect(value(m, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(value(m, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
+    expect(
+      value(m, 'notion_rules_build_info', { version: JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version, node: process.versions.node }),
+    ).toBe(1);
+    expect(value(m, 'notion_rules_ingest_duration_seconds_count')).toBe(4);
+    expect(value(m, 'notion_rules_events_rejected_total', { reason: 'rate_limited' })).toBe(0);
+    expect(value(m, 'notion_rules_actions_total', { type: 'notion.comment', outcome: 'retry' })).toBe(0);
+    expect(m.some((x) => x.name.startsWith('notion_rules_process_'))).toBe(false);
   });
 });
 
