@@ -36,12 +36,26 @@ export async function auditReload(store: RulesAudit, status: ReloadStatus, ruleS
       at,
       action: 'reload',
       source: status.trigger,
-      detail: { ok: true, version: ruleSet.version, added, removed, changed, hashes: pick(now, [...added, ...changed]) },
+      detail: {
+        ok: true,
+        version: ruleSet.version,
+        ...listed('added', added),
+        ...listed('removed', removed),
+        ...listed('changed', changed),
+        hashes: pick(now, [...added, ...changed].slice(0, LISTED)),
+      },
     });
     await store.setMeta(AUDITED_RULES_KEY, JSON.stringify(now));
   } catch (err) {
     log.warn({ err }, 'could not record the rules load in the audit log');
   }
+}
+
+/** Ids listed per kind of change, at most; a larger change records its count too. */
+const LISTED = 200;
+
+function listed(kind: string, ids: string[]): Record<string, unknown> {
+  return ids.length > LISTED ? { [kind]: ids.slice(0, LISTED), [`${kind}Count`]: ids.length } : { [kind]: ids };
 }
 
 function pick(hashes: Record<string, string>, ids: string[]): Record<string, string> {
