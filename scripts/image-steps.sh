@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Dockerfile's steps, outside Docker: build stage, production-deps stage, runtime layout.
 # Usage: scripts/image-steps.sh DEST   (DEST/app is then what the image's /app holds)
-# test/container.test.ts runs this and checks that every RUN/COPY of the Dockerfile is here.
+# test/e2e/container.test.ts runs this and checks that every RUN/COPY of the Dockerfile is here.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:?usage: image-steps.sh DEST}
@@ -26,4 +26,5 @@ cp -r "$dest/build/dist" ./dist                      # COPY --from=build /build/
 cp "$src/config.yaml" ./                             # COPY package.json package-lock.json config.yaml ./
 cp -r "$src/schemas" ./schemas                       # COPY schemas ./schemas
 cp -r "$src/rules" ./rules                           # COPY rules ./rules
+cp -r "$src/examples" ./examples                     # COPY examples ./examples
 mkdir -p "$dest/data"                                # RUN mkdir -p /data && chown node:node /data
