@@ -1,5 +1,5 @@
 // The files `notion-rules init` writes, kept in code so that the command works from the container
-// image and an npm install alike (the fixture is examples/tests/fixtures/page.created.json).
+// image and an npm install alike (the fixture is examples/rules/tests/fixtures/page.created.json).
 
 /** Path under the target folder → content. */
 export const SCAFFOLD: Record<string, string> = {

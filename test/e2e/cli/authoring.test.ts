@@ -172,7 +172,7 @@ describe('notion-rules run without --dry-run', () => {
 describe('a rules folder grows without breaking its other tests', () => {
   it('adding a rule and its test beside the examples passes every example test', async () => {
     const dir = tempDir('nr-examples-');
-    cpSync(join(repoRoot, 'examples'), dir, { recursive: true });
+    cpSync(join(repoRoot, 'examples/rules'), dir, { recursive: true });
     // A rule that fires for every event the examples' tests send, and its own test.
     writeFileSync(join(dir, 'audit-all.yaml'), 'id: audit-all\non: "*"\nactions:\n  - log: { message: "audit {{ event.type }}" }\n');
     writeFileSync(
