@@ -32,7 +32,11 @@ async function startImage(app: string, env: Record<string, string>): Promise<Run
   createInterface({ input: proc.stdout! }).on('line', (line) => {
     const entry = JSON.parse(line) as Running['logs'][number];
     logs.push(entry);
-    for (const w of [...waiters]) if (w.match(entry)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+    for (const w of [...waiters]) {
+      if (!w.match(entry)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
   });
   const waitFor: Running['waitFor'] = (match, timeoutMs = 30_000) =>
     logs.some(match)

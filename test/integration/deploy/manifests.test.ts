@@ -9,7 +9,8 @@ import { repoRoot } from '../../support/fixtures.js';
 import { parseProm } from '../../support/prom.js';
 import { startTestService, testConfig } from '../../support/server.js';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- manifests are free-form YAML
+// Manifests are free-form YAML, read as such.
+type Obj = Record<string, any>;
 
 const deploy = (...p: string[]) => join(repoRoot, 'deploy', ...p);
 const yamlFile = (...p: string[]) => parse(readFileSync(deploy(...p), 'utf8')) as Obj;
@@ -45,10 +46,10 @@ function checkDeployment(objects: Obj[], replicas: number) {
   expect(container!.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
   expect(container!.resources.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
   expect(pod.securityContext.runAsNonRoot).toBe(true);
-  const mounts = Object.fromEntries((container!.volumeMounts as Obj[]).map((m) => [m.name, m]));
+  const mounts = Object.fromEntries((container!.volumeMounts as Obj[]).map((m) => [m.name, m])) as Obj;
   expect(Object.values(mounts).some((m) => m.subPath)).toBe(false); // subPath mounts never update
   expect(mounts.rules).toMatchObject({ mountPath: parse(config).rules.dir, readOnly: true });
-  const volumes = Object.fromEntries((pod.volumes as Obj[]).map((v) => [v.name, v]));
+  const volumes = Object.fromEntries((pod.volumes as Obj[]).map((v) => [v.name, v])) as Obj;
   expect(volumes.rules.configMap.name).toBe('notion-rules-rules');
   expect(objects.some((o) => o.kind === 'ConfigMap' && o.metadata.name === 'notion-rules-rules')).toBe(true);
   // Every secret file the configuration reads is in the mounted Secret.
