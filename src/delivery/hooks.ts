@@ -1,5 +1,5 @@
 import type { NotionEvent } from '../model/event.js';
-import type { Job } from '../store/types.js';
+import type { Attempt, Job } from '../store/types.js';
 
 export type RuleFailureReason = 'condition_error' | 'condition_timeout' | 'render_error' | 'fetch_error';
 
@@ -12,6 +12,10 @@ export interface DeliveryHooks {
   onRuleFailed?(event: NotionEvent, ruleId: string, reason: RuleFailureReason, error: string): void;
   onConditionEvaluated?(ruleId: string): void;
   onAction?(type: string, outcome: 'ok' | 'retry' | 'dead', durationMs: number): void;
+  /** An action attempt of `job` was recorded (traces). */
+  onAttempt?(job: Job, attempt: Attempt): void;
+  /** An event was matched: what each rule that listens to its type did (traces). */
+  onMatched?(event: NotionEvent, startedAt: number, endedAt: number, outcomes: ReadonlyArray<{ rule: string; matched: boolean; reason?: string }>): void;
   onJobFinished?(jobId: number, status: 'done' | 'dead'): void;
   /** A job went to dead letters at action `actionIndex`, with the error that put it there. */
   onDeadLetter?(job: Job, actionIndex: number, error: Error): void;
@@ -25,6 +29,8 @@ export function combineHooks(...list: Array<DeliveryHooks | undefined>): Deliver
   return {
     onRuleOutcome: (rule, outcome) => all.forEach((h) => h.onRuleOutcome?.(rule, outcome)),
     onShadowJob: (rule, types) => all.forEach((h) => h.onShadowJob?.(rule, types)),
+    onAttempt: (job, attempt) => all.forEach((h) => h.onAttempt?.(job, attempt)),
+    onMatched: (event, startedAt, endedAt, outcomes) => all.forEach((h) => h.onMatched?.(event, startedAt, endedAt, outcomes)),
     onRuleFailed: (event, rule, reason, error) => all.forEach((h) => h.onRuleFailed?.(event, rule, reason, error)),
     onConditionEvaluated: (rule) => all.forEach((h) => h.onConditionEvaluated?.(rule)),
     onAction: (type, outcome, ms) => all.forEach((h) => h.onAction?.(type, outcome, ms)),

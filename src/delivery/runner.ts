@@ -201,6 +201,7 @@ export class JobRunner {
         const error = retry || !e.retriable ? e.message : `${e.message} (gave up after ${attempts} attempts)`;
         const owned = await this.record(
           log,
+          job,
           { jobId: job.id, actionIndex: i, actionType: action.type, startedAt: started, durationMs, outcome: retry ? 'retry' : 'dead', error },
           { nextAction: i, status: retry ? 'pending' : 'dead', attempts, runAt: Date.now() + delay, lastError: error },
         );
@@ -225,6 +226,7 @@ export class JobRunner {
       const last = i === job.actions.length - 1;
       const owned = await this.record(
         log,
+        job,
         { jobId: job.id, actionIndex: i, actionType: action.type, startedAt: started, durationMs, outcome: 'ok', result },
         { nextAction: i + 1, status: last ? 'done' : 'running', attempts: job.attempts, runAt: job.runAt, lastError: null },
       );
@@ -245,6 +247,7 @@ export class JobRunner {
     const until = dest ? await this.o.destinations.pause(dest, e.retryAfterMs, e.message) : Date.now() + (e.retryAfterMs ?? 1000);
     const owned = await this.record(
       log,
+      job,
       {
         jobId: job.id,
         actionIndex: i,
@@ -272,10 +275,11 @@ export class JobRunner {
    * written, and then goes on. Nothing already done runs again, and no restart is needed. Only a
    * stop gives up (the action may then run again at the next start: the crash window).
    */
-  private async record(log: Logger, attempt: Attempt, update: JobUpdate): Promise<boolean> {
+  private async record(log: Logger, job: Job, attempt: Attempt, update: JobUpdate): Promise<boolean> {
     for (let wait = RECORD_RETRY_MS, warned = false; ; wait = Math.min(wait * 2, RECORD_RETRY_MAX_MS)) {
       try {
         const owned = await this.o.store.recordAttempt(attempt, update);
+        if (owned) this.o.hooks?.onAttempt?.(job, attempt);
         if (warned) log.info({ actionIndex: attempt.actionIndex }, "store writable again: the action's outcome is recorded and the job goes on");
         return owned;
       } catch (err) {

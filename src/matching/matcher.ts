@@ -246,6 +246,7 @@ export class Matcher {
     paused: ReadonlySet<string>,
   ): Promise<DispatchResult | undefined> {
     const { event } = stored;
+    const startedAt = Date.now();
     const ids = { eventId: event.id, eventType: event.type }; // on every line about this event
     // Untracked, no rule reads it: false is never seen.
     const stale = track && (await this.o.store.isStale(event.entity.id, event.timestamp));
@@ -303,6 +304,7 @@ export class Matcher {
         : o,
     );
     const report = previous ? previous.map((r) => entries.find((e) => e.rule === r.rule) ?? r) : entries;
+    this.o.hooks?.onMatched?.(event, startedAt, Date.now(), entries);
     return {
       eventId: event.id,
       ...(track ? { entityId: event.entity.id } : {}),

@@ -23,6 +23,8 @@ export interface AppDeps {
   intake?: (event: NotionEvent) => InsertOptions;
   onDuplicate?: (event: NotionEvent) => void;
   onRejected?: (reason: RejectReason) => void;
+  /** A new event committed, `seconds` after its request began (traces). */
+  onIngested?: (seconds: number, event: NotionEvent) => void;
   metrics?: Metrics;
   /** Admin API and console wiring; the routes exist only when security.adminToken is set. */
   admin?: Omit<AdminOptions, 'token' | 'store'>;
@@ -76,7 +78,10 @@ export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise
       ...(deps.intake ? { intake: deps.intake } : {}),
       ...(deps.onDuplicate ? { onDuplicate: deps.onDuplicate } : {}),
       ...(deps.onRejected ? { onRejected: deps.onRejected } : {}),
-      ...(deps.metrics ? { onIngested: (seconds: number) => deps.metrics!.ingested(seconds) } : {}),
+      onIngested: (seconds: number, event: NotionEvent) => {
+        deps.metrics?.ingested(seconds);
+        deps.onIngested?.(seconds, event);
+      },
       ...(config.server.rateLimit ? { rateLimit: config.server.rateLimit } : {}),
       ...(config.security.userAgent ? { userAgent: new RegExp(config.security.userAgent, 'i') } : {}),
     });

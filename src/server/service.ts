@@ -30,6 +30,7 @@ import { ActionHealth } from './action-health.js';
 import { buildApp, verificationTokens, type AppDeps } from './app.js';
 import { startSentry, type ErrorReporter } from './error-reporting.js';
 import { createLogger } from './logger.js';
+import { startTracing, type EventTracer } from './tracing.js';
 import { durationMs } from '../util/duration.js';
 
 export interface ServiceOptions {
@@ -110,6 +111,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
       );
   });
   const actionHealth = new ActionHealth(config.health.minSuccessRate);
+  let tracer: EventTracer | undefined;
+  try {
+    tracer = await startTracing(log);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const hooks = combineHooks(
     metrics.hooks(),
     {
@@ -118,6 +126,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       onRuleFailed: () => actionHealth.ruleFailed(),
     },
     reporter?.hooks,
+    tracer?.hooks,
     options.hooks,
   );
   const delivery = { backoff: config.delivery.backoff, maxAttempts: config.delivery.maxAttempts, leaseMs: config.delivery.leaseMs, log, store, hooks };
@@ -185,6 +194,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       // Handshake-only mode stores no event and runs no matcher: nothing to lease.
       ...(options.handshakeOnly ? {} : { intake: (event: NotionEvent) => matcher.intake(event) }),
       onDuplicate: () => metrics.eventDuplicate(),
+      ...(tracer ? { onIngested: (seconds: number, event: NotionEvent) => tracer!.webhook(event, Date.now() - seconds * 1000, Date.now()) } : {}),
       onRejected: (reason) => metrics.eventRejected(reason),
       metrics,
       admin: {
@@ -254,6 +264,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await delays.stop(budget);
       await runner.stop(budget);
       await reporter?.close(2000); // what is queued for Sentry is sent before the store goes
+      await tracer?.shutdown().catch((err: unknown) => log.warn({ err }, 'could not send the last traces'));
       await audits;
       await store.close();
       log.info('stopped');

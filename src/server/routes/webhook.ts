@@ -27,7 +27,7 @@ export interface WebhookOptions {
   onDuplicate?: (event: NotionEvent) => void;
   onRejected?: (reason: RejectReason) => void;
   /** A new event committed: seconds since its request began. */
-  onIngested?: (seconds: number) => void;
+  onIngested?: (seconds: number, event: NotionEvent) => void;
   onHandshake?: (token: string) => void;
   /** server.rateLimit: more than `max` requests per client in `timeWindowMs` are answered 429. */
   rateLimit?: { max: number; timeWindowMs: number };
@@ -140,7 +140,7 @@ export const webhookRoute: FastifyPluginAsync<WebhookOptions> = async (app, opts
       }
       log.debug({ eventId: event.id, eventType: event.type }, 'event stored');
       opts.onStored?.(event, how);
-      opts.onIngested?.(reply.elapsedTime / 1000);
+      opts.onIngested?.(reply.elapsedTime / 1000, event);
       return { ok: true, id: event.id };
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
