@@ -15,6 +15,7 @@ import pg from 'pg';
 import { eventStream } from './events.js';
 import { load, loadTimed, type LoadResult } from './load.js';
 import { start } from './processes.js';
+import { cliCpuMs } from './cli-startup.js';
 import { pageId } from './limited-fakes-ids.js';
 import { sign } from '../src/receiver/sign.js';
 
@@ -195,6 +196,14 @@ async function main(): Promise<void> {
     `notion-rules bench${quick ? ' (quick)' : ''}: ${DURATION} s per run after ${WARMUP_S} s of warm-up, ${CONNECTIONS} connections, 10 % duplicates\n`,
   );
 
+  // Scenario 0: CLI start-up, CPU per command (validate and test load rules, --help nothing).
+  const cliCpu = {
+    help: await cliCpuMs(cli, ['--help'], root, work),
+    validate: await cliCpuMs(cli, ['validate', '--rules', 'examples/rules'], root, work),
+    test: await cliCpuMs(cli, ['test', '--rules', 'examples/rules'], root, work),
+  };
+  process.stderr.write(`CLI start-up, CPU ms (median of 5): --help ${cliCpu.help}, validate ${cliCpu.validate}, test ${cliCpu.test}\n`);
+
   // Reference and scenario 1: ingest.
   const bare = await start([join(root, 'dist-bench/bench/bare-server.js')]);
   const bareRes = await load(`${bare.url}/webhook`, stream(), { connections: CONNECTIONS, durationS: DURATION, warmupS: WARMUP_S });
@@ -287,6 +296,7 @@ async function main(): Promise<void> {
       rules1000VsBare: r1000.rps / bareRes.rps,
       e2eActionsPerSecond: delivered / e2eSeconds,
       e2eExactlyOnce: delivered === E2E_EVENTS && unique === E2E_EVENTS,
+      cliCpuMs: cliCpu,
     };
     console.log(`core ${JSON.stringify(core)}`);
     return;
@@ -380,6 +390,7 @@ async function main(): Promise<void> {
     postgresTwoReplicasRps: pgIngest?.rps ?? null,
     bulkEdit: bulk,
     postgresVsSqliteIngest: pgIngest ? pgIngest.rps / ingest.rps : null,
+    cliCpuMs: cliCpu,
   };
   const targets = [
     [
@@ -404,6 +415,11 @@ async function main(): Promise<void> {
       `${(bulk.seconds / bulk.limitS).toFixed(2)} ×, ${((bulk.limited / bulk.calls) * 100).toFixed(1)} % 429, ${bulk.messages}/${bulk.comments} of ${BULK_PAGES}`,
     ],
     ['peak RSS ≤ 200 MB', Math.max(rss10, rss1000, rssE2e) <= 200, `${Math.max(rss10, rss1000, rssE2e)} MB`],
+    [
+      'CLI --help, validate and test start in < 1 s of CPU',
+      Math.max(cliCpu.help, cliCpu.validate, cliCpu.test) < 1000,
+      `--help ${cliCpu.help} ms, validate ${cliCpu.validate} ms, test ${cliCpu.test} ms`,
+    ],
   ] as const;
   console.log('\ntargets:');
   for (const [name, ok, got] of targets) console.log(`  ${ok ? 'met   ' : 'MISSED'} ${name}: ${got}`);
