@@ -3,6 +3,7 @@ import { formatProblem } from '../../config/errors.js';
 import type { ReloadStatus } from '../../engine/coordinator.js';
 import type { RuleSet } from '../../engine/rule-set.js';
 import type { RulesAudit } from '../../store/ports.js';
+import { turnIfDue } from '../../util/turn.js';
 
 /** Meta key: the rules (id → content hash) the audit log last recorded, shared by replicas. */
 export const AUDITED_RULES_KEY = 'audit_rules';
@@ -26,11 +27,25 @@ export async function auditReload(store: RulesAudit, status: ReloadStatus, ruleS
       });
       return;
     }
-    const before = JSON.parse((await store.getMeta(AUDITED_RULES_KEY)) ?? 'null') as Record<string, string> | null;
-    const now = Object.fromEntries(ruleSet.all.map((r) => [r.id, r.hash]));
-    const added = Object.keys(now).filter((id) => !before || !(id in before));
-    const removed = before ? Object.keys(before).filter((id) => !(id in now)) : [];
-    const changed = before ? Object.keys(now).filter((id) => id in before && before[id] !== now[id]) : [];
+    // One line per rule, `id hash`; a large folder is handled in slices, so requests keep being answered.
+    const stored = await store.getMeta(AUDITED_RULES_KEY);
+    const before = stored === undefined ? null : await parseHashes(stored);
+    const now = new Map<string, string>();
+    const lines: string[] = [];
+    for (const r of ruleSet.all) {
+      now.set(r.id, r.hash);
+      lines.push(`${r.id} ${r.hash}`);
+      await turnIfDue();
+    }
+    const added: string[] = [];
+    const changed: string[] = [];
+    for (const [id, hash] of now) {
+      const was = before?.get(id);
+      if (was === undefined) added.push(id);
+      else if (was !== hash) changed.push(id);
+      await turnIfDue();
+    }
+    const removed = before ? [...before.keys()].filter((id) => !now.has(id)) : [];
     if (before && added.length + removed.length + changed.length === 0) return;
     await store.recordAudit({
       at,
@@ -42,10 +57,10 @@ export async function auditReload(store: RulesAudit, status: ReloadStatus, ruleS
         ...listed('added', added),
         ...listed('removed', removed),
         ...listed('changed', changed),
-        hashes: pick(now, [...added, ...changed].slice(0, LISTED)),
+        hashes: Object.fromEntries([...added, ...changed].slice(0, LISTED).map((id) => [id, now.get(id)!])),
       },
     });
-    await store.setMeta(AUDITED_RULES_KEY, JSON.stringify(now));
+    await store.setMeta(AUDITED_RULES_KEY, lines.join('\n'));
   } catch (err) {
     log.warn({ err }, 'could not record the rules load in the audit log');
   }
@@ -58,6 +73,14 @@ function listed(kind: string, ids: string[]): Record<string, unknown> {
   return ids.length > LISTED ? { [kind]: ids.slice(0, LISTED), [`${kind}Count`]: ids.length } : { [kind]: ids };
 }
 
-function pick(hashes: Record<string, string>, ids: string[]): Record<string, string> {
-  return Object.fromEntries(ids.map((id) => [id, hashes[id]!]));
+/** The recorded `id hash` lines as a map (an older JSON record is read too). */
+async function parseHashes(text: string): Promise<Map<string, string>> {
+  if (text.startsWith('{')) return new Map(Object.entries(JSON.parse(text) as Record<string, string>));
+  const map = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const space = line.indexOf(' ');
+    if (space > 0) map.set(line.slice(0, space), line.slice(space + 1));
+    await turnIfDue();
+  }
+  return map;
 }

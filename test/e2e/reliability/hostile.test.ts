@@ -110,6 +110,7 @@ describe('hostile rules and events neither stop the server nor stall it', () => 
     const health = watchHealth(server.url);
     const res = await admin(server, '/admin/reload', { method: 'POST' });
     const { slowest, answered } = await health.stop();
+    console.log(`large reload: /health answered ${answered} times, slowest ${Math.round(slowest)} ms`);
     expect(res.status).toBe(200);
     expect(((await res.json()) as { ok: boolean }).ok).toBe(true);
     expect(answered).toBeGreaterThan(5);
