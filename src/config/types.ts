@@ -29,6 +29,7 @@ export interface Config {
     maxFileBytes: number;
     maxFiles: number;
     testOnReload: boolean;
+    shadowDir?: string;
   };
   store: { url: string; retention: { days: number; batch: number; intervalMs: number } };
   delivery: {

@@ -30,6 +30,8 @@ export interface LoadOptions {
   maxFiles?: number;
   /** rules.testOnReload: the folder's rule tests must pass before its rules are used (the server only). */
   testOnReload?: boolean;
+  /** rules.shadowDir: a second folder whose rules all run in shadow mode (the server only; see rule-set.ts). */
+  shadowDir?: string;
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024;

@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import type { RuleCoordinator } from './coordinator.js';
-import { rulesVersion } from './load.js';
+import { ruleSetVersion } from './rule-set.js';
 import { folderFingerprint } from './test-gate.js';
 
 export interface WatchOptions {
@@ -28,7 +28,8 @@ export class RulesWatcher {
   ) {}
 
   async start(): Promise<void> {
-    this.watcher = watch(this.rules.dir, { ignoreInitial: true, followSymlinks: true, persistent: true });
+    const dirs = [this.rules.dir, ...(this.rules.loadOptions.shadowDir ? [this.rules.loadOptions.shadowDir] : [])];
+    this.watcher = watch(dirs, { ignoreInitial: true, followSymlinks: true, persistent: true });
     this.watcher.on('all', () => this.changed());
     this.watcher.on('error', (err) => this.o.log.warn({ err: String(err) }, 'rules watcher error; the content-hash poll still runs'));
     await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
@@ -61,7 +62,7 @@ export class RulesWatcher {
     if (this.debounce || this.checking) return;
     this.checking = true;
     try {
-      const version = await rulesVersion(this.rules.dir, this.rules.loadOptions);
+      const version = await ruleSetVersion(this.rules.dir, this.rules.loadOptions);
       const last = this.rules.lastReload;
       // A version that failed is tried again only when something else in the folder (a test, a fixture) changed.
       const failed = last.version === version && !last.ok && (last.testsFailedAt === undefined || last.testsFailedAt === folderFingerprint(this.rules.dir));

@@ -61,7 +61,10 @@ export interface Service {
 /** Opens the store, builds the HTTP app and listens. */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   const log = options.log ?? createLogger(config.log.level);
-  const started = await RuleCoordinator.start(config.rules.dir, loadOptionsOf(config.rules));
+  const started = await RuleCoordinator.start(config.rules.dir, {
+    ...loadOptionsOf(config.rules),
+    ...(config.rules.shadowDir ? { shadowDir: config.rules.shadowDir } : {}),
+  });
   if (!started.ok) throw new RulesInvalidError(started.problems);
   const rules = started.coordinator;
   const store = await openStore(config.store.url, { server: true });

@@ -230,3 +230,43 @@ describe.skipIf(!PG_URL)('pause with two replicas (PostgreSQL)', () => {
     expect([...(await ruleIds('sa', 5)), ...(await ruleIds('sb', 5))].filter((r) => r === 'noisy')).toHaveLength(10);
   }, 120_000);
 });
+
+describe('rules.shadowDir', () => {
+  it("a second folder's rules run in shadow beside the live ones, reloaded with them; an id in both is refused", async () => {
+    const dir = tempDir();
+    const live = rulesDir({ 'live.yaml': 'id: live\non: page.created\nactions:\n  - log: { message: "live {{ event.id }}" }\n' }, join(dir, 'rules'));
+    const shadow = rulesDir(
+      { 'next.yaml': 'id: next\non: page.created\nactions:\n  - slack: { channel: "#ship", text: "next {{ event.id }}" }\n' },
+      join(dir, 'shadow'),
+    );
+    const watch = new JobWatch();
+    const svc = await startTestService(
+      testConfig(
+        {
+          rules: { dir: live, shadowDir: shadow, watch: true, pollIntervalMs: 300 },
+          slack: { token: fakes.slack.token, apiUrl: fakes.slack.url },
+          security: { adminToken: ADMIN },
+          log: { level: 'info' },
+        },
+        dir,
+      ),
+      { hooks: watch },
+    );
+    await send(svc, events(20, 'sd'), 4);
+    await watch.until(() => watch.shadowed.length === 20 && watch.count('done') === 20);
+    expect(fakes.slack.messages).toHaveLength(0);
+    const rules = (await (await admin(svc, '/admin/rules')).json()) as { rules: Array<{ id: string; mode: string; file: string }> };
+    expect(rules.rules.map((r) => [r.id, r.mode])).toEqual([
+      ['live', 'live'],
+      ['next', 'shadow'],
+    ]);
+
+    // An id already live: the reload keeps the running rules and names both places.
+    const reloaded = new Promise<{ ok: boolean; problems: Array<{ message: string }> }>((resolve) => svc.rules.onReload((s) => resolve(s)));
+    writeFileSync(join(shadow, 'twin.yaml'), 'id: live\non: page.created\nactions:\n  - log: { message: twin }\n');
+    const status = await reloaded;
+    expect(status.ok).toBe(false);
+    expect(status.problems.map((p) => p.message)).toEqual([`also the id of ${join(live, 'live.yaml')}:1 in rules.dir; give the shadow rule its own id`]);
+    expect(svc.rules.current.rules.map((r) => r.id)).toEqual(['live', 'next']);
+  });
+});
