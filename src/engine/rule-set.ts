@@ -52,13 +52,25 @@ function withShadow(live: LoadResult, shadow: LoadResult): LoadResult {
   const problems = [...live.problems, ...shadow.problems];
   for (const r of shadow.all) {
     const twin = ids.get(r.id);
-    if (twin) problems.push({ file: r.file, line: r.line, where: r.id, message: `also the id of ${twin.file}:${twin.line} in rules.dir; give the shadow rule its own id` });
+    if (twin)
+      problems.push({
+        file: r.file,
+        line: r.line,
+        where: r.id,
+        message: `also the id of ${twin.file}:${twin.line} in rules.dir; give the shadow rule its own id`,
+      });
   }
   const offset = live.all.length;
   const shadowed = shadow.all.map((r) => ({ ...r, mode: 'shadow' as const, order: offset + r.order }));
   const all = [...live.all, ...shadowed];
   const ok = problems.length === 0;
-  return { all, rules: ok ? all.filter((r) => r.enabled) : [], problems, files: [...live.files, ...shadow.files], version: combined(live.version, shadow.version) };
+  return {
+    all,
+    rules: ok ? all.filter((r) => r.enabled) : [],
+    problems,
+    files: [...live.files, ...shadow.files],
+    version: combined(live.version, shadow.version),
+  };
 }
 
 function combined(live: string, shadow: string): string {
