@@ -7,19 +7,23 @@ import { TEST_FILE } from './load.js';
 import type { RuleSet } from './rule-set.js';
 import { readTestFile, runTestCase, type RuleTestResult } from './rule-tests.js';
 
-/** Every `*.test.yaml` under `dir`, in path order (hidden entries skipped, as the loader does). */
+/** Every visible file under `dir`, in path order (hidden entries skipped, as the loader does). */
+function visibleFiles(dir: string, visit: (file: string, size: number, mtimeMs: number) => void): void {
+  for (const name of readdirSync(dir).sort()) {
+    if (name.startsWith('.')) continue;
+    const full = join(dir, name);
+    const st = statSync(full);
+    if (st.isDirectory()) visibleFiles(full, visit);
+    else visit(full, st.size, st.mtimeMs);
+  }
+}
+
+/** Every `*.test.yaml` under `dir`, in path order. */
 export function findTestFiles(dir: string): string[] {
   const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      if (name.startsWith('.')) continue;
-      const full = join(d, name);
-      const st = statSync(full);
-      if (st.isDirectory()) walk(full);
-      else if (TEST_FILE.test(name)) out.push(full);
-    }
-  };
-  walk(dir);
+  visibleFiles(dir, (file) => {
+    if (TEST_FILE.test(file)) out.push(file);
+  });
   return out;
 }
 
@@ -66,15 +70,6 @@ export async function testProblems(dir: string, ruleSet: RuleSet): Promise<Probl
  */
 export function folderFingerprint(dir: string): string {
   const hash = createHash('sha256');
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      if (name.startsWith('.')) continue;
-      const full = join(d, name);
-      const st = statSync(full);
-      if (st.isDirectory()) walk(full);
-      else hash.update(`${full}\0${st.size}\0${st.mtimeMs}\n`);
-    }
-  };
-  walk(dir);
+  visibleFiles(dir, (file, size, mtimeMs) => hash.update(`${file}\0${size}\0${mtimeMs}\n`));
   return hash.digest('hex').slice(0, 12);
 }

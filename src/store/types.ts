@@ -1,6 +1,6 @@
 import type { ActionIntent, NotionEvent } from '../model/event.js';
 import type { PageSnapshot, SnapshotRecord } from '../model/snapshot.js';
-import type { DigestEntry, DigestFlush } from './core/timing.js';
+import type { DelayCompletion, DigestEntry, DigestFlush } from './core/timing.js';
 
 export type { DigestEntry, DigestFlush };
 
@@ -294,16 +294,7 @@ export interface Store {
   cancelDelay(ruleId: string, key: string): Promise<boolean>;
   claimDelays(claim: string, now: number, leaseMs: number, limit: number): Promise<PendingDelay[]>;
   /** The job of a wait whose condition still holds, with the wait's end, in one transaction; false when the claim is no longer ours. */
-  completeDelay(d: {
-    ruleId: string;
-    key: string;
-    claim: string;
-    eventId: string;
-    actions: unknown[];
-    now: number;
-    runAt?: number;
-    shadow?: boolean;
-  }): Promise<boolean>;
+  completeDelay(d: DelayCompletion): Promise<boolean>;
   dropDelay(ruleId: string, key: string, claim: string): Promise<void>;
   postponeDelay(ruleId: string, key: string, claim: string, at: number): Promise<void>;
   nextDelayAt(): Promise<number | undefined>;

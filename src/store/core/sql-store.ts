@@ -174,7 +174,7 @@ export abstract class SqlStore {
     return rows.map((r) => ({ ruleId: String(r.rule_id), key: String(r.key), eventId: String(r.event_id), dueAt: num(r.due_at) }));
   }
 
-  async completeDelay(d: Parameters<typeof timing.completeDelay>[0]): Promise<boolean> {
+  async completeDelay(d: timing.DelayCompletion): Promise<boolean> {
     const [job, done] = await this.sql.atomically(timing.completeDelay(d));
     return job!.changes === 1 || done!.changes === 1;
   }

@@ -205,17 +205,22 @@ export function claimDelays(skipLocked: string): string {
 
 export const NEXT_DELAY = 'SELECT min(due_at) AS t FROM delays WHERE claim IS NULL';
 
-/** A wait whose condition still held: its job, in one transaction with the wait's end, while the claim is ours. */
-export function completeDelay(d: {
+/** A wait whose condition still held, to be ended with its job. */
+export interface DelayCompletion {
   ruleId: string;
   key: string;
   claim: string;
   eventId: string;
   actions: unknown[];
   now: number;
+  /** Held until then (the rule's active hours); default now. */
   runAt?: number;
+  /** A shadow rule's job: recorded, never run. */
   shadow?: boolean;
-}): Statement[] {
+}
+
+/** A wait whose condition still held: its job, in one transaction with the wait's end, while the claim is ours. */
+export function completeDelay(d: DelayCompletion): Statement[] {
   return [
     {
       sql: `INSERT INTO jobs (event_id, rule_id, actions, status, lease_until, run_at, created_at, updated_at)
