@@ -20,7 +20,8 @@ export interface DelayRunnerOptions {
   facts: () => FactSource;
   log: Logger;
   leaseMs: number;
-  onJobs: () => void;
+  onJobs: () => void; /** A shadow rule's job was stored (metrics). */
+  onShadowJob?: (ruleId: string, actionTypes: string[]) => void;
 }
 
 /**
@@ -57,13 +58,14 @@ export class DelayRunner extends Background {
     const [outcome] = await evaluateEvent(ruleSet, stored.event, { facts: this.o.facts(), only: (r) => r.id === rule.id, recheck: true });
     if (outcome?.matched) {
       const now = Date.now();
-      const ok = await this.o.store.completeDelay({
-        ...d,
-        claim,
-        actions: withDefaults(outcome.actions, stored.event),
-        now,
-        ...jobTerms(ruleSet, rule.id, now),
-      });
+      const terms = jobTerms(ruleSet, rule.id, now);
+      const actions = withDefaults(outcome.actions, stored.event);
+      const ok = await this.o.store.completeDelay({ ...d, claim, actions, now, ...terms });
+      if (ok && terms.shadow)
+        this.o.onShadowJob?.(
+          rule.id,
+          actions.map((a) => a.type),
+        );
       if (!ok) this.o.log.info(ids, 'wait restarted while it was checked; it goes on');
       else this.o.log.info(ids, 'wait over and the condition still holds: the actions run');
       return ok;

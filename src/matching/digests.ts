@@ -19,7 +19,8 @@ export interface DigestFlusherOptions {
   /** How long a taken group is ours before another replica may flush it. */
   leaseMs: number;
   /** Jobs were stored: the runner should look. */
-  onJobs: () => void;
+  onJobs: () => void; /** A shadow rule's job was stored (metrics). */
+  onShadowJob?: (ruleId: string, actionTypes: string[]) => void;
 }
 
 /**
@@ -63,6 +64,7 @@ export class DigestFlusher extends Background {
       await this.o.store.postponeDigest(group.ruleId, group.key, claim, now + RETRY_RENDER_MS);
       return false;
     }
+    const terms = jobTerms(this.o.rules.current, rule.id, now);
     const ok = await this.o.store.completeDigest({
       ruleId: group.ruleId,
       key: group.key,
@@ -72,8 +74,13 @@ export class DigestFlusher extends Background {
       lastItemId: items[items.length - 1]!.id,
       taken: items.length,
       now,
-      ...jobTerms(this.o.rules.current, rule.id, now),
+      ...terms,
     });
+    if (ok && terms.shadow)
+      this.o.onShadowJob?.(
+        rule.id,
+        rendered.actions.map((a) => a.type),
+      );
     if (!ok) this.o.log.warn(ids, 'digest group taken over by another replica before its job was stored');
     else if (this.o.log.isLevelEnabled('debug')) this.o.log.debug({ ...ids, items: items.length }, 'digest flushed');
     return ok;

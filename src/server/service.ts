@@ -167,8 +167,16 @@ export async function startService(config: Config, options: ServiceOptions = {})
     log,
     leaseMs: config.delivery.leaseMs,
     onJobs: () => runner.wake(),
+    onShadowJob: (rule, types) => hooks.onShadowJob?.(rule, types),
   });
-  const digests = new DigestFlusher({ store, rules, log, leaseMs: config.delivery.leaseMs, onJobs: () => runner.wake() });
+  const digests = new DigestFlusher({
+    store,
+    rules,
+    log,
+    leaseMs: config.delivery.leaseMs,
+    onJobs: () => runner.wake(),
+    onShadowJob: (rule, types) => hooks.onShadowJob?.(rule, types),
+  });
   waitedForBreaker = (keys) => {
     const { jobs, events } = callersOf(keys);
     store.hasten(jobs, events, Date.now()).then(

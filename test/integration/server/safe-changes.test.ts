@@ -270,3 +270,22 @@ describe('rules.shadowDir', () => {
     expect(svc.rules.current.rules.map((r) => r.id)).toEqual(['live', 'next']);
   });
 });
+
+describe('shadow digests', () => {
+  it("a shadow digest rule's group job is recorded as shadow and counted in the metrics, and nothing is sent", async () => {
+    const { svc, watch } = await serviceOnFakes(
+      fakes,
+      {
+        'bulk.yaml':
+          'id: bulk\nmode: shadow\non: page.created\ndigest: { key: "all", wait: 1h, max: 5 }\nactions:\n  - slack: { channel: "#ship", text: "{{ count }} new pages" }\n',
+      },
+      { security: { adminToken: ADMIN } },
+    );
+    await send(svc, events(5, 'dg'), 1);
+    await watch.until(() => watch.shadowed.some((s) => s.rule === 'bulk'));
+    expect(watch.shadowed).toEqual([{ rule: 'bulk', types: ['slack'] }]);
+    const metrics = parseProm(await (await admin(svc, '/metrics')).text());
+    expect(value(metrics, 'notion_rules_shadow_actions_total', { rule: 'bulk', type: 'slack' })).toBe(1);
+    expect(fakes.slack.messages).toHaveLength(0);
+  });
+});
