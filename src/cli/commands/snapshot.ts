@@ -1,6 +1,5 @@
 import type { Client } from '@notionhq/client';
-import { classifyNotionError, createNotionClient } from '../../actions/notion-client.js';
-import { ActionError } from '../../actions/errors.js';
+import { createNotionClient } from '../../actions/notion-client.js';
 import { loadConfig } from '../../config/load.js';
 import { perSecond } from '../../delivery/destinations.js';
 import { pageView } from '../../engine/props.js';
@@ -8,10 +7,8 @@ import { createLogger } from '../../server/logger.js';
 import { openStore } from '../../store/open.js';
 import type { Snapshots } from '../../store/ports.js';
 import type { SnapshotWrite } from '../../store/types.js';
+import { NotionPace } from '../notion-pace.js';
 import { CliError, EXIT_USAGE, print } from '../output.js';
-
-/** Tries of one call that Notion answered 429, 529 or 5xx, before giving up. */
-const TRIES = 8;
 
 /**
  * `notion-rules snapshot --database ID`: records what each page of a database (or data source)
@@ -23,7 +20,7 @@ export async function snapshotCommand(opts: { config: string; database: string; 
   const config = loadConfig(opts.config, { lenient: true });
   const notion = createNotionClient(config, createLogger('silent'));
   if (!notion) throw new CliError('snapshot: reads Notion: set NOTION_TOKEN (or notion.token)', EXIT_USAGE);
-  const pace = new Pace(1000 / (perSecond(config.delivery.limits.notion.rate) * 0.97));
+  const pace = new NotionPace(1000 / (perSecond(config.delivery.limits.notion.rate) * 0.97), 'snapshot');
   const store = await openStore(config.store.url);
   try {
     let pages = 0;
@@ -51,7 +48,7 @@ export async function snapshotCommand(opts: { config: string; database: string; 
 }
 
 /** The data sources of a database; an id that is no database is taken as a data source's. */
-async function dataSourcesOf(notion: Client, id: string, pace: Pace): Promise<string[]> {
+async function dataSourcesOf(notion: Client, id: string, pace: NotionPace): Promise<string[]> {
   try {
     const db = (await pace.call('read the database', () => notion.databases.retrieve({ database_id: id }))) as { data_sources?: Array<{ id: string }> };
     return (db.data_sources ?? []).map((d) => d.id);
@@ -67,28 +64,3 @@ function toSnapshot(result: unknown): SnapshotWrite[] {
   const view = pageView(page as Record<string, unknown>);
   return [{ pageId: page.id, seenAt: new Date(page.last_edited_time).toISOString(), title: view.title, props: { ...view.props } }];
 }
-
-/** One Notion call at a time, at least `intervalMs` apart; 429/529/5xx answers are waited out and tried again. */
-class Pace {
-  private next = 0;
-
-  constructor(private readonly intervalMs: number) {}
-
-  async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      await sleep(this.next - Date.now());
-      this.next = Date.now() + this.intervalMs;
-      try {
-        return await fn();
-      } catch (err) {
-        const e = classifyNotionError(err, what);
-        if (!(e instanceof ActionError) || !e.retriable || attempt >= TRIES) throw new CliError(`snapshot: ${e.message}`);
-        const wait = e.retryAfterMs ?? Math.min(30_000, 500 * 2 ** attempt);
-        process.stderr.write(`snapshot: ${e.message}; trying again in ${Math.ceil(wait / 1000)} s\n`); // progress, not data: stdout stays JSON with --json
-        this.next = Date.now() + wait;
-      }
-    }
-  }
-}
-
-const sleep = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve());

@@ -10,7 +10,9 @@ import { notionFacts } from '../../matching/facts.js';
 import type { NotionEvent } from '../../model/event.js';
 import { createLogger } from '../../server/logger.js';
 import { durationMs } from '../../util/duration.js';
+import { NotionPace } from '../notion-pace.js';
 import { CliError, EXIT_PROBLEMS, EXIT_USAGE, print } from '../output.js';
+import type { Config } from '../../config/types.js';
 import { withStore } from './ops.js';
 
 export interface WhatIfOptions {
@@ -109,39 +111,17 @@ function clip(s: string): string {
 
 /**
  * `--fetch`: current reads from Notion for what the store did not keep, at the configured pace
- * (delivery.limits.notion), a page read once for all its events; a 429 is waited out.
+ * (delivery.limits.notion, as `snapshot` reads), a page read once for all its events.
  */
-function pacedNotion(config: Parameters<typeof createNotionClient>[0]): (fact: Fact, event: NotionEvent) => Promise<unknown> {
+function pacedNotion(config: Config): (fact: Fact, event: NotionEvent) => Promise<unknown> {
   const client = createNotionClient(config, createLogger('silent'));
   if (!client) throw new CliError('whatif --fetch needs a Notion token (NOTION_TOKEN or notion.token)', EXIT_USAGE);
-  const { rate } = limitsOf(config.delivery.limits).notion;
-  const gap = 1000 / rate;
-  let next = 0;
-  const turn = async () => {
-    const now = Date.now();
-    const at = Math.max(now, next);
-    next = at + gap;
-    if (at > now) await new Promise((r) => setTimeout(r, at - now));
-  };
+  const pace = new NotionPace(1000 / limitsOf(config.delivery.limits).notion.rate, 'whatif --fetch');
   const reads = new Map<string, Promise<unknown>>();
   return (fact, event) => {
     const key = `${fact}:${fact === 'page' || fact === 'content' ? event.entity.id : event.id}`;
     let p = reads.get(key);
-    if (!p) {
-      p = (async () => {
-        for (let attempt = 1; ; attempt++) {
-          await turn();
-          try {
-            return await notionFacts(client).get(fact, event);
-          } catch (err) {
-            const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs;
-            if (attempt >= 5 || retryAfterMs === undefined) throw err;
-            next = Math.max(next, Date.now() + retryAfterMs);
-          }
-        }
-      })();
-      reads.set(key, p);
-    }
+    if (!p) reads.set(key, (p = pace.call(`read the ${fact}`, () => notionFacts(client).get(fact, event))));
     return p;
   };
 }
