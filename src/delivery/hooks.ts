@@ -29,8 +29,13 @@ export function combineHooks(...list: Array<DeliveryHooks | undefined>): Deliver
   return {
     onRuleOutcome: (rule, outcome) => all.forEach((h) => h.onRuleOutcome?.(rule, outcome)),
     onShadowJob: (rule, types) => all.forEach((h) => h.onShadowJob?.(rule, types)),
-    onAttempt: (job, attempt) => all.forEach((h) => h.onAttempt?.(job, attempt)),
-    onMatched: (event, startedAt, endedAt, outcomes) => all.forEach((h) => h.onMatched?.(event, startedAt, endedAt, outcomes)),
+    // Per event and per attempt, for traces only: absent unless some hook wants them.
+    ...(all.some((h) => h.onAttempt) ? { onAttempt: (job: Job, attempt: Attempt) => all.forEach((h) => h.onAttempt?.(job, attempt)) } : {}),
+    ...(all.some((h) => h.onMatched)
+      ? {
+          onMatched: (...args: Parameters<NonNullable<DeliveryHooks['onMatched']>>) => all.forEach((h) => h.onMatched?.(...args)),
+        }
+      : {}),
     onRuleFailed: (event, rule, reason, error) => all.forEach((h) => h.onRuleFailed?.(event, rule, reason, error)),
     onConditionEvaluated: (rule) => all.forEach((h) => h.onConditionEvaluated?.(rule)),
     onAction: (type, outcome, ms) => all.forEach((h) => h.onAction?.(type, outcome, ms)),

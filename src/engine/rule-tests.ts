@@ -226,10 +226,15 @@ export function fixtureFacts(fixtures: Partial<Record<Fact, unknown>>, what: str
       const value = fixtures[fact];
       if (value !== undefined) return fact === 'before' ? asSnapshot(value) : fact === 'comment' ? asComment(value) : value;
       if (fact === 'before') return null;
-      if (fact === 'authors') return event.authors.map((a) => ({ id: a.id, name: null, type: a.type, email: null }));
+      if (fact === 'authors') return unnamedAuthors(event);
       throw new Error(`${what} no "${fact}" fixture`);
     },
   };
+}
+
+/** The event's authors as people, without names or emails: what rules see when Notion is not asked. */
+export function unnamedAuthors(event: NotionEvent): Array<{ id: string; name: null; type: string; email: null }> {
+  return event.authors.map((a) => ({ id: a.id, name: null, type: a.type, email: null }));
 }
 
 /** A `comment` fixture: Notion's comment object (as GET /v1/comments/:id returns it), or the view rules see. */

@@ -1,5 +1,6 @@
 import { UNKNOWN_MARK } from '../engine/whatif.js';
 import { seedPage } from '../engine/context.js';
+import { unnamedAuthors } from '../engine/rule-tests.js';
 import type { Fact, FactSource } from '../engine/types.js';
 import type { NotionEvent } from '../model/event.js';
 import { pageIdOf } from '../model/entities.js';
@@ -30,7 +31,7 @@ export function historyFacts(
         const own = record && [record.current, record.previous].find((s) => s?.seenAt === event.timestamp);
         if (own && pageId) return pageOf(pageId, own);
       }
-      if (fact === 'authors' && !live) return event.authors.map((a) => ({ id: a.id, name: null, type: a.type, email: null }));
+      if (fact === 'authors' && !live) return unnamedAuthors(event);
       if (live) return live(fact, event);
       throw new Error(`no ${fact} ${UNKNOWN_MARK}`);
     };

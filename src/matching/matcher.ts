@@ -246,7 +246,7 @@ export class Matcher {
     paused: ReadonlySet<string>,
   ): Promise<DispatchResult | undefined> {
     const { event } = stored;
-    const startedAt = Date.now();
+    const startedAt = this.o.hooks?.onMatched ? Date.now() : 0;
     const ids = { eventId: event.id, eventType: event.type }; // on every line about this event
     // Untracked, no rule reads it: false is never seen.
     const stale = track && (await this.o.store.isStale(event.entity.id, event.timestamp));
