@@ -212,7 +212,6 @@ export interface QueueCounts {
   pending: number;
   running: number;
   dead: number;
-  done: number;
   /** Shadow rules' jobs (recorded, never run). */
   shadow: number;
 }

@@ -103,4 +103,11 @@ export const migrations: readonly Migration[] = [
     name: 'paused rules and the audit log',
     sql: ruleControlTables('INTEGER PRIMARY KEY'),
   },
+  {
+    version: 8,
+    name: 'events newest first',
+    // The console's and the CLI's event lists read the newest events first: on this index a page
+    // costs the same with 10 or 10 million stored (it is built once, at the first start).
+    sql: 'CREATE INDEX events_received ON events (received_at);',
+  },
 ];

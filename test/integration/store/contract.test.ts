@@ -296,6 +296,63 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     await store.close();
   });
 
+  it.skipIf(!enabled)('lists the newest events of each status, newest first, with their jobs counted', async () => {
+    const store = await open();
+    const later = () => {
+      const t = Date.now();
+      while (Date.now() === t); // a distinct received_at for each event, so newest-first is one order
+    };
+    const [processed, dead, pending, failed, fresh] = [ev(), ev(), ev(), ev(), ev()];
+    for (const e of [processed, dead, pending, failed]) {
+      await store.insertEvent(e.event, e.raw);
+      later();
+    }
+    await store.claimEvents(10, Date.now(), 60_000);
+    const dispatch = (e: typeof processed, rules: string[], failed = false) => ({
+      eventId: e.event.id,
+      timestamp: e.event.timestamp,
+      rulesVersion: 'v',
+      report: [],
+      failed,
+      jobs: rules.map((ruleId) => ({ ruleId, actions: intent(ruleId) })),
+    });
+    const jobs = await store.completeDispatch([
+      dispatch(processed, ['a']),
+      dispatch(dead, ['a', 'b']),
+      dispatch(pending, ['a', 'b']),
+      dispatch(failed, [], true),
+    ]);
+    await store.insertEvent(fresh.event, fresh.raw);
+    const finish = async (jobId: number, status: 'done' | 'dead') => {
+      await store.recordAttempt(
+        { jobId, actionIndex: 0, actionType: 'log', startedAt: Date.now(), durationMs: 1, outcome: status === 'done' ? 'ok' : 'dead' },
+        { nextAction: 1, status, attempts: 1, runAt: 0, lastError: status === 'dead' ? 'boom' : null },
+      );
+    };
+    expect(await store.claimJobs(10, Date.now(), 60_000)).toHaveLength(5);
+    const of = (e: typeof processed) => jobs.filter((j) => j.eventId === e.event.id).map((j) => j.id);
+    await finish(of(processed)[0]!, 'done');
+    await finish(of(dead)[0]!, 'dead');
+    await finish(of(dead)[1]!, 'done');
+    await finish(of(pending)[0]!, 'done');
+
+    const ids = async (status?: 'new' | 'failed' | 'dead' | 'pending' | 'processed', limit = 10) =>
+      (await store.listEvents({ limit, ...(status ? { status } : {}) })).map((e) => e.id);
+    expect(await ids()).toEqual([fresh, failed, pending, dead, processed].map((e) => e.event.id));
+    expect(await ids(undefined, 2)).toEqual([fresh.event.id, failed.event.id]);
+    expect(await ids('new')).toEqual([fresh.event.id]);
+    expect(await ids('failed')).toEqual([failed.event.id]);
+    expect(await ids('dead')).toEqual([dead.event.id]);
+    expect(await ids('pending')).toEqual([pending.event.id]);
+    expect(await ids('processed')).toEqual([processed.event.id]);
+    const summaries = Object.fromEntries((await store.listEvents({ limit: 10 })).map((e) => [e.id, [e.status, e.jobs]]));
+    expect(summaries[dead.event.id]).toEqual(['dead', { total: 2, done: 1, dead: 1, pending: 0, shadow: 0 }]);
+    expect(summaries[pending.event.id]).toEqual(['pending', { total: 2, done: 1, dead: 0, pending: 1, shadow: 0 }]);
+    expect(summaries[processed.event.id]).toEqual(['processed', { total: 1, done: 1, dead: 0, pending: 0, shadow: 0 }]);
+    expect(await store.counts()).toMatchObject({ pending: 0, running: 1, dead: 1, eventsToDispatch: 1, failedEvents: 1 });
+    await store.close();
+  });
+
   it.skipIf(!enabled)(
     'keeps an event a rule failed for as failed until replayed; a replay hands it back to the matcher, and no job is written twice',
     async () => {
