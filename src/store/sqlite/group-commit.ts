@@ -18,6 +18,7 @@ interface PendingWrite {
 export class GroupCommit {
   private pending: PendingWrite[] = [];
   private scheduled = false;
+  private held = false;
 
   constructor(
     private readonly db: Database.Database,
@@ -32,15 +33,35 @@ export class GroupCommit {
   add<T>(run: () => T, several = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ run, several, resolve: resolve as (v: never) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
   }
 
+  /**
+   * Writes wait (in memory, unanswered) until `release`: the checkpoint worker's last pass copies
+   * the WAL while no commit adds to it, so the next commit starts the WAL afresh. The event loop
+   * runs on meanwhile; only commits wait.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    if (this.pending.length > 0) this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.held) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.held) this.flush();
+    });
+  }
+
+  /** Commits what waits now (also while held: closing the store flushes). */
   flush(): void {
-    this.scheduled = false;
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;

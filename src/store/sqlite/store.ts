@@ -67,7 +67,6 @@ export class SqliteStore extends SqlStore implements Store {
   ) {
     super();
     this.walSync = server && path !== ':memory:' ? offLoopSync(db, path) : undefined;
-    this.checkpointer = server && path !== ':memory:' ? Checkpointer.start(db, path) : undefined;
     this.stmts = prepareStatements(db);
     this.commits = new GroupCommit(
       db,
@@ -75,6 +74,7 @@ export class SqliteStore extends SqlStore implements Store {
       (err) => this.unavailable(err),
       () => (this.lastWriteError = undefined),
     );
+    this.checkpointer = server && path !== ':memory:' ? Checkpointer.start(db, path, this.commits) : undefined;
   }
 
   /**
