@@ -34,7 +34,7 @@ describe('config', () => {
     expect(c.rules).toMatchObject({ dir: './rules', watch: true, evalTimeoutMs: 100, pollIntervalMs: 5000, maxFileBytes: 262144, maxFiles: 1000 });
     expect(c.store).toEqual({ url: 'sqlite:./data/notion-rules.db', retention: { days: 30, batch: 1000, intervalMs: 600000 } });
     expect(c.delivery).toEqual({
-      concurrency: 8,
+      concurrency: 32,
       maxAttempts: 100,
       maxAge: '24h',
       leaseMs: 10000,
