@@ -5,9 +5,10 @@
  * file; then notion-rules serves it with 10 candidate rules, driven as scenario 1 of `npm run bench`.
  * Figures are printed against the empty store of the same run, with the machine's CPU.
  */
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
@@ -20,18 +21,77 @@ const DURATION = quick ? 3 : 10;
 const WARMUP_S = quick ? 1 : 2;
 const CONNECTIONS = 50;
 const SECRET = 'bench-secret';
+const ADMIN = 'bench-admin-token-0123456789';
+/** What an operator opens during an incident, each read several times after the load; median ms. */
+const OPERATOR_READS: Record<string, string> = {
+  '/health': '/health',
+  '/metrics': '/metrics',
+  'events, newest 50': '/admin/events?limit=50',
+  'events, processed': '/admin/events?limit=50&status=processed',
+  'events, dead': '/admin/events?limit=50&status=dead',
+};
+
+/**
+ * The server's own view of ingest latency (`notion_rules_ingest_duration_seconds`: request read to
+ * answer): the bucket that holds the 50th and the 99th percentile, in ms. Beside the load
+ * generator's figures it tells time spent in the server from time spent around it.
+ */
+async function serverIngestPercentiles(url: string): Promise<{ p50: string; p99: string }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const buckets = [...text.matchAll(/^notion_rules_ingest_duration_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)].map((m) => [m[1]!, Number(m[2])] as const);
+  const total = buckets.at(-1)?.[1] ?? 0;
+  const at = (q: number) => {
+    const hit = buckets.find(([, n]) => n >= q * total);
+    return hit ? (hit[0] === '+Inf' ? '> 1000' : `≤ ${Number(hit[0]) * 1000}`) : '?';
+  };
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+async function operatorReads(url: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [name, path] of Object.entries(OPERATOR_READS)) {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const began = performance.now();
+      const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      await res.arrayBuffer();
+      if (!res.ok && res.status !== 503) throw new Error(`${path}: HTTP ${res.status}`);
+      times.push(performance.now() - began);
+    }
+    out[name] = Math.round(times.sort((a, b) => a - b)[2]! * 10) / 10;
+  }
+  return out;
+}
 const root = fileURLToPath(new URL('../../', import.meta.url)); // dist-bench/bench → repo
-const cli = join(root, 'dist/cli/main.js');
+// `--cli PATH`: another build of notion-rules (a checkout of an earlier commit), for before/after runs.
+const cliArg = process.argv.indexOf('--cli');
+const cli = cliArg > 0 ? process.argv[cliArg + 1]! : join(root, 'dist/cli/main.js');
 const arg = process.argv.indexOf('--events');
 const sizes = arg > 0 ? process.argv[arg + 1]!.split(',').map(Number) : quick ? [0, 100_000] : [0, 1_000_000];
 const work = mkdtempSync(join(tmpdir(), 'nr-history-'));
+// `--prefill-cache DIR`: keep each prefilled store there and copy it for the next run (alternating
+// runs of two builds then start from the same file; a build with another schema gets its own).
+const cacheArg = process.argv.indexOf('--prefill-cache');
+const prefillCache = cacheArg > 0 ? process.argv[cacheArg + 1]! : undefined;
 
 /** A store file with the schema notion-rules migrates to, holding `n` processed events. */
 async function prefilled(dir: string, n: number): Promise<string> {
   const file = join(dir, 'store.db');
-  const { SqliteStore } = (await import(join(root, 'dist/store/sqlite/store.js'))) as typeof import('../src/store/sqlite/store.js');
+  // The schema of the build under test (`--cli`), made by its own store.
+  const { SqliteStore } = (await import(join(dirname(cli), '../store/sqlite/store.js'))) as typeof import('../src/store/sqlite/store.js');
   await (await SqliteStore.open(file)).close();
   const db = new Database(file);
+  const version = (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number }).v;
+  const cached = prefillCache && join(prefillCache, `store-${n}-v${version}.db`);
+  if (cached && existsSync(cached)) {
+    db.close();
+    rmSync(`${file}-wal`, { force: true });
+    rmSync(`${file}-shm`, { force: true });
+    copyFileSync(cached, file);
+    process.stderr.write(`prefilled ${n} events from ${cached}\n`);
+    return file;
+  }
+  db.pragma('cache_size = -1000000'); // the prefill only: random id inserts stay in memory
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF'); // the prefill only: the server opens the file with its own settings
   const insertEvent = db.prepare(
@@ -44,17 +104,23 @@ async function prefilled(dir: string, n: number): Promise<string> {
   const insertAttempt = db.prepare(
     `INSERT INTO attempts (job_id, action_index, action_type, started_at, duration_ms, outcome) VALUES (?, 0, 'log', ?, 1, 'ok')`,
   );
+  const insertEntity = db.prepare('INSERT OR REPLACE INTO entity_latest (entity_id, timestamp) VALUES (?, ?)');
   const sample = eventStream(SECRET, { duplicateShare: 0 });
+  // Notion's ids are random UUIDs: the id index takes new ones at random places, as in production.
+  const pages = Array.from({ length: 50_000 }, () => randomUUID());
   const report = JSON.stringify([{ rule: 'prefill', matched: true, actions: 1 }]);
   const actions = JSON.stringify([{ type: 'log', params: { message: 'prefilled' } }]);
   const start = Date.now() - 30 * 86_400_000; // a month of history, older than what the bench sends
   const batch = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const body = JSON.parse(sample.next().body) as Record<string, unknown>;
-      const id = `prefill-${i}`;
+      const id = randomUUID();
+      const page = pages[i % pages.length]!;
       const at = start + Math.floor((i / n) * 29 * 86_400_000);
-      const raw = JSON.stringify({ ...body, id, timestamp: new Date(at).toISOString(), entity: { id: `page-${i % 50_000}`, type: 'page' } });
-      insertEvent.run(id, `page-${i % 50_000}`, new Date(at).toISOString(), at, raw, report);
+      const timestamp = new Date(at).toISOString();
+      const raw = JSON.stringify({ ...body, id, timestamp, entity: { id: page, type: 'page' } });
+      insertEvent.run(id, page, timestamp, at, raw, report);
+      insertEntity.run(page, timestamp);
       const job = insertJob.run(id, actions, at, at, at).lastInsertRowid;
       insertAttempt.run(job, at);
     }
@@ -63,11 +129,18 @@ async function prefilled(dir: string, n: number): Promise<string> {
   for (let i = 0; i < n; i += 50_000) batch(i, Math.min(n, i + 50_000));
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
+  if (cached) {
+    mkdirSync(prefillCache, { recursive: true });
+    copyFileSync(file, `${cached}.part`);
+    renameSync(`${cached}.part`, cached);
+  }
   process.stderr.write(`prefilled ${n} events in ${((Date.now() - began) / 1000).toFixed(1)} s (${Math.round(statSync(file).size / 1e6)} MB)\n`);
   return file;
 }
 
-async function run(n: number): Promise<LoadResult & { n: number }> {
+type Run = LoadResult & { n: number; server: { p50: string; p99: string }; reads: Record<string, number> };
+
+async function run(n: number): Promise<Run> {
   const dir = join(work, `n${n}`);
   mkdirSync(join(dir, 'rules'), { recursive: true });
   for (let i = 0; i < 10; i++)
@@ -83,6 +156,7 @@ async function run(n: number): Promise<LoadResult & { n: number }> {
       server: { host: '127.0.0.1', port: 0 },
       store: { url: `sqlite:${store}` },
       rules: { dir: join(dir, 'rules'), watch: false },
+      security: { adminToken: ADMIN },
       log: { level: 'info' },
     }),
   );
@@ -93,7 +167,8 @@ async function run(n: number): Promise<LoadResult & { n: number }> {
       durationS: DURATION,
       warmupS: WARMUP_S,
     });
-    return { ...result, n };
+    const server99 = await serverIngestPercentiles(server.url);
+    return { ...result, n, server: server99, reads: await operatorReads(server.url) };
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -101,7 +176,7 @@ async function run(n: number): Promise<LoadResult & { n: number }> {
 }
 
 async function main(): Promise<void> {
-  const results: Array<LoadResult & { n: number }> = [];
+  const results: Run[] = [];
   for (const n of sizes) results.push(await run(n));
   const empty = results[0]!;
   console.table(
@@ -110,15 +185,18 @@ async function main(): Promise<void> {
       'req/s': Math.round(r.rps),
       'p50 ms': r.p50,
       'p99 ms': r.p99,
+      'server p50 / p99 ms': `${r.server.p50} / ${r.server.p99}`,
       errors: r.errors + r.non2xx,
       'vs first': `${Math.round((r.rps / empty.rps) * 100)} %`,
       'p99 vs first': `${(r.p99 / Math.max(1, empty.p99)).toFixed(2)} ×`,
     })),
   );
+  console.log('\noperator reads after the load, median of 5, ms:');
+  console.table(results.map((r) => ({ 'stored events': r.n, ...r.reads })));
   const last = results.at(-1)!;
   const ok = last.rps / empty.rps >= 0.9 && last.p99 <= 1.2 * Math.max(1, empty.p99);
   console.log(`\ntarget: ingest at ${last.n} stored events ≥ 90 % of ${empty.n}, p99 ≤ 1.2 ×: ${ok ? 'met' : 'MISSED'}`);
-  console.log(`machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores, Node ${process.version}`);
+  console.log(`machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores, Node ${process.version}; notion-rules: ${cli}`);
   rmSync(work, { recursive: true, force: true });
 }
 

@@ -10,9 +10,16 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/**
+ * `NOTION_RULES_BENCH_PROFILE=DIR`: every process the bench starts writes a V8 CPU profile there
+ * when it exits (open it in Chrome's DevTools or speedscope).
+ */
+const PROFILE_DIR = process.env.NOTION_RULES_BENCH_PROFILE;
+
 /** Starts `node args…` and waits for its "listening" line (pino JSON or plain). */
 export function start(args: string[], env: Record<string, string> = {}): Promise<Running> {
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const flags = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const proc = spawn(process.execPath, [...flags, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code} before listening`)));
     createInterface({ input: proc.stdout! }).on('line', (line) => {
