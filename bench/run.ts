@@ -229,13 +229,13 @@ async function fakeSlack(thresholds: number[]) {
 }
 
 /**
- * Scenario 7: MEMORY_EVENTS page events into 1,000 rules (10 candidates per event, one Slack
- * action), at the shipped defaults but Slack's pace (the fake has none); the server's peak RSS once
+ * Scenario 7: MEMORY_EVENTS page events into 1,000 rules (one of them the Slack rule in place of
+ * an `other-` rule, so 11 candidates per event), at the shipped defaults but Slack's pace (the fake has none); the server's peak RSS once
  * every message is delivered.
  */
 async function memoryAfterMany(): Promise<{ sent: LoadResult; delivered: number; distinct: number; peakRssMb: number }> {
   const slack = await fakeSlack([MEMORY_EVENTS]);
-  const nr = await notionRules('memory', rulesFolder('memory', { ...thousandRules(), 'ship.yaml': SHIP_RULE }), {
+  const nr = await notionRules('memory', rulesFolder('memory', { ...thousandRules(), 'other-0000.yaml': SHIP_RULE }), {
     slack: { token: slack.token, apiUrl: slack.url },
     delivery: { limits: { slack: UNPACED } },
   });
