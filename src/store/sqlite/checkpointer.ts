@@ -31,7 +31,7 @@ const MAX_OPEN_PASSES = 3;
 /** Commits are held no longer than this, whatever the disk does. */
 const MAX_HOLD_MS = 250;
 
-/** What holds commits while the last pass runs (the store's group commit). */
+/** What holds commits while the last pass runs (the store's group commit); `release` may come twice. */
 export interface CommitGate {
   hold(): void;
   release(): void;
@@ -55,7 +55,6 @@ export class Checkpointer {
   private passes = 0;
   /** The pass under way is the last one, run while commits are (or were, until MAX_HOLD_MS) held. */
   private lastPass = false;
-  private holding = false;
 
   private constructor(
     private readonly worker: Worker,
@@ -107,17 +106,15 @@ export class Checkpointer {
       return;
     }
     this.lastPass = true;
-    this.holding = true;
     this.gate.hold();
     // A disk that stalls does not stall the commits with it: they go on, and the WAL restarts later.
     this.holdTimer = setTimeout(() => this.release(), MAX_HOLD_MS);
     this.worker.postMessage('checkpoint');
   }
 
+  /** Lets held commits go (harmless when none are held). */
   private release(): void {
     clearTimeout(this.holdTimer);
-    if (!this.holding) return;
-    this.holding = false;
     this.gate.release();
   }
 

@@ -46,6 +46,7 @@ export class GroupCommit {
     this.held = true;
   }
 
+  /** Lets held writes commit; harmless when nothing is held. */
   release(): void {
     this.held = false;
     if (this.pending.length > 0) this.schedule();
