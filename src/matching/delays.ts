@@ -20,7 +20,8 @@ export interface DelayRunnerOptions {
   facts: () => FactSource;
   log: Logger;
   leaseMs: number;
-  onJobs: () => void; /** A shadow rule's job was stored (metrics). */
+  onJobs: () => void;
+  /** A shadow rule's job was stored (metrics). */
   onShadowJob?: (ruleId: string, actionTypes: string[]) => void;
 }
 

@@ -19,7 +19,8 @@ export interface DigestFlusherOptions {
   /** How long a taken group is ours before another replica may flush it. */
   leaseMs: number;
   /** Jobs were stored: the runner should look. */
-  onJobs: () => void; /** A shadow rule's job was stored (metrics). */
+  onJobs: () => void;
+  /** A shadow rule's job was stored (metrics). */
   onShadowJob?: (ruleId: string, actionTypes: string[]) => void;
 }
 

@@ -160,23 +160,17 @@ export async function startService(config: Config, options: ServiceOptions = {})
     log,
     onTick: () => matcher.wake(),
   });
-  const delays = new DelayRunner({
-    store,
-    rules,
-    facts: () => notionFacts(notion, undefined, destinations, undefined, people),
-    log,
-    leaseMs: config.delivery.leaseMs,
-    onJobs: () => runner.wake(),
-    onShadowJob: (rule, types) => hooks.onShadowJob?.(rule, types),
-  });
-  const digests = new DigestFlusher({
+  // What the delay runner and the digest flusher share: both store jobs after a wait.
+  const timing = {
     store,
     rules,
     log,
     leaseMs: config.delivery.leaseMs,
     onJobs: () => runner.wake(),
-    onShadowJob: (rule, types) => hooks.onShadowJob?.(rule, types),
-  });
+    onShadowJob: (rule: string, types: string[]) => hooks.onShadowJob?.(rule, types),
+  };
+  const delays = new DelayRunner({ ...timing, facts: () => notionFacts(notion, undefined, destinations, undefined, people) });
+  const digests = new DigestFlusher(timing);
   waitedForBreaker = (keys) => {
     const { jobs, events } = callersOf(keys);
     store.hasten(jobs, events, Date.now()).then(
