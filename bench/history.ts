@@ -1,11 +1,14 @@
 /**
- * `npm run bench:history -- [--events N,N…] [--quick]`: does ingest stay flat as the store fills?
- * For each N (default 0, 1,000,000), a SQLite store is prefilled with N processed events in the
- * store's own row shape (each with one done job and its attempt), written in bulk straight into the
- * file; then notion-rules serves it with 10 candidate rules, driven as scenario 1 of `npm run bench`.
- * Figures are printed against the empty store of the same run, with the machine's CPU.
+ * `npm run bench:history -- [--events N,N…] [--quick] [--cli PATH] [--prefill-cache DIR]`: does
+ * ingest stay flat as the store fills? For each N (default 0, 1,000,000), a SQLite store is
+ * prefilled with N processed events in the store's own row shape (random ids, each with one done
+ * job and its attempt), written in bulk straight into the file; then notion-rules serves it with
+ * 10 candidate rules, driven as scenario 1 of `npm run bench`, and what an operator opens is timed
+ * on it. Figures are printed against the empty store of the same run, with the machine's CPU, and
+ * written to bench/results/history-<date>.json.
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { flag, option } from './args.js';
 import { randomUUID } from 'node:crypto';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,7 +19,7 @@ import { eventStream } from './events.js';
 import { load, type LoadResult } from './load.js';
 import { start } from './processes.js';
 
-const quick = process.argv.includes('--quick');
+const quick = flag('quick');
 const DURATION = quick ? 3 : 10;
 const WARMUP_S = quick ? 1 : 2;
 const CONNECTIONS = 50;
@@ -64,15 +67,12 @@ async function operatorReads(url: string): Promise<Record<string, number>> {
 }
 const root = fileURLToPath(new URL('../../', import.meta.url)); // dist-bench/bench → repo
 // `--cli PATH`: another build of notion-rules (a checkout of an earlier commit), for before/after runs.
-const cliArg = process.argv.indexOf('--cli');
-const cli = cliArg > 0 ? process.argv[cliArg + 1]! : join(root, 'dist/cli/main.js');
-const arg = process.argv.indexOf('--events');
-const sizes = arg > 0 ? process.argv[arg + 1]!.split(',').map(Number) : quick ? [0, 100_000] : [0, 1_000_000];
+const cli = option('cli') ?? join(root, 'dist/cli/main.js');
+const sizes = option('events')?.split(',').map(Number) ?? (quick ? [0, 100_000] : [0, 1_000_000]);
 const work = mkdtempSync(join(tmpdir(), 'nr-history-'));
 // `--prefill-cache DIR`: keep each prefilled store there and copy it for the next run (alternating
 // runs of two builds then start from the same file; a build with another schema gets its own).
-const cacheArg = process.argv.indexOf('--prefill-cache');
-const prefillCache = cacheArg > 0 ? process.argv[cacheArg + 1]! : undefined;
+const prefillCache = option('prefill-cache');
 
 /** A store file with the schema notion-rules migrates to, holding `n` processed events. */
 async function prefilled(dir: string, n: number): Promise<string> {
@@ -167,8 +167,8 @@ async function run(n: number): Promise<Run> {
       durationS: DURATION,
       warmupS: WARMUP_S,
     });
-    const server99 = await serverIngestPercentiles(server.url);
-    return { ...result, n, server: server99, reads: await operatorReads(server.url) };
+    const serverSide = await serverIngestPercentiles(server.url);
+    return { ...result, n, server: serverSide, reads: await operatorReads(server.url) };
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -196,7 +196,15 @@ async function main(): Promise<void> {
   const last = results.at(-1)!;
   const ok = last.rps / empty.rps >= 0.9 && last.p99 <= 1.2 * Math.max(1, empty.p99);
   console.log(`\ntarget: ingest at ${last.n} stored events ≥ 90 % of ${empty.n}, p99 ≤ 1.2 ×: ${ok ? 'met' : 'MISSED'}`);
-  console.log(`machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores, Node ${process.version}; notion-rules: ${cli}`);
+  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version };
+  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; notion-rules: ${cli}`);
+  const out = join(root, 'bench/results', `history-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}${quick ? '-quick' : ''}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    `${JSON.stringify({ date: new Date().toISOString(), machine, cli, settings: { durationS: DURATION, connections: CONNECTIONS }, results, met: ok }, null, 2)}\n`,
+  );
+  console.log(`results: ${out}`);
   rmSync(work, { recursive: true, force: true });
 }
 

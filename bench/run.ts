@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: notion-rules against a bare Fastify route, in one run, as ratios.
  * Everything runs on 127.0.0.1 and stops by itself. `--quick` runs each scenario briefly.
- * `--core` runs scenarios 1–3 only (ingest, rule scale, end to end) and `--cli PATH` measures
- * another build's CLI: alternating `--core` runs of two builds compare a change's cost.
+ * `--core` runs scenarios 1–3 and 7 only (ingest, rule scale, end to end, memory) and
+ * `--cli PATH` measures another build's CLI: alternating `--core` runs of two builds compare a
+ * change's cost.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { stringify } from 'yaml';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
+import { flag, option } from './args.js';
 import { eventStream } from './events.js';
 import { load, loadTimed, type LoadResult } from './load.js';
 import { start } from './processes.js';
@@ -19,7 +21,7 @@ import { cliCpuMs } from './cli-startup.js';
 import { pageId } from './limited-fakes-ids.js';
 import { sign } from '../src/receiver/sign.js';
 
-const quick = process.argv.includes('--quick');
+const quick = flag('quick');
 const DURATION = quick ? 2 : 10;
 const CONNECTIONS = 50;
 const E2E_EVENTS = quick ? 1000 : 5000;
@@ -33,13 +35,11 @@ const BULK_PAGES = quick ? 40 : 200;
 const SECRET = 'bench-secret';
 const ADMIN = 'bench-admin-token-0123456789';
 const root = fileURLToPath(new URL('../../', import.meta.url)); // dist-bench/bench → repo
-const cliArg = process.argv.indexOf('--cli');
-const cli = cliArg > 0 ? process.argv[cliArg + 1]! : join(root, 'dist/cli/main.js');
-const coreOnly = process.argv.includes('--core');
+const cli = option('cli') ?? join(root, 'dist/cli/main.js');
+const coreOnly = flag('core');
 const work = mkdtempSync(join(tmpdir(), 'nr-bench-'));
-const pgArg = process.argv.indexOf('--pg');
 /** A PostgreSQL server for the replica scenario: --pg URL, or the test suite's server. */
-const PG = pgArg > 0 ? process.argv[pgArg + 1] : (process.env.NOTION_RULES_BENCH_PG ?? process.env.NOTION_RULES_TEST_PG);
+const PG = option('pg') ?? process.env.NOTION_RULES_BENCH_PG ?? process.env.NOTION_RULES_TEST_PG;
 
 /** A fresh database on the PostgreSQL server, for one run; dropped by `drop`. */
 async function pgDatabase(server: string): Promise<{ url: string; drop: () => Promise<void> }> {
@@ -230,8 +230,8 @@ async function fakeSlack(thresholds: number[]) {
 
 /**
  * Scenario 7: MEMORY_EVENTS page events into 1,000 rules (one of them the Slack rule in place of
- * an `other-` rule, so 11 candidates per event), at the shipped defaults but Slack's pace (the fake has none); the server's peak RSS once
- * every message is delivered.
+ * an `other-` rule, so 11 candidates per event), at the shipped defaults but Slack's pace (the
+ * fake has none); the server's peak RSS once every message is delivered.
  */
 async function memoryAfterMany(): Promise<{ sent: LoadResult; delivered: number; distinct: number; peakRssMb: number }> {
   const slack = await fakeSlack([MEMORY_EVENTS]);

@@ -12,9 +12,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { WebClient } from '@slack/web-api';
+import { flag } from './args.js';
 import { start } from './processes.js';
 
-const quick = process.argv.includes('--quick');
+const quick = flag('quick');
 const CALLS = quick ? 1_000 : 5_000;
 const ROUNDS = quick ? 2 : 4;
 const IN_FLIGHT = 8;
