@@ -1,6 +1,8 @@
 import type { NotionEvent } from '../model/event.js';
 import type { Attempt, Job } from '../store/types.js';
 
+export type DeliveryOutcome = 'delivered' | 'retried' | 'rate_limited' | 'dead';
+
 export type RuleFailureReason = 'condition_error' | 'condition_timeout' | 'render_error' | 'fetch_error';
 
 /** What delivery reports as it works; metrics, health, error reporting and tests listen. Every hook is optional. */
@@ -12,6 +14,12 @@ export interface DeliveryHooks {
   onRuleFailed?(event: NotionEvent, ruleId: string, reason: RuleFailureReason, error: string): void;
   onConditionEvaluated?(ruleId: string): void;
   onAction?(type: string, outcome: 'ok' | 'retry' | 'dead', durationMs: number): void;
+  /**
+   * An action's outcome at its destination (`notion`, `slack:<channel>`, `http:<origin>`; the
+   * action type for actions that call nobody): delivered, retried after a real failure,
+   * rate_limited (the destination asked to slow down; no attempt spent), dead.
+   */
+  onDelivery?(destination: string, outcome: DeliveryOutcome): void;
   /** An action attempt of `job` was recorded (traces). */
   onAttempt?(job: Job, attempt: Attempt): void;
   /** An event was matched: what each rule that listens to its type did (traces). */
@@ -39,6 +47,7 @@ export function combineHooks(...list: Array<DeliveryHooks | undefined>): Deliver
     onRuleFailed: (event, rule, reason, error) => all.forEach((h) => h.onRuleFailed?.(event, rule, reason, error)),
     onConditionEvaluated: (rule) => all.forEach((h) => h.onConditionEvaluated?.(rule)),
     onAction: (type, outcome, ms) => all.forEach((h) => h.onAction?.(type, outcome, ms)),
+    onDelivery: (destination, outcome) => all.forEach((h) => h.onDelivery?.(destination, outcome)),
     onJobFinished: (id, status) => all.forEach((h) => h.onJobFinished?.(id, status)),
     onDeadLetter: (job, index, error) => all.forEach((h) => h.onDeadLetter?.(job, index, error)),
     onUnexpectedError: (err, where, ids) => all.forEach((h) => h.onUnexpectedError?.(err, where, ids)),

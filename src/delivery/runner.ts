@@ -207,6 +207,7 @@ export class JobRunner {
         );
         if (!owned) return this.lost(log, i);
         this.o.hooks?.onAction?.(action.type, retry ? 'retry' : 'dead', durationMs);
+        this.o.hooks?.onDelivery?.(dest ?? action.type, retry ? 'retried' : 'dead');
         if (retry) {
           log.warn({ action: action.type, actionIndex: i, attempt: attempts, retryInMs: delay, err: e.message }, 'action failed; will retry');
           this.dueAt = Math.min(this.dueAt, Date.now() + delay);
@@ -232,6 +233,7 @@ export class JobRunner {
       );
       if (!owned) return this.lost(log, i);
       this.o.hooks?.onAction?.(action.type, 'ok', durationMs);
+      this.o.hooks?.onDelivery?.(dest ?? action.type, 'delivered');
       log.debug({ action: action.type, actionIndex: i, durationMs }, 'action done');
     }
     this.o.hooks?.onJobFinished?.(job.id, 'done');
@@ -261,6 +263,7 @@ export class JobRunner {
     );
     if (!owned) return this.lost(log, i);
     this.o.hooks?.onAction?.(action.type, 'retry', durationMs);
+    this.o.hooks?.onDelivery?.(dest ?? action.type, 'rate_limited');
     log.info(
       { action: action.type, actionIndex: i, destination: dest, pausedUntil: new Date(until).toISOString() },
       'destination asked to slow down; its calls pause until then (no attempt spent)',

@@ -7,7 +7,7 @@ import type { InsertOptions, Store } from '../store/types.js';
 import type { Metrics } from './metrics.js';
 import type { healthSections } from './health-sections.js';
 import { adminRoutes, type AdminOptions } from './routes/admin.js';
-import { consoleRoutes } from './routes/console.js';
+import { consoleRoutes, type ConsoleFlow } from './routes/console.js';
 import { healthRoute } from './routes/health.js';
 import { probeRoutes } from './routes/probes.js';
 import { metricsRoute } from './routes/metrics.js';
@@ -31,6 +31,8 @@ export interface AppDeps {
   /** A request failed with a 5xx: error reporting. */
   onRequestFailed?: (err: Error, route: string) => void;
   health?: ReturnType<typeof healthSections>;
+  /** The console overview's live parts (flow counts, destinations, thresholds). */
+  flow?: ConsoleFlow;
   /** The verification tokens accepted now (they change when secret files are read again); default: the config's. */
   secrets?: () => readonly string[];
   /** For /readyz: shutdown began; the rules version loaded. */
@@ -99,7 +101,14 @@ export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise
   if (ops && deps.metrics) await app.register(metricsRoute, { metrics: deps.metrics });
   if (ops && config.security.adminToken && deps.admin) {
     await app.register(adminRoutes, { ...deps.admin, token: config.security.adminToken, store });
-    if (deps.health) await app.register(consoleRoutes, { ...deps.admin, token: config.security.adminToken, store, health: deps.health });
+    if (deps.health)
+      await app.register(consoleRoutes, {
+        ...deps.admin,
+        token: config.security.adminToken,
+        store,
+        health: deps.health,
+        ...(deps.flow ? { flow: deps.flow } : {}),
+      });
   }
   return app;
 }

@@ -57,6 +57,12 @@ export class Metrics {
     labelNames: ['type', 'outcome'],
     registers: [this.registry],
   });
+  private readonly deliveries = new Counter({
+    name: 'notion_rules_destination_actions_total',
+    help: 'Action outcomes by destination (notion, slack:<channel>, http:<origin>; the action type for log and search) and outcome (delivered, retried, rate_limited: asked to slow down, no attempt spent, dead).',
+    labelNames: ['destination', 'outcome'],
+    registers: [this.registry],
+  });
   private readonly shadowActions = new Counter({
     name: 'notion_rules_shadow_actions_total',
     help: 'Actions a shadow rule (mode: shadow) rendered and recorded but did not send, by rule id and action type: what it would have done.',
@@ -268,6 +274,7 @@ export class Metrics {
         this.actions.inc({ type, outcome });
         this.actionSeconds.observe({ type }, ms / 1000);
       },
+      onDelivery: (destination, outcome) => this.deliveries.inc({ destination, outcome }),
     };
   }
 }

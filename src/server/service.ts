@@ -21,6 +21,7 @@ import { EventTypes } from '../engine/event-types.js';
 import { loadOptionsOf } from '../engine/load.js';
 import { RulesWatcher } from '../engine/watch.js';
 import { Metrics } from './metrics.js';
+import { FlowRecorder } from './flow-recorder.js';
 import { healthSections } from './health-sections.js';
 import { openStore } from '../store/open.js';
 import type { NotionEvent } from '../model/event.js';
@@ -114,6 +115,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       );
   });
   const actionHealth = new ActionHealth(config.health.minSuccessRate);
+  const flow = new FlowRecorder({ store, log });
   let tracer: EventTracer | undefined;
   try {
     tracer = await startTracing(log);
@@ -123,8 +125,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
   }
   const hooks = combineHooks(
     metrics.hooks(),
+    flow.hooks(),
     {
-      onAction: (_type, outcome) => actionHealth.record(outcome === 'ok'),
+      // A destination asking to slow down (429) is flow control, not a failed action.
+      onDelivery: (_destination, outcome) => (outcome === 'rate_limited' ? undefined : actionHealth.record(outcome === 'delivered')),
       onJobFinished: (_id, status) => (status === 'dead' ? actionHealth.deadLetter() : undefined),
       onRuleFailed: () => actionHealth.ruleFailed(),
     },
@@ -192,15 +196,16 @@ export async function startService(config: Config, options: ServiceOptions = {})
       handshakeOnly: options.handshakeOnly ?? false,
       onStored: (event, how) => {
         metrics.eventStored(types.isKnown(event.type) ? event.type : 'other');
+        flow.received();
         if (how.matched) return;
         if (how.leaseUntil !== undefined) matcher.handOver(event);
         else matcher.wake();
       },
       // Handshake-only mode stores no event and runs no matcher: nothing to lease.
       ...(options.handshakeOnly ? {} : { intake: (event: NotionEvent) => matcher.intake(event) }),
-      onDuplicate: () => metrics.eventDuplicate(),
+      onDuplicate: () => (metrics.eventDuplicate(), flow.duplicate()),
       ...(tracer ? { onIngested: (seconds: number, event: NotionEvent) => tracer!.webhook(event, Date.now() - seconds * 1000, Date.now()) } : {}),
-      onRejected: (reason) => metrics.eventRejected(reason),
+      onRejected: (reason) => (metrics.eventRejected(reason), flow.rejected(reason)),
       metrics,
       admin: {
         rules,
@@ -211,6 +216,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
       },
       ...(reporter ? { onRequestFailed: (err: Error, route: string) => reporter!.requestFailed(err, route) } : {}),
       health: healthSections(rules, store, actionHealth, config.health.maxLagMs, destinations),
+      flow: {
+        flush: () => flow.flush(),
+        destinations: () => destinations.snapshot(),
+        thresholds: { maxLagMs: config.health.maxLagMs, minSuccessRate: config.health.minSuccessRate },
+      },
       secrets: () => tokens,
       lifecycle: { stopping: () => stopping !== undefined, rulesVersion: () => rules.current.version },
     };
@@ -231,6 +241,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const url = localUrl(config.server.host, app)!;
   const adminUrl = localUrl(config.server.host, adminApp);
   const watcher = config.rules.watch ? new RulesWatcher(rules, { debounceMs: 150, pollIntervalMs: config.rules.pollIntervalMs, log }) : undefined;
+  flow.start();
   if (!options.handshakeOnly) {
     matcher.start();
     runner.start();
@@ -268,6 +279,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await digests.stop(budget);
       await delays.stop(budget);
       await runner.stop(budget);
+      await flow.stop();
       await reporter?.close(2000); // what is queued for Sentry is sent before the store goes
       await tracer?.shutdown().catch((err: unknown) => log.warn({ err }, 'could not send the last traces'));
       await audits;

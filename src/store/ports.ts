@@ -61,7 +61,10 @@ export type OpsQueries = Pick<
   | 'pausedRules'
   | 'recordAudit'
   | 'listAudit'
+  | 'readFlow'
 >;
+/** The flow recorder: adds each minute's counts. */
+export type FlowLog = Pick<Store, 'addFlow' | 'counts'>;
 /** The audit log's record of each load of the rules (it compares with the last one recorded, kept in meta). */
 export type RulesAudit = Pick<Store, 'getMeta' | 'setMeta' | 'recordAudit'>;
 /** The search actions and the search views. */

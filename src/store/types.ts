@@ -128,6 +128,39 @@ export interface TimingStatus {
   delays: Array<{ ruleId: string; waiting: number; nextDueAt: number }>;
 }
 
+/**
+ * A series of the service's flow per minute (see store/core/flow): events in, rule outcomes (a
+ * total and per rule), action outcomes per destination, lag.
+ */
+export type FlowSeries =
+  | 'events.received'
+  | 'events.duplicate'
+  | 'events.rejected'
+  | 'rules.matched'
+  | 'rules.failed'
+  | 'rules.held'
+  | 'rule.matched'
+  | 'rule.failed'
+  | 'rule.held'
+  | 'actions.delivered'
+  | 'actions.retried'
+  | 'actions.rate_limited'
+  | 'actions.dead'
+  | 'lag.jobs'
+  | 'lag.match';
+
+/**
+ * One minute of one series: `item` is what the series is broken down by (a rule id, a
+ * destination, a reject reason; '' for a total), `minute` is ms since the epoch / 60,000, `value`
+ * a count, or for `lag.*` the largest lag seen that minute in ms.
+ */
+export interface FlowCount {
+  series: FlowSeries;
+  item: string;
+  minute: number;
+  value: number;
+}
+
 /** What `prune` deleted (or, dry, would delete). */
 export interface PruneResult {
   events: number;
@@ -378,10 +411,15 @@ export interface Store {
   /**
    * Deletes up to `batch` resolved events received before `cutoff` — matched, every job done,
    * none finished since the cutoff — with their jobs and attempts (and entity times and page
-   * snapshots older than it). New, failed and dead events stay, whatever their age. With `dryRun`, counts all that
+   * snapshots older than it, and the flow counts). New, failed and dead events stay, whatever their age. With `dryRun`, counts all that
    * would go and deletes nothing.
    */
   prune(cutoff: number, batch: number, dryRun?: boolean): Promise<PruneResult>;
+  // --- the flow per minute (console charts)
+  /** Adds counts to their minutes (levels keep the largest), in one transaction. */
+  addFlow(counts: readonly FlowCount[]): Promise<void>;
+  /** The stored minutes of `series` from minute `from` to minute `to`, both included. */
+  readFlow(series: readonly FlowSeries[], from: number, to: number): Promise<FlowCount[]>;
   /** The store's size on disk in bytes (the database file and its WAL; PostgreSQL's database). */
   sizeBytes(): Promise<number>;
 

@@ -1,6 +1,6 @@
 import { html, type SafeHtml } from './html.js';
 
-export type Section = 'events' | 'dead' | 'rules' | 'audit' | 'search';
+export type Section = 'overview' | 'events' | 'dead' | 'rules' | 'audit' | 'search';
 
 /** What the top of every page shows: the service's state, as /health reports it. */
 export interface StatusLine {
@@ -24,7 +24,8 @@ export interface Chrome {
 }
 
 const SECTIONS: Array<[Section, string, string]> = [
-  ['events', 'Events', '/console'],
+  ['overview', 'Overview', '/console'],
+  ['events', 'Events', '/console/events'],
   ['dead', 'Dead letters', '/console/dead'],
   ['rules', 'Rules', '/console/rules'],
   ['audit', 'Audit', '/console/audit'],

@@ -19,6 +19,8 @@ import { CONSOLE_CSS } from '../console/style.js';
 import { eventDetail } from '../ops/event-detail.js';
 import { pause, resume, RuleControlError } from '../ops/rule-control.js';
 import { auditPage } from '../console/pages/audit.js';
+import { FlowFrame, WINDOWS } from '../console/flow-frame.js';
+import { OVERVIEW_SERIES, overviewPage, type DestinationView } from '../console/pages/overview.js';
 
 export interface ConsoleOptions {
   token: string;
@@ -28,6 +30,17 @@ export interface ConsoleOptions {
   health: ReturnType<typeof healthSections>;
   /** Called after a replay queued jobs. */
   onReplay: () => void;
+  /** The overview's live parts; without them it shows the stored counts only. */
+  flow?: ConsoleFlow;
+}
+
+/** What the overview reads besides the store. */
+export interface ConsoleFlow {
+  /** Writes this process's flow counts, so a page shows them up to now. */
+  flush(): Promise<void>;
+  /** Each destination's state in this process. */
+  destinations(): DestinationView[];
+  thresholds: { maxLagMs: number; minSuccessRate: number };
 }
 
 type Form = Record<string, string | undefined>;
@@ -124,15 +137,37 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
       }
     });
 
-    const chrome = async (req: FastifyRequest, title: string, section?: Section, flash?: string): Promise<Chrome> => ({
+    const chrome = async (req: FastifyRequest, title: string, section?: Section, flash?: string, health?: Health): Promise<Chrome> => ({
       title,
       ...(section ? { section } : {}),
       csrf: sessions.csrfToken(req.cookies[SESSION_COOKIE]!),
-      status: await statusLine(opts.health),
+      status: statusLine(health ?? (await opts.health())),
       flash,
     });
 
-    auth.get<{ Querystring: { status?: string; limit?: string; replayed?: string } }>('/console', async (req, reply) => {
+    auth.get<{ Querystring: { window?: string; status?: string; limit?: string; replayed?: string } }>('/console', async (req, reply) => {
+      // The event list's old address (bookmarks, links in alerts) still leads to it.
+      const { window: _window, ...rest } = req.query;
+      if (Object.keys(rest).length > 0) return reply.redirect(`/console/events?${new URLSearchParams(rest as Record<string, string>).toString()}`, 301);
+      const window = WINDOWS[req.query.window === '24h' ? '24h' : '1h'];
+      await opts.flow?.flush();
+      const [frame, health] = await Promise.all([FlowFrame.read(store, OVERVIEW_SERIES, window, Date.now()), opts.health()]);
+      const queue = 'depth' in health.queue ? health.queue : undefined;
+      const body = overviewPage({
+        frame,
+        current: {
+          jobLagMs: queue?.jobLagMs ?? null,
+          matchLagMs: queue?.matchLagMs ?? null,
+          successRate: health.actions.successRate,
+          queueDepth: queue?.depth ?? null,
+        },
+        thresholds: opts.flow?.thresholds ?? { maxLagMs: 0, minSuccessRate: 0 },
+        destinations: opts.flow?.destinations() ?? [],
+      });
+      return page(reply, await chrome(req, 'Overview', 'overview', undefined, health), body);
+    });
+
+    auth.get<{ Querystring: { status?: string; limit?: string; replayed?: string } }>('/console/events', async (req, reply) => {
       const known = EVENT_FILTERS.some(([v]) => v !== '' && v === req.query.status);
       const status = known ? (req.query.status as EventListStatus) : undefined;
       const limit = Math.min(1000, Math.max(1, Number(req.query.limit) || 100));
@@ -190,7 +225,9 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
     auth.get<{ Querystring: { reloaded?: string; done?: string } }>('/console/rules', async (req, reply) => {
       const flash = req.query.reloaded === 'ok' ? 'Rules reloaded.' : req.query.done ? RULE_FLASH[req.query.done] : undefined;
       const c = await chrome(req, 'Rules', 'rules', flash);
-      return page(reply, c, rulesPage(rules, c.csrf!, await store.timingStatus(), await store.pausedRules(Date.now())));
+      await opts.flow?.flush();
+      const activity = await FlowFrame.read(store, ['rule.matched', 'rule.failed', 'rule.held'], WINDOWS['1h'], Date.now());
+      return page(reply, c, rulesPage(rules, c.csrf!, await store.timingStatus(), await store.pausedRules(Date.now()), activity));
     });
 
     auth.post<{ Params: { id: string }; Body: Form }>('/console/rules/:id/pause', async (req, reply) => {
@@ -289,8 +326,9 @@ function replayedFlash(replayed: string | undefined): string | undefined {
     : `${n} job${n === 1 ? '' : 's'} queued again; ${n === 1 ? 'it runs' : 'they run'} from the failed action.`;
 }
 
-async function statusLine(health: ConsoleOptions['health']): Promise<StatusLine> {
-  const h = await health();
+type Health = Awaited<ReturnType<ConsoleOptions['health']>>;
+
+function statusLine(h: Health): StatusLine {
   const queue = 'depth' in h.queue ? h.queue : undefined;
   return {
     status: h.degraded.length > 0 ? 'degraded' : 'ok',

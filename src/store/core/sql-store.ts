@@ -14,12 +14,16 @@ import type {
   SnapshotWrite,
   StoredEvent,
   DigestGroup,
+  FlowCount,
+  FlowSeries,
   PendingDelay,
   RulePause,
   TimingStatus,
 } from '../types.js';
 import type { SnapshotRecord } from '../../model/snapshot.js';
 import * as control from './rule-control.js';
+import * as flow from './flow.js';
+import { pruneFlow } from './flow.js';
 import * as timing from './timing.js';
 import type { DigestEntry, DigestFlush } from './timing.js';
 import { PRUNE_SNAPSHOTS, READ_SNAPSHOT, RECORD_SNAPSHOT, snapshotFromRow, snapshotParams } from './snapshots.js';
@@ -73,6 +77,14 @@ export abstract class SqlStore {
 
   listAudit(filter: { limit: number; ruleId?: string; before?: number }): Promise<AuditRecord[]> {
     return control.listAudit(this.sql, filter);
+  }
+
+  addFlow(counts: readonly FlowCount[]): Promise<void> {
+    return flow.addFlow(this.sql, counts);
+  }
+
+  readFlow(series: readonly FlowSeries[], from: number, to: number): Promise<FlowCount[]> {
+    return flow.readFlow(this.sql, series, from, to);
   }
 
   async nthLatestReceivedAt(n: number): Promise<number | undefined> {
@@ -337,8 +349,8 @@ export abstract class SqlStore {
 
   /**
    * Deletes up to `batch` resolved events received before `cutoff` — matched, every job done,
-   * none finished since — with their jobs and attempts (the schema cascades), and entity times
-   * and page snapshots older than the cutoff. With `dryRun`, counts what would go.
+   * none finished since — with their jobs and attempts (the schema cascades), and entity times,
+   * page snapshots and flow counts older than the cutoff. With `dryRun`, counts what would go.
    */
   async prune(cutoff: number, batch: number, dryRun = false): Promise<PruneResult> {
     if (dryRun) {
@@ -354,6 +366,7 @@ export abstract class SqlStore {
       { sql: `DELETE FROM events WHERE id IN (${chosen})`, params: [cutoff, cutoff, batch] },
       { sql: 'DELETE FROM entity_latest WHERE timestamp < ?', params: [new Date(cutoff).toISOString()] },
       { sql: PRUNE_SNAPSHOTS, params: [new Date(cutoff).toISOString()] },
+      ...pruneFlow(cutoff),
     ]);
     const result = { events: events!.changes, jobs: num(jobs!.rows[0]?.n) };
     if (result.events > 0) await this.reclaimSpace();

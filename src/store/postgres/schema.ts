@@ -2,6 +2,7 @@ import type { Migration } from '../core/migrations.js';
 import { SNAPSHOTS_TABLE } from '../core/snapshots.js';
 import { ruleControlTables } from '../core/rule-control.js';
 import { timingTables } from '../core/timing.js';
+import { flowTable } from '../core/flow.js';
 
 /**
  * The PostgreSQL schema, append-only like SQLite's: the same tables, plus lease owners so several
@@ -124,5 +125,11 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX jobs_shadow ON jobs (event_id) WHERE status = 'shadow';
       CREATE INDEX events_failed ON events (received_at) WHERE status = 'failed';
     `,
+  },
+  {
+    version: 8,
+    name: 'the flow per minute',
+    // Counts per minute for the console's charts (store/core/flow): a chart reads these, never the events.
+    sql: flowTable(false),
   },
 ];

@@ -2,6 +2,7 @@ import type { Migration } from '../core/migrations.js';
 import { SNAPSHOTS_TABLE } from '../core/snapshots.js';
 import { ruleControlTables } from '../core/rule-control.js';
 import { timingTables } from '../core/timing.js';
+import { flowTable } from '../core/flow.js';
 
 /** SQLite's schema (see Migration): FTS5 for search. */
 export const migrations: readonly Migration[] = [
@@ -109,5 +110,11 @@ export const migrations: readonly Migration[] = [
     // The console's and the CLI's event lists read the newest events first: on this index a page
     // costs the same with 10 or 10 million stored (it is built once, at the first start).
     sql: 'CREATE INDEX events_received ON events (received_at);',
+  },
+  {
+    version: 9,
+    name: 'the flow per minute',
+    // Counts per minute for the console's charts (store/core/flow): a chart reads these, never the events.
+    sql: flowTable(true),
   },
 ];

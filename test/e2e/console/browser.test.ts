@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeSlack } from '../../fakes/slack.js';
 import { eventFrom, repoRoot } from '../../support/fixtures.js';
@@ -61,6 +61,8 @@ describe.skipIf(!haveBrowser)('the console in a real browser (chromium, JavaScri
     await page.keyboard.type(ADMIN);
     await page.keyboard.press('Enter');
     await page.waitForURL(`${svc.url}/console`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Overview');
+    await page.getByRole('link', { name: 'Events', exact: true }).click();
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Recent events');
     expect(
       await page
@@ -100,4 +102,80 @@ describe.skipIf(!haveBrowser)('the console in a real browser (chromium, JavaScri
     expect(visited.filter((u) => u.includes(ADMIN))).toEqual([]);
     await context.close();
   });
+
+  it('draws the flow: a burst, a Slack outage that pauses the destination, recovery and a failing rule, in charts whose tables match the fakes', async () => {
+    const dir = tempDir();
+    const rules = rulesDir(
+      {
+        'notify.yaml': 'id: notify\non: page.created\nactions:\n  - slack: { channel: "#ops", text: "New page {{ event.entity.id }}" }\n',
+        'broken.yaml': 'id: broken\non: page.created\nwhen: $error("the condition broke")\nactions:\n  - log: { message: never }\n',
+      },
+      join(dir, 'rules'),
+    );
+    const watch = new JobWatch();
+    const svc = await startTestService(
+      testConfig({ rules: { dir: rules }, slack: { token: slack.token, apiUrl: slack.url }, security: { adminToken: ADMIN }, log: { level: 'warn' } }, dir),
+      { hooks: watch },
+    );
+    slack.knownChannels = undefined;
+    // The outage: every call is answered 429 with Retry-After until Slack recovers.
+    slack.http.failAll(FakeSlack.rateLimited(2));
+    const BURST = 30;
+    const sent = await Promise.all(Array.from({ length: BURST }, () => postEvent(svc.webhook, eventFrom('page.created.json'), SECRET)));
+    expect(sent.every((r) => r.status === 200)).toBe(true);
+    await slack.http.until(() => slack.http.requests.some((r) => r.status === 429));
+
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${svc.url}/console/login`);
+    await page.getByLabel('Admin token').fill(ADMIN);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${svc.url}/console`);
+    const destination = page.locator('tr[data-destination="slack:#ops"]');
+    // Paused while Slack answers 429 (each call after a pause is answered 429 again).
+    await expect.poll(async () => (await page.reload(), destination.getAttribute('data-state')), { timeout: 30_000 }).toBe('paused');
+    expect(await destination.textContent()).toMatch(/paused until \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-overview-paused.png'), fullPage: true });
+
+    // Recovery: every message lands once, and the destination flows again.
+    slack.http.recover();
+    await slack.untilMessages(BURST, 60_000);
+    await watch.until(() => watch.count('done') === BURST);
+    await page.reload();
+    expect(await destination.getAttribute('data-state')).toBe('flowing');
+    const limited = slack.http.requests.filter((r) => r.status === 429).length;
+    expect(await columnSum(page, 'chart-events', 'Stored')).toBe(BURST);
+    expect(await columnSum(page, 'chart-rules', 'Matched')).toBe(BURST);
+    expect(await columnSum(page, 'chart-rules', 'Failed')).toBe(BURST); // the broken rule, once per event
+    expect(await columnSum(page, 'chart-actions', 'Delivered')).toBe(slack.messages.length);
+    expect(await columnSum(page, 'chart-actions', 'Rate-limited')).toBe(limited);
+    expect(await columnSum(page, 'chart-actions', 'Dead')).toBe(0);
+    const cells = await destination.locator('td').allTextContents();
+    expect(cells.slice(-4).map(Number)).toEqual([BURST, 0, limited, 0]);
+    // Each chart is an image with a name, and its table is there for screen readers.
+    for (const name of ['Events received', 'Rule matches', 'Action outcomes, all destinations', 'Lag'])
+      expect(await page.getByRole('img', { name, exact: true }).count()).toBe(1);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'console-overview.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(ARTIFACTS, 'console-overview-dark.png'), fullPage: true });
+
+    // The rules page: each rule's last hour, and its mode.
+    await page.getByRole('link', { name: 'Rules', exact: true }).first().click();
+    const broken = page.getByRole('row').filter({ hasText: 'broken.yaml' });
+    expect(await broken.locator('td.activity').textContent()).toContain(`0 matched · ${BURST} failed · 0 throttled or digested`);
+    expect(await page.getByRole('row').filter({ hasText: 'notify.yaml' }).locator('td.activity').textContent()).toContain(`${BURST} matched · 0 failed`);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-rules.png'), fullPage: true });
+    await context.close();
+  });
 });
+
+/** The sum of one column of the data table behind chart `id`. */
+async function columnSum(page: Page, id: string, column: string): Promise<number> {
+  const table = page.locator(`figure#${id} table`);
+  const head = await table.locator('thead th').allTextContents();
+  const i = head.indexOf(column);
+  if (i < 0) throw new Error(`chart ${id} has no column ${column}: ${head.join(', ')}`);
+  const values = await table.locator(`tbody tr > :nth-child(${i + 1})`).allTextContents();
+  return values.reduce((a, v) => a + Number(v), 0);
+}

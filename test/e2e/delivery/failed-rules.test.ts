@@ -48,7 +48,7 @@ describe('a rule that failed for an event is never silent, and replay --failed m
       body: new URLSearchParams({ token: ADMIN, next: '/console' }).toString(),
     });
     const cookie = { headers: { cookie: login.headers.get('set-cookie')!.split(';')[0]! } };
-    expect(await (await fetch(`${first.url}/console?status=failed`, cookie)).text()).toMatch(
+    expect(await (await fetch(`${first.url}/console/events?status=failed`, cookie)).text()).toMatch(
       new RegExp(`${String(ev.id)}</a></td>\\s*<td><span class="badge bad">rule failed</span>`),
     );
     const page = await (await fetch(`${first.url}/console/events/${String(ev.id)}`, cookie)).text();

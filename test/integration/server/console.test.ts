@@ -40,6 +40,24 @@ async function service(overrides: Record<string, unknown> = {}): Promise<{ svc: 
   return { svc, watch, rules };
 }
 
+/** The data table behind chart `id`: its header and its rows of cells. */
+function tableOf(page: string, id: string): { head: string[]; rows: string[][] } {
+  const figure = new RegExp(`<figure class="chart[^"]*" id="${id}">([\\s\\S]*?)</figure>`).exec(page)?.[1];
+  if (!figure) throw new Error(`no chart ${id}`);
+  const cells = (row: string) => [...row.matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, ''));
+  const head = cells(/<thead>([\s\S]*?)<\/thead>/.exec(figure)![1]!);
+  const rows = [.../<tbody>([\s\S]*?)<\/tbody>/.exec(figure)![1]!.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => cells(m[1]!));
+  return { head, rows };
+}
+
+/** The sum of one column of a chart's data table. */
+function columnSum(page: string, id: string, column: string): number {
+  const { head, rows } = tableOf(page, id);
+  const i = head.indexOf(column);
+  if (i < 0) throw new Error(`chart ${id} has no column ${column}: ${head.join(', ')}`);
+  return rows.reduce((a, r) => a + Number(r[i]), 0);
+}
+
 /** A browser-like client: follows no redirects, keeps the session cookie. */
 class Client {
   cookie = '';
@@ -229,7 +247,7 @@ describe('console pages', () => {
     const c = new Client(svc.url);
     await c.login();
 
-    const list = await (await c.get('/console')).text();
+    const list = await (await c.get('/console/events')).text();
     expect(list).toMatch(new RegExp(`${event.id as string}</a></td>\\s*<td><span class="badge bad">partly failed</span>`));
 
     const page = await (await c.get(`/console/events/${event.id as string}`)).text();
@@ -300,6 +318,46 @@ describe('console pages', () => {
       .poll(page, { timeout: 5000 })
       .toMatch(/slack:#ship paused until 20\d\d-[^ ]+ \(slack: rate limited \(Retry-After 30s\)\); \d+ calls? waiting, no attempt spent/);
     expect(await page()).toContain('Status: <strong class="ok">ok</strong>');
+  });
+
+  it('opens on an overview: events, rule matches, action outcomes per destination and lag, each chart with its numbers as a table', async () => {
+    const { svc, watch } = await service();
+    const events = [0, 1, 2].map(() => eventFrom('page.created.json'));
+    for (const e of events) expect((await postEvent(svc.webhook, e, SECRET)).status).toBe(200);
+    await postEvent(svc.webhook, events[0], SECRET); // a duplicate
+    expect((await postEvent(svc.webhook, eventFrom('page.created.json'), 'wrong-secret')).status).toBe(401);
+    await watch.until(() => watch.count('dead') === 3 && watch.count('done') === 3);
+    const c = new Client(svc.url);
+    await c.login();
+    const res = await c.get('/console');
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page).toContain('<h1>Overview</h1>');
+    expect(page).toContain('<a href="/console" aria-current="page">Overview</a>');
+    // Every chart is an image with a title and a description, and its numbers as a table.
+    for (const id of ['chart-events', 'chart-rules', 'chart-actions', 'chart-lag'])
+      expect(page).toMatch(new RegExp(`<figure class="chart" id="${id}">[\\s\\S]*?<svg [^>]*role="img" aria-labelledby="${id}-t" aria-describedby="${id}-d"`));
+    expect(columnSum(page, 'chart-events', 'Stored')).toBe(3);
+    expect(columnSum(page, 'chart-events', 'Duplicates')).toBe(1);
+    expect(columnSum(page, 'chart-events', 'Rejected: invalid_signature')).toBe(1);
+    expect(columnSum(page, 'chart-rules', 'Matched')).toBe(6); // ship and secrets, three events each
+    expect(columnSum(page, 'chart-rules', 'Failed')).toBe(0);
+    expect(columnSum(page, 'chart-actions', 'Delivered')).toBe(3); // the log actions
+    expect(columnSum(page, 'chart-actions', 'Dead')).toBe(3); // Slack: channel_not_found
+    expect(tableOf(page, 'chart-events').rows).toHaveLength(60); // the last hour, per minute
+    // The destination, its state and its outcomes.
+    expect(page).toMatch(/<tr data-destination="slack:#ship" data-state="(flowing|failing)">[\s\S]*?<td>0<\/td><td>0<\/td><td>0<\/td><td>3<\/td><\/tr>/);
+    // The last 24 hours, per 15 minutes.
+    const day = await (await c.get('/console?window=24h')).text();
+    expect(tableOf(day, 'chart-events').rows).toHaveLength(96);
+    expect(columnSum(day, 'chart-events', 'Stored')).toBe(3);
+    // The event list moved; its old address still leads to it.
+    const old = await c.get('/console?status=dead');
+    expect(old.status).toBe(301);
+    expect(old.headers.get('location')).toBe('/console/events?status=dead');
+    // The rules page: each rule's last hour beside it.
+    const rules = await (await c.get('/console/rules')).text();
+    expect(rules).toMatch(/<code>ship<\/code>[\s\S]*?<td class="activity"><svg class="spark"[\s\S]*?3 matched · 0 failed · 0 throttled or digested/);
   });
 
   it('lists the active rules with file and version; a failed reload shows its problems and the rules that keep running', async () => {

@@ -72,6 +72,9 @@ describe('GET /metrics', () => {
     expect(value(m, 'notion_rules_actions_total', { type: 'slack', outcome: 'ok' })).toBe(3);
     expect(value(m, 'notion_rules_actions_total', { type: 'slack', outcome: 'dead' })).toBe(1);
     expect(value(m, 'notion_rules_action_duration_seconds_count', { type: 'slack' })).toBe(4);
+    // The console overview's per-destination outcomes, for Grafana.
+    expect(value(m, 'notion_rules_destination_actions_total', { destination: 'slack:#ship', outcome: 'delivered' })).toBe(3);
+    expect(value(m, 'notion_rules_destination_actions_total', { destination: 'slack:#gone', outcome: 'dead' })).toBe(1);
     expect(value(m, 'notion_rules_dead_jobs')).toBe(1);
     expect(value(m, 'notion_rules_queue_depth')).toBe(0);
     expect(value(m, 'notion_rules_rules_reloads_total', { result: 'success', trigger: 'test' })).toBe(1);

@@ -559,6 +559,35 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     await store.close();
   });
 
+  it.skipIf(!enabled)('adds flow counts per minute (replicas add up, lag keeps the largest), reads a range, prunes with retention', async () => {
+    const store = await open();
+    const m = Math.floor(Date.parse('2026-11-30T12:00:00Z') / 60_000);
+    await store.addFlow([
+      { series: 'events.received', item: '', minute: m, value: 3 },
+      { series: 'rule.matched', item: 'ship', minute: m, value: 2 },
+      { series: 'lag.jobs', item: '', minute: m, value: 1500 },
+    ]);
+    // A second writer (another replica, a later flush) for the same minutes.
+    await store.addFlow([
+      { series: 'events.received', item: '', minute: m, value: 4 },
+      { series: 'events.received', item: '', minute: m + 1, value: 1 },
+      { series: 'lag.jobs', item: '', minute: m, value: 900 },
+      { series: 'actions.delivered', item: 'slack:#ship', minute: m - 30, value: 5 },
+    ]);
+    const rows = await store.readFlow(['events.received', 'lag.jobs', 'rule.matched'], m, m + 1);
+    expect(rows.sort((a, b) => a.series.localeCompare(b.series) || a.minute - b.minute)).toEqual([
+      { series: 'events.received', item: '', minute: m, value: 7 },
+      { series: 'events.received', item: '', minute: m + 1, value: 1 },
+      { series: 'lag.jobs', item: '', minute: m, value: 1500 },
+      { series: 'rule.matched', item: 'ship', minute: m, value: 2 },
+    ]);
+    expect(await store.readFlow(['actions.delivered'], m - 60, m)).toEqual([{ series: 'actions.delivered', item: 'slack:#ship', minute: m - 30, value: 5 }]);
+    await store.prune((m - 10) * 60_000, 100);
+    expect(await store.readFlow(['actions.delivered'], m - 60, m)).toEqual([]);
+    expect(await store.readFlow(['events.received'], m - 60, m + 60)).toHaveLength(2);
+    await store.close();
+  });
+
   it.skipIf(!enabled)('pauses and resumes rules, each recorded in the audit log; a pause with an end lapses on its own', async () => {
     const store = await open();
     const now = 1_800_000_000_000;

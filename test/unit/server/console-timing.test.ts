@@ -26,6 +26,7 @@ describe("the console's rules page", () => {
       'csrf',
       { digests: [{ ruleId: 'bulk', groups: 2, items: 37, nextDueAt: now + 20_000 }], delays: [{ ruleId: 'stuck', waiting: 3, nextDueAt: now + 3_600_000 }] },
       [],
+      undefined,
       now,
     ).toString();
     expect(page).toContain('once per key per 10m');

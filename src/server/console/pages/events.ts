@@ -23,7 +23,7 @@ export function eventBadge(e: Pick<EventSummary, 'status' | 'jobs'>): SafeHtml {
 /** Recent events, newest first, with a status filter that works without JavaScript. */
 export function eventsPage(events: EventSummary[], filter: EventListStatus | undefined, limit: number): SafeHtml {
   return html`<h1>Recent events</h1>
-<form class="toolbar" method="get" action="/console">
+<form class="toolbar" method="get" action="/console/events">
   <div><label for="status">Status</label>
   <select id="status" name="status">${EVENT_FILTERS.map(([value, label]) => html`<option value="${value}"${(filter ?? '') === value ? html` selected` : ''}>${label}</option>`)}</select></div>
   <button type="submit">Show</button>
@@ -46,6 +46,6 @@ ${
   </tr>`,
   )}</tbody>
 </table>
-${events.length >= limit ? html`<p><a href="/console?${new URLSearchParams({ ...(filter ? { status: filter } : {}), limit: String(Math.min(limit * 5, 1000)) }).toString()}">Show more</a></p>` : ''}`
+${events.length >= limit ? html`<p><a href="/console/events?${new URLSearchParams({ ...(filter ? { status: filter } : {}), limit: String(Math.min(limit * 5, 1000)) }).toString()}">Show more</a></p>` : ''}`
 }`;
 }

@@ -5,9 +5,11 @@ import { badge } from '../layout.js';
 import type { CompiledRule } from '../../../engine/types.js';
 import { nextTick } from '../../../matching/schedules.js';
 import type { RulePause, TimingStatus } from '../../../store/types.js';
+import { sparkline } from '../charts.js';
+import { sum, type FlowFrame } from '../flow-frame.js';
 
 /** The active rule set, its version and the last reload (with its problems), and a reload button. */
-export function rulesPage(rules: RuleCoordinator, csrf: string, timing: TimingStatus, paused: RulePause[] = [], now = Date.now()): SafeHtml {
+export function rulesPage(rules: RuleCoordinator, csrf: string, timing: TimingStatus, paused: RulePause[] = [], flow?: FlowFrame, now = Date.now()): SafeHtml {
   const current = rules.current;
   const pauses = new Map(paused.map((p) => [p.ruleId, p]));
   const last = rules.lastReload;
@@ -23,7 +25,7 @@ ${last.ok ? '' : html`<div class="error" role="alert"><p>The last reload found $
 </form>
 <table>
   <caption>${current.all.length} rule${current.all.length === 1 ? '' : 's'} in folder order</caption>
-  <thead><tr><th scope="col">Rule</th><th scope="col">File</th><th scope="col">On</th><th scope="col">Fetch</th><th scope="col">When</th><th scope="col">Actions</th><th scope="col">Timing</th><th scope="col">Mode</th></tr></thead>
+  <thead><tr><th scope="col">Rule</th><th scope="col">File</th><th scope="col">On</th><th scope="col">Fetch</th><th scope="col">When</th><th scope="col">Actions</th><th scope="col">Timing</th><th scope="col">Last hour</th><th scope="col">Mode</th></tr></thead>
   <tbody>${current.all.map(
     (r) => html`<tr>
     <td><code>${r.id}</code>${r.enabled ? '' : html` ${badge('disabled', 'muted')}`}${r.description ? html`<br><span class="muted">${r.description}</span>` : ''}</td>
@@ -33,10 +35,24 @@ ${last.ok ? '' : html`<div class="error" role="alert"><p>The last reload found $
     <td>${r.when ? html`<code>${r.when.source}</code>` : html`<span class="muted">always</span>`}</td>
     <td>${r.actions.map((a) => a.type).join(' → ')}</td>
     <td>${timingOf(r, timing, now)}</td>
+    <td class="activity">${flow ? activityOf(r.id, flow) : '—'}</td>
     <td>${modeOf(r, pauses.get(r.id), csrf)}</td>
   </tr>`,
   )}</tbody>
 </table>`;
+}
+
+/** A rule's matches, failures and throttled or digested matches per minute: a sparkline and its numbers. */
+function activityOf(ruleId: string, flow: FlowFrame): SafeHtml {
+  const matched = flow.values('rule.matched', ruleId);
+  const held = flow.values('rule.held', ruleId);
+  const failed = flow.values('rule.failed', ruleId);
+  const words = `${sum(matched)} matched · ${sum(failed)} failed · ${sum(held)} throttled or digested`;
+  return html`${sparkline(`${ruleId}, last hour per minute: ${words}`, [
+    { label: 'matched', tone: 'ok', values: matched },
+    { label: 'throttled or digested', tone: 'muted', values: held },
+    { label: 'failed', tone: 'bad', values: failed },
+  ])}<br><span class="muted">${words}</span>`;
 }
 
 /** Live, shadow or paused, with the button that pauses or resumes it. */

@@ -1,0 +1,71 @@
+import type { FlowCount, FlowSeries } from '../types.js';
+import type { Row, SqlExecutor, Statement } from './sql.js';
+
+/*
+ * The flow of the service per minute — events received, rule matches and failures, action
+ * outcomes per destination, lag — as counts kept beside the data, so the console's charts and
+ * sparklines read a few hundred rows however many events are stored. Every replica adds its own
+ * counts to the same rows; lag rows keep the largest value any replica saw in that minute.
+ */
+
+/** Every series, a closed list: retention prunes each by its primary key. */
+export const FLOW_SERIES = [
+  'events.received',
+  'events.duplicate',
+  'events.rejected',
+  'rules.matched',
+  'rules.failed',
+  'rules.held',
+  'rule.matched',
+  'rule.failed',
+  'rule.held',
+  'actions.delivered',
+  'actions.retried',
+  'actions.rate_limited',
+  'actions.dead',
+  'lag.jobs',
+  'lag.match',
+] as const satisfies readonly FlowSeries[];
+
+/** Series whose value is a level (the largest seen in the minute), not a count. */
+export const isLevel = (series: FlowSeries): boolean => series.startsWith('lag.');
+
+/** The table (`withoutRowid`: SQLite's clustered key). */
+export function flowTable(withoutRowid: boolean): string {
+  return `
+    CREATE TABLE flow_minutes (
+      series TEXT NOT NULL,
+      item TEXT NOT NULL,
+      minute BIGINT NOT NULL,
+      value BIGINT NOT NULL,
+      PRIMARY KEY (series, minute, item)
+    )${withoutRowid ? ' WITHOUT ROWID' : ''};
+  `;
+}
+
+const ADD = `INSERT INTO flow_minutes (series, item, minute, value) VALUES (?, ?, ?, ?)
+  ON CONFLICT (series, minute, item) DO UPDATE SET value = flow_minutes.value + excluded.value`;
+const MAX = `INSERT INTO flow_minutes (series, item, minute, value) VALUES (?, ?, ?, ?)
+  ON CONFLICT (series, minute, item) DO UPDATE SET value = CASE WHEN excluded.value > flow_minutes.value THEN excluded.value ELSE flow_minutes.value END`;
+
+/** Adds counts (and levels) in one transaction. */
+export async function addFlow(sql: SqlExecutor, counts: readonly FlowCount[]): Promise<void> {
+  if (counts.length === 0) return;
+  await sql.atomically(counts.map((c) => ({ sql: isLevel(c.series) ? MAX : ADD, params: [c.series, c.item, c.minute, Math.round(c.value)] })));
+}
+
+/** The rows of `series` from minute `from` to minute `to`, both included. */
+export async function readFlow(sql: SqlExecutor, series: readonly FlowSeries[], from: number, to: number): Promise<FlowCount[]> {
+  if (series.length === 0) return [];
+  const rows = await sql.rows(
+    `SELECT series, item, minute, value FROM flow_minutes WHERE series IN (${series.map(() => '?').join(', ')}) AND minute >= ? AND minute <= ?`,
+    [...series, from, to],
+  );
+  return rows.map((r: Row) => ({ series: r.series as FlowSeries, item: String(r.item), minute: Number(r.minute), value: Number(r.value) }));
+}
+
+/** Deletes every series' rows older than `cutoff` (ms), series by series on the key. */
+export function pruneFlow(cutoff: number): Statement[] {
+  const minute = Math.floor(cutoff / 60_000);
+  return FLOW_SERIES.map((series) => ({ sql: 'DELETE FROM flow_minutes WHERE series = ? AND minute < ?', params: [series, minute] }));
+}
