@@ -32,6 +32,7 @@ export class FlowRecorder {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private failing = false;
+  private stopped = false;
 
   constructor(
     private readonly o: {
@@ -69,6 +70,7 @@ export class FlowRecorder {
 
   start(): void {
     const tick = () => {
+      if (this.stopped) return;
       this.timer = setTimeout(() => void this.flush().finally(tick), this.o.flushMs ?? FLUSH_MS);
       this.timer.unref();
     };
@@ -85,6 +87,7 @@ export class FlowRecorder {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();
