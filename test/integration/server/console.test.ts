@@ -360,6 +360,21 @@ describe('console pages', () => {
     expect(rules).toMatch(/<code>ship<\/code>[\s\S]*?<td class="activity"><svg class="spark"[\s\S]*?3 matched · 0 failed · 0 throttled or digested/);
   });
 
+  it("shows a destination whose service keeps failing as failing, with its breaker's error, until it answers again", async () => {
+    slack.knownChannels = undefined;
+    const { svc, watch } = await service({ delivery: { backoff: { baseMs: 20, maxMs: 200 } } });
+    slack.http.failAll(FakeSlack.serverError(503));
+    await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET);
+    const c = new Client(svc.url);
+    await c.login();
+    const row = async () => /<tr data-destination="slack:#ship" data-state="(\w+)">([\s\S]*?)<\/tr>/.exec(await (await c.get('/console')).text());
+    await expect.poll(async () => (await row())?.[1], { timeout: 20_000 }).toBe('failing');
+    expect((await row())![2]).toMatch(/breaker open after \d+ failures \([^)]*503[^)]*\); next probe <time/);
+    slack.http.recover();
+    await watch.until(() => watch.count('done') === 2, 30_000);
+    expect((await row())![1]).toBe('flowing');
+  });
+
   it('lists the active rules with file and version; a failed reload shows its problems and the rules that keep running', async () => {
     const { svc, rules } = await service();
     const c = new Client(svc.url);
