@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: notion-rules against a bare Fastify route, in one run, as ratios.
  * Everything runs on 127.0.0.1 and stops by itself. `--quick` runs each scenario briefly.
- * `--core` runs scenarios 1–3 and 7 only (ingest, rule scale, end to end, memory) and
+ * `--core` runs scenarios 1–3 and 7 only (ingest, rule scale, end to end, memory), `--memory`
+ * scenario 7 alone, and
  * `--cli PATH` measures another build's CLI: alternating `--core` runs of two builds compare a
  * change's cost.
  */
@@ -251,6 +252,14 @@ async function memoryAfterMany(): Promise<{ sent: LoadResult; delivered: number;
 }
 
 async function main(): Promise<void> {
+  if (flag('memory')) {
+    // `--memory`: scenario 7 alone, for comparing memory settings (NODE_OPTIONS, MALLOC_ARENA_MAX…).
+    const memory = await memoryAfterMany();
+    console.log(
+      `7 memory: ${MEMORY_EVENTS} events, 1,000 rules → Slack: peak RSS ${memory.peakRssMb} MB, ${memory.delivered} delivered (${memory.distinct} distinct), ${Math.round(memory.sent.rps)} req/s`,
+    );
+    return;
+  }
   const results: Record<string, unknown> = {};
   process.stderr.write(
     `notion-rules bench${quick ? ' (quick)' : ''}: ${DURATION} s per run after ${WARMUP_S} s of warm-up, ${CONNECTIONS} connections, 10 % duplicates\n`,
