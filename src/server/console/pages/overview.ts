@@ -1,24 +1,12 @@
 import type { FlowSeries } from '../../../store/types.js';
+import { FLOW_SERIES } from '../../../store/core/flow.js';
 import { barChart, lineChart, type Series } from '../charts.js';
 import { sum, WINDOWS, type FlowFrame, type Window } from '../flow-frame.js';
 import { html, time, type SafeHtml } from '../html.js';
 import { badge } from '../layout.js';
 
-/** The series the overview reads. */
-export const OVERVIEW_SERIES: FlowSeries[] = [
-  'events.received',
-  'events.duplicate',
-  'events.rejected',
-  'rules.matched',
-  'rules.failed',
-  'rules.held',
-  'actions.delivered',
-  'actions.retried',
-  'actions.rate_limited',
-  'actions.dead',
-  'lag.jobs',
-  'lag.match',
-];
+/** The series the overview reads: all but the per-rule ones (the rules page reads those). */
+export const OVERVIEW_SERIES: FlowSeries[] = FLOW_SERIES.filter((series) => !series.startsWith('rule.'));
 
 /** A destination as this process sees it (Destinations.snapshot). */
 export interface DestinationView {
