@@ -37,7 +37,8 @@ export interface ChartSpec {
   small?: boolean;
 }
 
-const W = 640;
+/** The drawing's width in its own units: a small chart is narrower, so its text keeps its size when scaled to its box. */
+const widthOf = (spec: ChartSpec): number => (spec.small ? 360 : 640);
 const M = { top: 24, right: 12, bottom: 26, left: 48 };
 
 /** Stacked bars, one bar per bucket: counts. */
@@ -45,7 +46,7 @@ export function barChart(spec: ChartSpec): SafeHtml {
   const { h, x, y, xTicks } = frame(spec, Math.max(1, ...spec.starts.map((_, i) => spec.series.reduce((a, s) => a + (s.values[i] ?? 0), 0))));
   const band = scaleBand<number>()
     .domain(spec.starts.map((_, i) => i))
-    .range([M.left, W - M.right])
+    .range([M.left, widthOf(spec) - M.right])
     .paddingInner(0.15);
   const rows = spec.starts.map((_, i) => Object.fromEntries(spec.series.map((s, k) => [k, s.values[i] ?? 0])));
   const layers = stack<Record<string, number>>().keys(spec.series.map((_, k) => String(k)))(rows);
@@ -95,17 +96,17 @@ export function sparkline(label: string, series: readonly Series[]): SafeHtml {
 }
 
 function frame(spec: ChartSpec, top: number) {
-  const h = spec.small ? 120 : 190;
+  const h = spec.small ? 150 : 190;
   const first = spec.starts[0] ?? 0;
   const step = spec.starts.length > 1 ? spec.starts[1]! - first : 60_000;
   const x = scaleUtc()
     .domain([new Date(first), new Date(first + step * spec.starts.length)])
-    .range([M.left, W - M.right]);
+    .range([M.left, widthOf(spec) - M.right]);
   const y = scaleLinear()
     .domain([0, top])
     .nice(spec.small ? 2 : 4)
     .range([h - M.bottom, M.top]);
-  return { h, x, y, xTicks: x.ticks(spec.small ? 4 : 6) };
+  return { h, x, y, xTicks: x.ticks(spec.small ? 3 : 6) };
 }
 
 function axes(
@@ -118,7 +119,7 @@ function axes(
   const fmt = spec.format ?? compact;
   return html`<g class="axis">
 <text class="ylabel" x="4" y="12">${spec.yLabel}</text>
-${y.ticks(spec.small ? 2 : 4).map((t) => html`<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${r(y(t))}" y2="${r(y(t))}"/><text x="${M.left - 4}" y="${r(y(t) + 4)}" text-anchor="end">${fmt(t)}</text>`)}
+${y.ticks(spec.small ? 2 : 4).map((t) => html`<line class="grid" x1="${M.left}" x2="${widthOf(spec) - M.right}" y1="${r(y(t))}" y2="${r(y(t))}"/><text x="${M.left - 4}" y="${r(y(t) + 4)}" text-anchor="end">${fmt(t)}</text>`)}
 ${xTicks.map((t) => html`<text x="${r(x(t))}" y="${h - 8}" text-anchor="middle">${t.toISOString().slice(11, 16)}</text>`)}
 </g>`;
 }
@@ -126,7 +127,8 @@ ${xTicks.map((t) => html`<text x="${r(x(t))}" y="${h - 8}" text-anchor="middle">
 function thresholdLine(spec: ChartSpec, y: ReturnType<typeof scaleLinear<number, number>>): SafeHtml | string {
   if (!spec.threshold) return '';
   const at = r(y(spec.threshold.value));
-  return html`<g class="threshold"><line x1="${M.left}" x2="${W - M.right}" y1="${at}" y2="${at}"/><text x="${W - M.right}" y="${at - 4}" text-anchor="end">${spec.threshold.label}</text></g>`;
+  const right = widthOf(spec) - M.right;
+  return html`<g class="threshold"><line x1="${M.left}" x2="${right}" y1="${at}" y2="${at}"/><text x="${right}" y="${at - 4}" text-anchor="end">${spec.threshold.label}</text></g>`;
 }
 
 function figure(spec: ChartSpec, h: number, body: SafeHtml): SafeHtml {
@@ -139,7 +141,7 @@ function figure(spec: ChartSpec, h: number, body: SafeHtml): SafeHtml {
   return html`<figure class="chart${spec.small ? ' small' : ''}" id="${spec.id}">
 <figcaption>${spec.title}</figcaption>
 <ul class="legend">${spec.series.map((s) => html`<li><span class="swatch c-${s.tone}" aria-hidden="true"></span>${s.label}</li>`)}${spec.threshold ? html`<li><span class="swatch dashed" aria-hidden="true"></span>${spec.threshold.label}</li>` : ''}</ul>
-<svg viewBox="0 0 ${W} ${h}" role="img" aria-labelledby="${spec.id}-t" aria-describedby="${spec.id}-d"><title id="${spec.id}-t">${spec.title}</title><desc id="${spec.id}-d">${range}. ${totals.join('; ')}.</desc>${body}</svg>
+<svg viewBox="0 0 ${widthOf(spec)} ${h}" role="img" aria-labelledby="${spec.id}-t" aria-describedby="${spec.id}-d"><title id="${spec.id}-t">${spec.title}</title><desc id="${spec.id}-d">${range}. ${totals.join('; ')}.</desc>${body}</svg>
 <details><summary>Data table</summary>
 <table class="data">
 <caption>${spec.title}, per ${spec.unit} (UTC)</caption>
