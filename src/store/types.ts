@@ -129,25 +129,27 @@ export interface TimingStatus {
 }
 
 /**
- * A series of the service's flow per minute (see store/core/flow): events in, rule outcomes (a
+ * The series of the service's flow per minute (see store/core/flow), a closed list: events in, rule outcomes (a
  * total and per rule), action outcomes per destination, lag.
  */
-export type FlowSeries =
-  | 'events.received'
-  | 'events.duplicate'
-  | 'events.rejected'
-  | 'rules.matched'
-  | 'rules.failed'
-  | 'rules.held'
-  | 'rule.matched'
-  | 'rule.failed'
-  | 'rule.held'
-  | 'actions.delivered'
-  | 'actions.retried'
-  | 'actions.rate_limited'
-  | 'actions.dead'
-  | 'lag.jobs'
-  | 'lag.match';
+export const FLOW_SERIES = [
+  'events.received',
+  'events.duplicate',
+  'events.rejected',
+  'rules.matched',
+  'rules.failed',
+  'rules.held',
+  'rule.matched',
+  'rule.failed',
+  'rule.held',
+  'actions.delivered',
+  'actions.retried',
+  'actions.rate_limited',
+  'actions.dead',
+  'lag.jobs',
+  'lag.match',
+] as const;
+export type FlowSeries = (typeof FLOW_SERIES)[number];
 
 /**
  * One minute of one series: `item` is what the series is broken down by (a rule id, a

@@ -1,4 +1,4 @@
-import type { FlowCount, FlowSeries } from '../types.js';
+import { FLOW_SERIES, type FlowCount, type FlowSeries } from '../types.js';
 import type { Row, SqlExecutor, Statement } from './sql.js';
 
 /*
@@ -7,25 +7,6 @@ import type { Row, SqlExecutor, Statement } from './sql.js';
  * sparklines read a few hundred rows however many events are stored. Every replica adds its own
  * counts to the same rows; lag rows keep the largest value any replica saw in that minute.
  */
-
-/** Every series, a closed list: retention prunes each by its primary key. */
-export const FLOW_SERIES = [
-  'events.received',
-  'events.duplicate',
-  'events.rejected',
-  'rules.matched',
-  'rules.failed',
-  'rules.held',
-  'rule.matched',
-  'rule.failed',
-  'rule.held',
-  'actions.delivered',
-  'actions.retried',
-  'actions.rate_limited',
-  'actions.dead',
-  'lag.jobs',
-  'lag.match',
-] as const satisfies readonly FlowSeries[];
 
 /** Series whose value is a level (the largest seen in the minute), not a count. */
 export const isLevel = (series: FlowSeries): boolean => series.startsWith('lag.');
@@ -64,7 +45,7 @@ export async function readFlow(sql: SqlExecutor, series: readonly FlowSeries[], 
   return rows.map((r: Row) => ({ series: r.series as FlowSeries, item: String(r.item), minute: Number(r.minute), value: Number(r.value) }));
 }
 
-/** Deletes every series' rows older than `cutoff` (ms), series by series on the key. */
+/** Deletes every series' rows older than `cutoff` (ms), series by series on the key (the series are a closed list). */
 export function pruneFlow(cutoff: number): Statement[] {
   const minute = Math.floor(cutoff / 60_000);
   return FLOW_SERIES.map((series) => ({ sql: 'DELETE FROM flow_minutes WHERE series = ? AND minute < ?', params: [series, minute] }));

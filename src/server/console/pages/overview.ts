@@ -1,5 +1,4 @@
-import type { FlowSeries } from '../../../store/types.js';
-import { FLOW_SERIES } from '../../../store/core/flow.js';
+import { FLOW_SERIES, type FlowSeries } from '../../../store/types.js';
 import { barChart, lineChart, type Series } from '../charts.js';
 import { sum, WINDOWS, type FlowFrame, type Window } from '../flow-frame.js';
 import { html, time, type SafeHtml } from '../html.js';
