@@ -46,6 +46,18 @@ export function destinationOf(action: ActionIntent): string | undefined {
   return undefined;
 }
 
+/** A destination as this process sees it (/health, /metrics, the console). */
+export interface DestinationState {
+  destination: string;
+  pausedUntil: string | null;
+  reason: string | null;
+  calls: number;
+  limited: number;
+  queued: number;
+  speed: number;
+  failing: { service: string; failures: number; nextTryAt: string; error: string } | null;
+}
+
 /** The pace of each destination, kept in this process (one replica). */
 export class LocalPaceLedger implements PaceLedger {
   private readonly tats = new Map<string, { tat: number; pausedUntil: number }>();
@@ -287,16 +299,7 @@ export class Destinations {
   }
 
   /** Destinations seen, for /health and /metrics; `failing` is the state of the destination's service. */
-  snapshot(now = Date.now()): Array<{
-    destination: string;
-    pausedUntil: string | null;
-    reason: string | null;
-    calls: number;
-    limited: number;
-    queued: number;
-    speed: number;
-    failing: { service: string; failures: number; nextTryAt: string; error: string } | null;
-  }> {
+  snapshot(now = Date.now()): DestinationState[] {
     return [...this.states].map(([destination, s]) => {
       const service = serviceOf(destination);
       const b = this.breakers.get(service);

@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { DeliveryHooks } from '../delivery/hooks.js';
 import type { ReloadStatus } from '../engine/coordinator.js';
 import type { RuleSet } from '../engine/rule-set.js';
-import type { Destinations } from '../delivery/destinations.js';
+import type { Destinations, DestinationState } from '../delivery/destinations.js';
 import { lagsOf } from '../store/core/summary.js';
 import type { OpsQueries } from '../store/ports.js';
 import type { RejectReason } from './routes/webhook.js';
@@ -161,7 +161,7 @@ export class Metrics {
     gauge('notion_rules_job_lag_seconds', 'How long the oldest due job has waited (0: none late).', (c) => lagsOf(c, Date.now()).jobsMs / 1000);
     gauge('notion_rules_match_lag_seconds', 'Age of the oldest event not yet matched (0: none).', (c) => lagsOf(c, Date.now()).matchMs / 1000);
     if (destinations) {
-      const pick = (name: string, help: string, value: (d: ReturnType<Destinations['snapshot']>[number]) => number) =>
+      const pick = (name: string, help: string, value: (d: DestinationState) => number) =>
         new Gauge({
           name,
           help,
@@ -193,7 +193,7 @@ export class Metrics {
         (d) => d.speed,
       );
       // Running totals kept by Destinations, exposed as counters (rate() works on them).
-      const total = (name: string, help: string, value: (d: ReturnType<Destinations['snapshot']>[number]) => number) => {
+      const total = (name: string, help: string, value: (d: DestinationState) => number) => {
         const seen = new Map<string, number>();
         return new Counter({
           name,

@@ -20,7 +20,8 @@ import { eventDetail } from '../ops/event-detail.js';
 import { pause, resume, RuleControlError } from '../ops/rule-control.js';
 import { auditPage } from '../console/pages/audit.js';
 import { FlowFrame, WINDOWS } from '../console/flow-frame.js';
-import { OVERVIEW_SERIES, overviewPage, type DestinationView } from '../console/pages/overview.js';
+import { OVERVIEW_SERIES, overviewPage } from '../console/pages/overview.js';
+import type { DestinationState } from '../../delivery/destinations.js';
 
 export interface ConsoleOptions {
   token: string;
@@ -39,7 +40,7 @@ export interface ConsoleFlow {
   /** Writes this process's flow counts, so a page shows them up to now. */
   flush(): Promise<void>;
   /** Each destination's state in this process. */
-  destinations(): DestinationView[];
+  destinations(): DestinationState[];
   thresholds: { maxLagMs: number; minSuccessRate: number };
 }
 

@@ -3,26 +3,17 @@ import { barChart, lineChart, type Series } from '../charts.js';
 import { sum, WINDOWS, type FlowFrame, type Window } from '../flow-frame.js';
 import { html, time, type SafeHtml } from '../html.js';
 import { badge } from '../layout.js';
+import type { DestinationState } from '../../../delivery/destinations.js';
 
 /** The series the overview reads: all but the per-rule ones (the rules page reads those). */
 export const OVERVIEW_SERIES: FlowSeries[] = FLOW_SERIES.filter((series) => !series.startsWith('rule.'));
-
-/** A destination as this process sees it (Destinations.snapshot). */
-export interface DestinationView {
-  destination: string;
-  pausedUntil: string | null;
-  reason: string | null;
-  queued: number;
-  speed: number;
-  failing: { failures: number; nextTryAt: string; error: string } | null;
-}
 
 export interface OverviewInput {
   frame: FlowFrame;
   /** Now, from /health's sections. */
   current: { jobLagMs: number | null; matchLagMs: number | null; successRate: number | null; queueDepth: number | null };
   thresholds: { maxLagMs: number; minSuccessRate: number };
-  destinations: DestinationView[];
+  destinations: DestinationState[];
 }
 
 const OUTCOMES = [
@@ -157,14 +148,14 @@ function destinationsPanel(o: OverviewInput, frame: FlowFrame, w: Window): SafeH
 }
 
 /** Flowing, paced, paused until T, or failing with its breaker open (worst first). */
-export function stateWord(d: DestinationView | undefined): 'idle' | 'failing' | 'paused' | 'paced' | 'flowing' {
+function stateWord(d: DestinationState | undefined): 'idle' | 'failing' | 'paused' | 'paced' | 'flowing' {
   if (!d) return 'idle';
   if (d.failing) return 'failing';
   if (d.pausedUntil) return 'paused';
   return d.queued > 0 || d.speed < 1 ? 'paced' : 'flowing';
 }
 
-function stateOf(d: DestinationView | undefined): SafeHtml {
+function stateOf(d: DestinationState | undefined): SafeHtml {
   switch (stateWord(d)) {
     case 'idle':
       return html`${badge('idle', 'muted')} <span class="muted">no call from this process since it started</span>`;
