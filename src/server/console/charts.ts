@@ -43,27 +43,19 @@ const M = { top: 24, right: 12, bottom: 26, left: 48 };
 
 /** Stacked bars, one bar per bucket: counts. */
 export function barChart(spec: ChartSpec): SafeHtml {
-  const { h, x, y, xTicks } = frame(spec, Math.max(1, ...spec.starts.map((_, i) => spec.series.reduce((a, s) => a + (s.values[i] ?? 0), 0))));
+  const { h, x, y, xTicks } = frame(spec, Math.max(1, ...stackTops(spec.series)));
   const band = scaleBand<number>()
     .domain(spec.starts.map((_, i) => i))
     .range([M.left, widthOf(spec) - M.right])
     .paddingInner(0.15);
-  const rows = spec.starts.map((_, i) => Object.fromEntries(spec.series.map((s, k) => [k, s.values[i] ?? 0])));
-  const layers = stack<Record<string, number>>().keys(spec.series.map((_, k) => String(k)))(rows);
-  const bars = layers.map(
-    (layer, k) =>
-      html`<g class="c-${spec.series[k]!.tone}">${layer.map(([y0, y1], i) =>
-        y1 > y0 ? html`<rect x="${r(band(i)!)}" y="${r(y(y1))}" width="${r(band.bandwidth())}" height="${r(y(y0) - y(y1))}"/>` : '',
-      )}</g>`,
-  );
-  return figure(spec, h, html`${axes(spec, h, y, xTicks, x)}${bars}${thresholdLine(spec, y)}`);
+  return figure(spec, h, html`${axes(spec, h, y, xTicks, x)}${stackedBars(spec.series, band, y)}${thresholdLine(spec, y)}`);
 }
 
 /** Lines, one point per bucket: levels such as lag. */
 export function lineChart(spec: ChartSpec): SafeHtml {
   const top = Math.max(1, spec.threshold?.value ?? 0, ...spec.series.flatMap((s) => s.values));
   const { h, x, y, xTicks } = frame(spec, top);
-  const step = spec.starts.length > 1 ? spec.starts[1]! - spec.starts[0]! : 60_000;
+  const step = stepOf(spec.starts);
   const path = line<number>()
     .x((_, i) => x(spec.starts[i]! + step / 2))
     .y((v) => y(v));
@@ -78,29 +70,45 @@ export function lineChart(spec: ChartSpec): SafeHtml {
 export function sparkline(label: string, series: readonly Series[]): SafeHtml {
   const width = 120;
   const height = 24;
-  const n = series[0]?.values.length ?? 0;
-  const top = Math.max(1, ...Array.from({ length: n }, (_, i) => series.reduce((a, s) => a + (s.values[i] ?? 0), 0)));
+  const tops = stackTops(series);
   const x = scaleBand<number>()
-    .domain(Array.from({ length: n }, (_, i) => i))
+    .domain(tops.map((_, i) => i))
     .range([0, width])
     .paddingInner(0.1);
-  const y = scaleLinear().domain([0, top]).range([height, 0]);
-  const rows = Array.from({ length: n }, (_, i) => Object.fromEntries(series.map((s, k) => [k, s.values[i] ?? 0])));
+  const y = scaleLinear()
+    .domain([0, Math.max(1, ...tops)])
+    .range([height, 0]);
+  return html`<svg class="spark" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${label}"><title>${label}</title><line class="base" x1="0" x2="${width}" y1="${height - 0.5}" y2="${height - 0.5}"/>${stackedBars(series, x, y, 1)}</svg>`;
+}
+
+/** Each bucket's height with every series stacked. */
+function stackTops(series: readonly Series[]): number[] {
+  const n = series[0]?.values.length ?? 0;
+  return Array.from({ length: n }, (_, i) => series.reduce((a, s) => a + (s.values[i] ?? 0), 0));
+}
+
+/** The series stacked, a <g> of bars per series in its colour; a bar at least `minHeight` tall. */
+function stackedBars(
+  series: readonly Series[],
+  x: ReturnType<typeof scaleBand<number>>,
+  y: ReturnType<typeof scaleLinear<number, number>>,
+  minHeight = 0,
+): SafeHtml[] {
+  const rows = (series[0]?.values ?? []).map((_, i) => Object.fromEntries(series.map((s, k) => [k, s.values[i] ?? 0])));
   const layers = stack<Record<string, number>>().keys(series.map((_, k) => String(k)))(rows);
-  return html`<svg class="spark" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${label}"><title>${label}</title><line class="base" x1="0" x2="${width}" y1="${height - 0.5}" y2="${height - 0.5}"/>${layers.map(
+  return layers.map(
     (layer, k) =>
       html`<g class="c-${series[k]!.tone}">${layer.map(([y0, y1], i) =>
-        y1 > y0 ? html`<rect x="${r(x(i)!)}" y="${r(y(y1))}" width="${r(x.bandwidth())}" height="${r(Math.max(1, y(y0) - y(y1)))}"/>` : '',
+        y1 > y0 ? html`<rect x="${r(x(i)!)}" y="${r(y(y1))}" width="${r(x.bandwidth())}" height="${r(Math.max(minHeight, y(y0) - y(y1)))}"/>` : '',
       )}</g>`,
-  )}</svg>`;
+  );
 }
 
 function frame(spec: ChartSpec, top: number) {
   const h = spec.small ? 150 : 190;
   const first = spec.starts[0] ?? 0;
-  const step = spec.starts.length > 1 ? spec.starts[1]! - first : 60_000;
   const x = scaleUtc()
-    .domain([new Date(first), new Date(first + step * spec.starts.length)])
+    .domain([new Date(first), new Date(first + stepOf(spec.starts) * spec.starts.length)])
     .range([M.left, widthOf(spec) - M.right]);
   const y = scaleLinear()
     .domain([0, top])
@@ -137,7 +145,7 @@ function figure(spec: ChartSpec, h: number, body: SafeHtml): SafeHtml {
     const peak = Math.max(0, ...s.values);
     return spec.format ? `${s.label}: highest ${fmt(peak)}` : `${s.label}: ${s.values.reduce((a, b) => a + b, 0)} in all, at most ${peak} per ${spec.unit}`;
   });
-  const range = `${iso(spec.starts[0])} to ${iso((spec.starts.at(-1) ?? 0) + (spec.starts.length > 1 ? spec.starts[1]! - spec.starts[0]! : 60_000))} UTC`;
+  const range = `${iso(spec.starts[0])} to ${iso((spec.starts.at(-1) ?? 0) + stepOf(spec.starts))} UTC`;
   return html`<figure class="chart${spec.small ? ' small' : ''}" id="${spec.id}">
 <figcaption>${spec.title}</figcaption>
 <ul class="legend">${spec.series.map((s) => html`<li><span class="swatch c-${s.tone}" aria-hidden="true"></span>${s.label}</li>`)}${spec.threshold ? html`<li><span class="swatch dashed" aria-hidden="true"></span>${spec.threshold.label}</li>` : ''}</ul>
@@ -153,6 +161,8 @@ function figure(spec: ChartSpec, h: number, body: SafeHtml): SafeHtml {
 }
 
 const r = (v: number): number => Math.round(v * 10) / 10;
+/** A bucket's length (ms): the distance between the first two starts, a minute for one bucket. */
+const stepOf = (starts: readonly number[]): number => (starts.length > 1 ? starts[1]! - starts[0]! : 60_000);
 const iso = (t: number | undefined): string => (t === undefined ? '' : new Date(t).toISOString().slice(0, 16).replace('T', ' '));
 
 /** Axis numbers: 1.2k rather than 1200. */
