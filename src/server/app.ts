@@ -31,7 +31,7 @@ export interface AppDeps {
   /** A request failed with a 5xx: error reporting. */
   onRequestFailed?: (err: Error, route: string) => void;
   health?: ReturnType<typeof healthSections>;
-  /** The console overview's live parts (flow counts, destinations, thresholds). */
+  /** The console overview's live parts (flow counts, destinations, thresholds); the console needs them and `health`. */
   flow?: ConsoleFlow;
   /** The verification tokens accepted now (they change when secret files are read again); default: the config's. */
   secrets?: () => readonly string[];
@@ -101,14 +101,8 @@ export async function buildApp(deps: AppDeps, surface: Surface = 'all'): Promise
   if (ops && deps.metrics) await app.register(metricsRoute, { metrics: deps.metrics });
   if (ops && config.security.adminToken && deps.admin) {
     await app.register(adminRoutes, { ...deps.admin, token: config.security.adminToken, store });
-    if (deps.health)
-      await app.register(consoleRoutes, {
-        ...deps.admin,
-        token: config.security.adminToken,
-        store,
-        health: deps.health,
-        ...(deps.flow ? { flow: deps.flow } : {}),
-      });
+    if (deps.health && deps.flow)
+      await app.register(consoleRoutes, { ...deps.admin, token: config.security.adminToken, store, health: deps.health, flow: deps.flow });
   }
   return app;
 }

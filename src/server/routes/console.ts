@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { RuleCoordinator } from '../../engine/coordinator.js';
 import { StoreUnavailableError } from '../../store/errors.js';
 import type { Meta, OpsQueries, SearchIndex } from '../../store/ports.js';
-import type { EventListStatus } from '../../store/types.js';
+import type { EventListStatus, FlowSeries } from '../../store/types.js';
 import type { healthSections } from '../health-sections.js';
 import { html, type SafeHtml } from '../console/html.js';
 import { layout, type Chrome, type Section, type StatusLine } from '../console/layout.js';
@@ -19,7 +19,7 @@ import { CONSOLE_CSS } from '../console/style.js';
 import { eventDetail } from '../ops/event-detail.js';
 import { pause, resume, RuleControlError } from '../ops/rule-control.js';
 import { auditPage } from '../console/pages/audit.js';
-import { FlowFrame, WINDOWS } from '../console/flow-frame.js';
+import { FlowFrame, WINDOWS, type Window } from '../console/flow-frame.js';
 import { OVERVIEW_SERIES, overviewPage } from '../console/pages/overview.js';
 import type { DestinationState } from '../../delivery/destinations.js';
 
@@ -31,8 +31,8 @@ export interface ConsoleOptions {
   health: ReturnType<typeof healthSections>;
   /** Called after a replay queued jobs. */
   onReplay: () => void;
-  /** The overview's live parts; without them it shows the stored counts only. */
-  flow?: ConsoleFlow;
+  /** The overview's live parts: this process's counts, destinations and thresholds. */
+  flow: ConsoleFlow;
 }
 
 /** What the overview reads besides the store. */
@@ -146,13 +146,17 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
       flash,
     });
 
+    /** The flow counts of a window, this process's written first so the page shows them up to now. */
+    const flowOf = async (series: readonly FlowSeries[], window: Window): Promise<FlowFrame> => {
+      await opts.flow.flush();
+      return FlowFrame.read(store, series, window, Date.now());
+    };
+
     auth.get<{ Querystring: { window?: string; status?: string; limit?: string; replayed?: string } }>('/console', async (req, reply) => {
       // The event list's old address (bookmarks, links in alerts) still leads to it.
       const { window: _window, ...rest } = req.query;
       if (Object.keys(rest).length > 0) return reply.redirect(`/console/events?${new URLSearchParams(rest as Record<string, string>).toString()}`, 301);
-      const window = WINDOWS[req.query.window === '24h' ? '24h' : '1h'];
-      await opts.flow?.flush();
-      const [frame, health] = await Promise.all([FlowFrame.read(store, OVERVIEW_SERIES, window, Date.now()), opts.health()]);
+      const [frame, health] = await Promise.all([flowOf(OVERVIEW_SERIES, WINDOWS[req.query.window === '24h' ? '24h' : '1h']), opts.health()]);
       const queue = 'depth' in health.queue ? health.queue : undefined;
       const body = overviewPage({
         frame,
@@ -162,8 +166,8 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
           successRate: health.actions.successRate,
           queueDepth: queue?.depth ?? null,
         },
-        thresholds: opts.flow?.thresholds ?? { maxLagMs: 0, minSuccessRate: 0 },
-        destinations: opts.flow?.destinations() ?? [],
+        thresholds: opts.flow.thresholds,
+        destinations: opts.flow.destinations(),
       });
       return page(reply, await chrome(req, 'Overview', 'overview', undefined, health), body);
     });
@@ -226,8 +230,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opt
     auth.get<{ Querystring: { reloaded?: string; done?: string } }>('/console/rules', async (req, reply) => {
       const flash = req.query.reloaded === 'ok' ? 'Rules reloaded.' : req.query.done ? RULE_FLASH[req.query.done] : undefined;
       const c = await chrome(req, 'Rules', 'rules', flash);
-      await opts.flow?.flush();
-      const activity = await FlowFrame.read(store, ['rule.matched', 'rule.failed', 'rule.held'], WINDOWS['1h'], Date.now());
+      const activity = await flowOf(['rule.matched', 'rule.failed', 'rule.held'], WINDOWS['1h']);
       return page(reply, c, rulesPage(rules, c.csrf!, await store.timingStatus(), await store.pausedRules(Date.now()), activity));
     });
 
