@@ -3,7 +3,7 @@ import type { DeliveryHooks } from '../delivery/hooks.js';
 import { lagsOf } from '../store/core/summary.js';
 import type { FlowLog } from '../store/ports.js';
 import type { FlowCount, FlowSeries } from '../store/types.js';
-import { isLevel } from '../store/core/flow.js';
+import { combine } from '../store/core/flow.js';
 import type { RejectReason } from './routes/webhook.js';
 
 /** How often counts go to the store, and lag is sampled. */
@@ -97,7 +97,7 @@ export class FlowRecorder {
     const minute = Math.floor(this.now() / 60_000);
     const key = `${series}\u0000${item}\u0000${minute}`;
     const row = this.pending.get(key);
-    if (row) row.value = isLevel(series) ? Math.max(row.value, n) : row.value + n;
+    if (row) row.value = combine(series, row.value, n);
     else this.pending.set(key, { series, item, minute, value: n });
   }
 
@@ -120,7 +120,7 @@ export class FlowRecorder {
       // Kept for the next flush (counts counted meanwhile are added to them), within a bound.
       for (const [key, row] of batch) {
         const later = this.pending.get(key);
-        if (later) later.value = isLevel(row.series) ? Math.max(later.value, row.value) : later.value + row.value;
+        if (later) later.value = combine(row.series, later.value, row.value);
         else this.pending.set(key, row);
       }
       if (this.pending.size > MAX_PENDING_ROWS) {

@@ -1,6 +1,6 @@
 import type { OpsQueries } from '../../store/ports.js';
 import type { FlowSeries } from '../../store/types.js';
-import { isLevel } from '../../store/core/flow.js';
+import { combine } from '../../store/core/flow.js';
 
 /** The windows a chart can show: the last hour per minute, the last 24 hours per 15 minutes. */
 export const WINDOWS = {
@@ -34,7 +34,7 @@ export class FlowFrame {
       let values = items.get(row.item);
       if (!values) items.set(row.item, (values = new Array<number>(window.buckets).fill(0)));
       const i = Math.floor((row.minute - first) / window.bucketMinutes);
-      values[i] = isLevel(row.series) ? Math.max(values[i]!, row.value) : values[i]! + row.value;
+      values[i] = combine(row.series, values[i]!, row.value);
     }
     return new FlowFrame(window, starts, data);
   }
@@ -52,7 +52,7 @@ export class FlowFrame {
   /** A series over all its items: summed, or for levels the largest. */
   total(series: FlowSeries): number[] {
     const out = this.zeros();
-    for (const values of this.data.get(series)?.values() ?? []) values.forEach((v, i) => (out[i] = isLevel(series) ? Math.max(out[i]!, v) : out[i]! + v));
+    for (const values of this.data.get(series)?.values() ?? []) values.forEach((v, i) => (out[i] = combine(series, out[i]!, v)));
     return out;
   }
 

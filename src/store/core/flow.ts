@@ -11,6 +11,9 @@ import type { Row, SqlExecutor, Statement } from './sql.js';
 /** Series whose value is a level (the largest seen in the minute), not a count. */
 export const isLevel = (series: FlowSeries): boolean => series.startsWith('lag.');
 
+/** Two values of one series for the same minute or bucket as one: counts add up, a level keeps the largest. */
+export const combine = (series: FlowSeries, a: number, b: number): number => (isLevel(series) ? Math.max(a, b) : a + b);
+
 /** The table (`withoutRowid`: SQLite's clustered key). */
 export function flowTable(withoutRowid: boolean): string {
   return `
