@@ -15,6 +15,7 @@ export interface Config {
     headersTimeoutMs: number;
     keepAliveTimeoutMs: number;
     maxConnections: number;
+    heapGrowthPercent: number;
   };
   notion: { verificationToken?: string; previousVerificationTokens: string[]; token?: string; baseUrl: string; version: string; timeoutMs: number };
   slack: { token?: string; apiUrl: string; timeoutMs: number };

@@ -1,4 +1,5 @@
 import { loadConfig } from '../../config/load.js';
+import { limitHeapGrowth } from '../../server/heap.js';
 import { startService } from '../../server/service.js';
 import { CliError, EXIT_USAGE } from '../output.js';
 
@@ -19,7 +20,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
       EXIT_USAGE,
     );
   }
+  // Before the rules load: their parse garbage is collected under the same growth.
+  const heapGrowth = limitHeapGrowth(config.server.heapGrowthPercent);
   const service = await startService(config, { handshakeOnly });
+  service.log.debug({ heapGrowth }, 'heap growth set');
   if (handshakeOnly) {
     service.log.warn("handshake-only mode: waiting for Notion's verification token; events are refused until you restart with NOTION_WEBHOOK_SECRET set");
   }

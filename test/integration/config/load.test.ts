@@ -29,6 +29,7 @@ describe('config', () => {
       headersTimeoutMs: 10000,
       keepAliveTimeoutMs: 72000,
       maxConnections: 1024,
+      heapGrowthPercent: 25,
     });
     expect(c.security.allowUnsigned).toBe(false);
     expect(c.rules).toMatchObject({ dir: './rules', watch: true, evalTimeoutMs: 100, pollIntervalMs: 5000, maxFileBytes: 262144, maxFiles: 1000 });
@@ -98,6 +99,7 @@ describe('config', () => {
 
   it('rejects a wrong type with the key and line', () => {
     expect(problems('delivery:\n  concurrency: many\n')).toEqual(['config.yaml:2: delivery.concurrency: must be integer']);
+    expect(problems('server:\n  heapGrowthPercent: -5\n')).toEqual(['config.yaml:2: server.heapGrowthPercent: must be >= 0']);
     expect(problems('log:\n  level: loud\n')).toEqual(['config.yaml:2: log.level: must be one of fatal, error, warn, info, debug, trace or silent']);
   });
 
