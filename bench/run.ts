@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: notion-rules against a bare Fastify route, in one run, as ratios.
  * Everything runs on 127.0.0.1 and stops by itself. `--quick` runs each scenario briefly.
- * `--core` runs scenarios 1–3 and 7 only (ingest, rule scale, end to end, memory), `--memory`
- * scenario 7 alone, and
+ * `--core` runs scenarios 1–3 and 7 only (ingest, rule scale, end to end, memory), `--ingest`
+ * the reference and scenario 1 alone, `--memory` scenario 7 alone, and
  * `--cli PATH` measures another build's CLI: alternating `--core` runs of two builds compare a
  * change's cost.
  */
@@ -284,6 +284,12 @@ async function main(): Promise<void> {
   const ingest = await load(`${nr1.url}/webhook`, stream(), { connections: CONNECTIONS, durationS: DURATION, warmupS: WARMUP_S });
   await nr1.stop();
   rows.push({ scenario: '1 ingest (verify, dedupe, commit)', ...fmt(ingest, bareRes) });
+  if (flag('ingest')) {
+    // `--ingest`: the reference and scenario 1 alone, for comparing two builds (--cli) in alternation.
+    console.table(rows);
+    console.log(`ingest ${JSON.stringify({ cli, ingestVsBare: ingest.rps / bareRes.rps, ingestP99Ms: ingest.p99, bareRps: bareRes.rps })}`);
+    return;
+  }
 
   // Scenario 2: rule scale.
   const nr10 = await notionRules('rules10', rulesFolder('rules10', tenCandidates()));
