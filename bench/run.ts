@@ -2,7 +2,9 @@
  * `npm run bench`: notion-rules against a bare Fastify route, in one run, as ratios.
  * Everything runs on 127.0.0.1 and stops by itself. `--quick` runs each scenario briefly.
  * `--core` runs scenarios 1–3 and 7 only (ingest, rule scale, end to end, memory), `--ingest`
- * the reference and scenario 1 alone, `--memory` scenario 7 alone, and
+ * the reference and scenario 1 alone, `--memory` scenario 7 alone, `--ordered-ids` sends ids
+ * that sort in sending order to scenarios 1–2 (a diagnostic of the id index's cost: Notion's ids
+ * are random), and
  * `--cli PATH` measures another build's CLI: alternating `--core` runs of two builds compare a
  * change's cost.
  */
@@ -121,7 +123,7 @@ async function notionRules(name: string, rulesDir: string, extra: Record<string,
   return start([cli, 'serve', '--config', configFor(name, rulesDir, extra)], { NOTION_WEBHOOK_SECRET: SECRET });
 }
 
-const stream = () => eventStream(SECRET, { duplicateShare: 0.1 });
+const stream = () => eventStream(SECRET, { duplicateShare: 0.1, orderedIds: flag('ordered-ids') });
 const rows: Array<Record<string, string | number>> = [];
 const fmt = (r: LoadResult, bare?: LoadResult) => ({
   'req/s': Math.round(r.rps),
