@@ -236,29 +236,70 @@ async function fakeSlack(thresholds: number[]) {
  * an `other-` rule, so 11 candidates per event), at the shipped defaults but Slack's pace (the
  * fake has none); the server's peak RSS once every message is delivered.
  */
-async function memoryAfterMany(): Promise<{ sent: LoadResult; delivered: number; distinct: number; peakRssMb: number }> {
+async function memoryAfterMany(): Promise<{ sent: LoadResult; delivered: number; distinct: number; peakRssMb: number; heapMb: HeapSeen }> {
   const slack = await fakeSlack([MEMORY_EVENTS]);
   const nr = await notionRules('memory', rulesFolder('memory', { ...thousandRules(), 'other-0000.yaml': SHIP_RULE }), {
     slack: { token: slack.token, apiUrl: slack.url },
     delivery: { limits: { slack: UNPACED } },
   });
   const events = eventStream(SECRET, { duplicateShare: 0, types: ['page.created'] });
+  const heap = heapSampler(nr.url);
   const { result: sent } = await loadTimed(`${nr.url}/webhook`, events, { connections: CONNECTIONS, amount: MEMORY_EVENTS });
   await slack.deliveredAtLeast(MEMORY_EVENTS, 600_000);
   await new Promise((r) => setTimeout(r, 500)); // a late duplicate is still counted by the fake
   const [delivered, distinct] = slack.last();
   const peakRssMb = nr.peakRssMb();
+  const heapMb = await heap.stop();
   await nr.stop();
   await slack.stop();
-  return { sent, delivered, distinct, peakRssMb };
+  return { sent, delivered, distinct, peakRssMb, heapMb };
 }
+
+/**
+ * Reads the server's V8 heap from /metrics once a second: where the peak RSS comes from (the
+ * heap V8 holds, and how much of it was in use, from just after a collection to just before one).
+ */
+interface HeapSeen {
+  totalMax: number;
+  usedMin: number;
+  usedMax: number;
+  samples: number;
+}
+
+function heapSampler(url: string): { stop(): Promise<HeapSeen> } {
+  const mb = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+  const seen: HeapSeen = { totalMax: 0, usedMin: Infinity, usedMax: 0, samples: 0 };
+  const sample = async () => {
+    const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } }).catch(() => undefined);
+    if (!res?.ok) return;
+    const text = await res.text();
+    const total = mb(text, 'nodejs_heap_size_total_bytes');
+    const used = mb(text, 'nodejs_heap_size_used_bytes');
+    if (!Number.isFinite(total) || !Number.isFinite(used)) return;
+    seen.samples++;
+    seen.totalMax = Math.max(seen.totalMax, Math.round(total));
+    seen.usedMin = Math.min(seen.usedMin, Math.round(used));
+    seen.usedMax = Math.max(seen.usedMax, Math.round(used));
+  };
+  let pending: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => (pending = pending.then(sample)), 1000);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await pending;
+      return seen;
+    },
+  };
+}
+
+const heapWords = (h: HeapSeen) => `V8 heap at most ${h.totalMax} MB, ${h.usedMin}–${h.usedMax} MB of it in use (${h.samples} samples)`;
 
 async function main(): Promise<void> {
   if (flag('memory')) {
     // `--memory`: scenario 7 alone, for comparing memory settings (NODE_OPTIONS, MALLOC_ARENA_MAX…).
     const memory = await memoryAfterMany();
     console.log(
-      `7 memory: ${MEMORY_EVENTS} events, 1,000 rules → Slack: peak RSS ${memory.peakRssMb} MB, ${memory.delivered} delivered (${memory.distinct} distinct), ${Math.round(memory.sent.rps)} req/s`,
+      `7 memory: ${MEMORY_EVENTS} events, 1,000 rules → Slack: peak RSS ${memory.peakRssMb} MB, ${memory.delivered} delivered (${memory.distinct} distinct), ${Math.round(memory.sent.rps)} req/s; ${heapWords(memory.heapMb)}`,
     );
     return;
   }
@@ -351,6 +392,7 @@ async function main(): Promise<void> {
     delivered: `${memory.delivered} (${memory.distinct} distinct)`,
     'peak RSS MB': memory.peakRssMb,
   });
+  process.stderr.write(`scenario 7: ${heapWords(memory.heapMb)}\n`);
   if (coreOnly) {
     console.table(rows);
     const core = {
@@ -361,6 +403,7 @@ async function main(): Promise<void> {
       e2eActionsPerSecond: delivered / e2eSeconds,
       e2eExactlyOnce: delivered === E2E_EVENTS && unique === E2E_EVENTS,
       memoryPeakRssMb: memory.peakRssMb,
+      memoryHeapMb: memory.heapMb,
       memoryExactlyOnce: memory.delivered === MEMORY_EVENTS && memory.distinct === MEMORY_EVENTS,
       cliCpuMs: cliCpu,
     };
@@ -453,6 +496,7 @@ async function main(): Promise<void> {
     reloadMaxMs: reloadMax,
     reloadFailedRequests: underReload.errors + underReload.non2xx,
     peakRssMb: { rules10: rss10, rules1000: rss1000, e2e: rssE2e, afterMany: memory.peakRssMb },
+    afterManyHeapMb: memory.heapMb,
     memoryEvents: MEMORY_EVENTS,
     memoryDelivered: memory.delivered,
     memoryDistinct: memory.distinct,
