@@ -13,13 +13,13 @@ export interface DeliveryHooks {
   /** A rule failed for this event (its condition threw, a template failed, a fetch gave up). */
   onRuleFailed?(event: NotionEvent, ruleId: string, reason: RuleFailureReason, error: string): void;
   onConditionEvaluated?(ruleId: string): void;
-  onAction?(type: string, outcome: 'ok' | 'retry' | 'dead', durationMs: number): void;
   /**
-   * An action's outcome at its destination (`notion`, `slack:<channel>`, `http:<origin>`; the
-   * action type for actions that call nobody): delivered, retried after a real failure,
-   * rate_limited (the destination asked to slow down; no attempt spent), dead.
+   * An action attempt's outcome, recorded: its type, its destination (`notion`, `slack:<channel>`,
+   * `http:<origin>`; the action type for actions that call nobody), and whether it was delivered,
+   * retried after a real failure, rate_limited (the destination asked to slow down; no attempt
+   * spent) or dead.
    */
-  onDelivery?(destination: string, outcome: DeliveryOutcome): void;
+  onAction?(type: string, destination: string, outcome: DeliveryOutcome, durationMs: number): void;
   /** An action attempt of `job` was recorded (traces). */
   onAttempt?(job: Job, attempt: Attempt): void;
   /** An event was matched: what each rule that listens to its type did (traces). */
@@ -46,8 +46,7 @@ export function combineHooks(...list: Array<DeliveryHooks | undefined>): Deliver
       : {}),
     onRuleFailed: (event, rule, reason, error) => all.forEach((h) => h.onRuleFailed?.(event, rule, reason, error)),
     onConditionEvaluated: (rule) => all.forEach((h) => h.onConditionEvaluated?.(rule)),
-    onAction: (type, outcome, ms) => all.forEach((h) => h.onAction?.(type, outcome, ms)),
-    onDelivery: (destination, outcome) => all.forEach((h) => h.onDelivery?.(destination, outcome)),
+    onAction: (type, destination, outcome, ms) => all.forEach((h) => h.onAction?.(type, destination, outcome, ms)),
     onJobFinished: (id, status) => all.forEach((h) => h.onJobFinished?.(id, status)),
     onDeadLetter: (job, index, error) => all.forEach((h) => h.onDeadLetter?.(job, index, error)),
     onUnexpectedError: (err, where, ids) => all.forEach((h) => h.onUnexpectedError?.(err, where, ids)),

@@ -206,8 +206,7 @@ export class JobRunner {
           { nextAction: i, status: retry ? 'pending' : 'dead', attempts, runAt: Date.now() + delay, lastError: error },
         );
         if (!owned) return this.lost(log, i);
-        this.o.hooks?.onAction?.(action.type, retry ? 'retry' : 'dead', durationMs);
-        this.o.hooks?.onDelivery?.(dest ?? action.type, retry ? 'retried' : 'dead');
+        this.o.hooks?.onAction?.(action.type, dest ?? action.type, retry ? 'retried' : 'dead', durationMs);
         if (retry) {
           log.warn({ action: action.type, actionIndex: i, attempt: attempts, retryInMs: delay, err: e.message }, 'action failed; will retry');
           this.dueAt = Math.min(this.dueAt, Date.now() + delay);
@@ -232,8 +231,7 @@ export class JobRunner {
         { nextAction: i + 1, status: last ? 'done' : 'running', attempts: job.attempts, runAt: job.runAt, lastError: null },
       );
       if (!owned) return this.lost(log, i);
-      this.o.hooks?.onAction?.(action.type, 'ok', durationMs);
-      this.o.hooks?.onDelivery?.(dest ?? action.type, 'delivered');
+      this.o.hooks?.onAction?.(action.type, dest ?? action.type, 'delivered', durationMs);
       log.debug({ action: action.type, actionIndex: i, durationMs }, 'action done');
     }
     this.o.hooks?.onJobFinished?.(job.id, 'done');
@@ -262,8 +260,7 @@ export class JobRunner {
       { nextAction: i, status: 'pending', attempts: job.attempts, runAt: until, lastError: e.message },
     );
     if (!owned) return this.lost(log, i);
-    this.o.hooks?.onAction?.(action.type, 'retry', durationMs);
-    this.o.hooks?.onDelivery?.(dest ?? action.type, 'rate_limited');
+    this.o.hooks?.onAction?.(action.type, dest ?? action.type, 'rate_limited', durationMs);
     log.info(
       { action: action.type, actionIndex: i, destination: dest, pausedUntil: new Date(until).toISOString() },
       'destination asked to slow down; its calls pause until then (no attempt spent)',

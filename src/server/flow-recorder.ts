@@ -64,7 +64,7 @@ export class FlowRecorder {
         this.add(`rules.${kind}`, '', 1);
         this.add(`rule.${kind}`, rule, 1);
       },
-      onDelivery: (destination, outcome) => this.add(`actions.${outcome}`, destination, 1),
+      onAction: (_type, destination, outcome) => this.add(`actions.${outcome}`, destination, 1),
     };
   }
 

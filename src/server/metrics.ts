@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { DeliveryHooks } from '../delivery/hooks.js';
+import type { DeliveryHooks, DeliveryOutcome } from '../delivery/hooks.js';
 import type { ReloadStatus } from '../engine/coordinator.js';
 import type { RuleSet } from '../engine/rule-set.js';
 import type { Destinations, DestinationState } from '../delivery/destinations.js';
@@ -9,6 +9,9 @@ import type { RejectReason } from './routes/webhook.js';
 import { REJECT_REASONS } from '../receiver/receive.js';
 import { actionTypes } from '../actions/registry.js';
 import { version } from '../util/paths.js';
+
+/** `notion_rules_actions_total`'s outcome, as the attempt is recorded (a 429 is recorded as a retry). */
+const ATTEMPT_OUTCOME: Record<DeliveryOutcome, 'ok' | 'retry' | 'dead'> = { delivered: 'ok', retried: 'retry', rate_limited: 'retry', dead: 'dead' };
 
 /**
  * The service's Prometheus metrics. One registry per service (tests run several in one process);
@@ -270,11 +273,11 @@ export class Metrics {
       onShadowJob: (rule, types) => {
         for (const type of types) this.shadowActions.inc({ rule, type });
       },
-      onAction: (type, outcome, ms) => {
-        this.actions.inc({ type, outcome });
+      onAction: (type, destination, outcome, ms) => {
+        this.actions.inc({ type, outcome: ATTEMPT_OUTCOME[outcome] });
         this.actionSeconds.observe({ type }, ms / 1000);
+        this.deliveries.inc({ destination, outcome });
       },
-      onDelivery: (destination, outcome) => this.deliveries.inc({ destination, outcome }),
     };
   }
 }

@@ -128,7 +128,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     flow.hooks(),
     {
       // A destination asking to slow down (429) is flow control, not a failed action.
-      onDelivery: (_destination, outcome) => (outcome === 'rate_limited' ? undefined : actionHealth.record(outcome === 'delivered')),
+      onAction: (_type, _destination, outcome) => (outcome === 'rate_limited' ? undefined : actionHealth.record(outcome === 'delivered')),
       onJobFinished: (_id, status) => (status === 'dead' ? actionHealth.deadLetter() : undefined),
       onRuleFailed: () => actionHealth.ruleFailed(),
     },

@@ -5,7 +5,7 @@ import { afterEach } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
-import type { DeliveryHooks } from '../../src/delivery/hooks.js';
+import type { DeliveryHooks, DeliveryOutcome } from '../../src/delivery/hooks.js';
 import { createLogger } from '../../src/server/logger.js';
 import { startService, type Service } from '../../src/server/service.js';
 import type { LogLine } from './child.js';
@@ -113,7 +113,7 @@ export class JobWatch implements DeliveryHooks {
     this.check();
   }
 
-  onAction(type: string, outcome: 'ok' | 'retry' | 'dead'): void {
+  onAction(type: string, _destination: string, outcome: DeliveryOutcome): void {
     this.actions.push({ type, outcome });
     this.check();
   }

@@ -202,7 +202,7 @@ describe('delivery with the real Slack and Notion clients against fakes', () => 
     slack.http.failNext(1, { kind: 'hang' });
     await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET);
     await watch.until(() => watch.count('done') === 1);
-    expect(watch.actions.map((a) => a.outcome)).toEqual(['retry', 'ok']);
+    expect(watch.actions.map((a) => a.outcome)).toEqual(['retried', 'delivered']);
   });
 
   it('gives up after delivery.maxAttempts and says so', async () => {

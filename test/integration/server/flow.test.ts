@@ -27,8 +27,8 @@ describe('the flow recorder', () => {
     hooks.onRuleOutcome!('digest', 'digested');
     hooks.onRuleOutcome!('broken', 'condition_error');
     hooks.onRuleOutcome!('quiet', 'condition_false'); // not a flow
-    hooks.onDelivery!('slack:#ship', 'delivered');
-    hooks.onDelivery!('slack:#ship', 'rate_limited');
+    hooks.onAction!('slack', 'slack:#ship', 'delivered', 5);
+    hooks.onAction!('slack', 'slack:#ship', 'rate_limited', 5);
     now += 60_000;
     flow.received(); // the next minute
     await flow.flush();

@@ -93,7 +93,7 @@ describe('/health degraded by recent action outcomes', () => {
 
     slack.http.failAll(FakeSlack.serverError(503));
     for (let i = 0; i < 10; i++) await postEvent(svc.webhook, eventFrom('page.created.json'), SECRET);
-    await watch.until(() => watch.actions.filter((a) => a.outcome === 'retry').length >= 25);
+    await watch.until(() => watch.actions.filter((a) => a.outcome === 'retried').length >= 25);
     const bad = await health();
     expect(bad.status).toBe('degraded');
     expect(bad.reasons![0]).toMatch(/action success rate .* is under health.minSuccessRate \(95 %\)/);
