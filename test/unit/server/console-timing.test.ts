@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RuleCoordinator } from '../../../src/engine/coordinator.js';
 import { eventPage } from '../../../src/server/console/pages/event.js';
 import { rulesPage } from '../../../src/server/console/pages/rules.js';
+import { FlowFrame, WINDOWS } from '../../../src/server/console/flow-frame.js';
 import { normalize } from '../../../src/model/normalize.js';
 import { notionFixture } from '../../support/fixtures.js';
 import { ruleSetOf } from '../../support/rules.js';
@@ -9,7 +10,7 @@ import { ruleSetOf } from '../../support/rules.js';
 const log = '\nactions:\n  - log: { message: hi }\n';
 
 describe("the console's rules page", () => {
-  it('shows what each throttle, digest, wait and schedule is doing: open groups, pending waits, the next tick', () => {
+  it('shows what each throttle, digest, wait and schedule is doing: open groups, pending waits, the next tick', async () => {
     const current = ruleSetOf({
       'a.yaml': `id: once\non: page.created\nthrottle: { per: 10m }${log}`,
       'b.yaml': `id: bulk\non: page.created\ndigest: { wait: 30s, max: 50 }${log}`,
@@ -26,7 +27,7 @@ describe("the console's rules page", () => {
       'csrf',
       { digests: [{ ruleId: 'bulk', groups: 2, items: 37, nextDueAt: now + 20_000 }], delays: [{ ruleId: 'stuck', waiting: 3, nextDueAt: now + 3_600_000 }] },
       [],
-      undefined,
+      await FlowFrame.read({ readFlow: async () => [] }, ['rule.matched'], WINDOWS['1h'], now),
       now,
     ).toString();
     expect(page).toContain('once per key per 10m');

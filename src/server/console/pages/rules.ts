@@ -9,7 +9,7 @@ import { sparkline } from '../charts.js';
 import { sum, type FlowFrame } from '../flow-frame.js';
 
 /** The active rule set, its version and the last reload (with its problems), and a reload button. */
-export function rulesPage(rules: RuleCoordinator, csrf: string, timing: TimingStatus, paused: RulePause[] = [], flow?: FlowFrame, now = Date.now()): SafeHtml {
+export function rulesPage(rules: RuleCoordinator, csrf: string, timing: TimingStatus, paused: RulePause[], flow: FlowFrame, now = Date.now()): SafeHtml {
   const current = rules.current;
   const pauses = new Map(paused.map((p) => [p.ruleId, p]));
   const last = rules.lastReload;
@@ -35,7 +35,7 @@ ${last.ok ? '' : html`<div class="error" role="alert"><p>The last reload found $
     <td>${r.when ? html`<code>${r.when.source}</code>` : html`<span class="muted">always</span>`}</td>
     <td>${r.actions.map((a) => a.type).join(' → ')}</td>
     <td>${timingOf(r, timing, now)}</td>
-    <td class="activity">${flow ? activityOf(r.id, flow) : '—'}</td>
+    <td class="activity">${activityOf(r.id, flow)}</td>
     <td>${modeOf(r, pauses.get(r.id), csrf)}</td>
   </tr>`,
   )}</tbody>
