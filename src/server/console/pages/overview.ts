@@ -94,15 +94,7 @@ ${panel(actions, [
   ],
   ['Queue', o.current.queueDepth === null ? '—' : String(o.current.queueDepth), 'jobs waiting or running'],
 ])}
-${panel(lag, [
-  ['Oldest due job', lagText(o.current.jobLagMs), `threshold: ${seconds(o.thresholds.maxLagMs)}`, lagTone(o.current.jobLagMs, o.thresholds.maxLagMs)],
-  [
-    'Oldest unmatched event',
-    lagText(o.current.matchLagMs),
-    `threshold: ${seconds(o.thresholds.maxLagMs)}`,
-    lagTone(o.current.matchLagMs, o.thresholds.maxLagMs),
-  ],
-])}
+${panel(lag, [lagFigure('Oldest due job', o.current.jobLagMs, o.thresholds.maxLagMs), lagFigure('Oldest unmatched event', o.current.matchLagMs, o.thresholds.maxLagMs)])}
 </div>
 ${destinationsPanel(o, frame, w)}`;
 }
@@ -177,5 +169,6 @@ function seconds(ms: number): string {
   return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
 }
 
-const lagText = (ms: number | null): string => (ms === null ? '—' : seconds(ms));
-const lagTone = (ms: number | null, max: number): 'ok' | 'bad' | undefined => (ms === null ? undefined : ms > max ? 'bad' : 'ok');
+/** A lag now against health.maxLagMs (— when the store could not say). */
+const lagFigure = (label: string, ms: number | null, max: number): Figure =>
+  ms === null ? [label, '—', `threshold: ${seconds(max)}`] : [label, seconds(ms), `threshold: ${seconds(max)}`, ms > max ? 'bad' : 'ok'];
