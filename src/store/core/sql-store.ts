@@ -23,7 +23,6 @@ import type {
 import type { SnapshotRecord } from '../../model/snapshot.js';
 import * as control from './rule-control.js';
 import * as flow from './flow.js';
-import { pruneFlow } from './flow.js';
 import * as timing from './timing.js';
 import type { DigestEntry, DigestFlush } from './timing.js';
 import { PRUNE_SNAPSHOTS, READ_SNAPSHOT, RECORD_SNAPSHOT, snapshotFromRow, snapshotParams } from './snapshots.js';
@@ -366,7 +365,7 @@ export abstract class SqlStore {
       { sql: `DELETE FROM events WHERE id IN (${chosen})`, params: [cutoff, cutoff, batch] },
       { sql: 'DELETE FROM entity_latest WHERE timestamp < ?', params: [new Date(cutoff).toISOString()] },
       { sql: PRUNE_SNAPSHOTS, params: [new Date(cutoff).toISOString()] },
-      ...pruneFlow(cutoff),
+      ...flow.pruneFlow(cutoff),
     ]);
     const result = { events: events!.changes, jobs: num(jobs!.rows[0]?.n) };
     if (result.events > 0) await this.reclaimSpace();
