@@ -158,7 +158,10 @@ export class JobRunner {
   }
 
   private async run(job: Job): Promise<void> {
-    const log = this.o.log.child({ eventId: job.eventId, ruleId: job.ruleId, jobId: job.id });
+    // The job's logger, made when first needed: a delivered action logs nothing at info level, and
+    // a pino child serializes its bindings when made.
+    let child: Logger | undefined;
+    const log: JobLog = () => (child ??= this.o.log.child({ eventId: job.eventId, ruleId: job.ruleId, jobId: job.id }));
     for (let i = job.nextAction; i < job.actions.length; i++) {
       const action = job.actions[i]!;
       const dest = destinationOf(action);
@@ -184,7 +187,9 @@ export class JobRunner {
           actionIndex: i,
           retry,
           since: job.createdAt,
-          log,
+          get log() {
+            return log();
+          },
           store: this.o.search,
         });
       } catch (err) {
@@ -208,11 +213,11 @@ export class JobRunner {
         if (!owned) return this.lost(log, i);
         this.o.hooks?.onAction?.(action.type, dest ?? action.type, retry ? 'retried' : 'dead', durationMs);
         if (retry) {
-          log.warn({ action: action.type, actionIndex: i, attempt: attempts, retryInMs: delay, err: e.message }, 'action failed; will retry');
+          log().warn({ action: action.type, actionIndex: i, attempt: attempts, retryInMs: delay, err: e.message }, 'action failed; will retry');
           this.dueAt = Math.min(this.dueAt, Date.now() + delay);
           this.pump.schedule(delay);
         } else {
-          log.error(
+          log().error(
             { action: action.type, actionIndex: i, attempt: attempts, err: error },
             'action failed; job is dead (replay it with `notion-rules replay`)',
           );
@@ -232,7 +237,7 @@ export class JobRunner {
       );
       if (!owned) return this.lost(log, i);
       this.o.hooks?.onAction?.(action.type, dest ?? action.type, 'delivered', durationMs);
-      log.debug({ action: action.type, actionIndex: i, durationMs }, 'action done');
+      if (this.o.log.isLevelEnabled('debug')) log().debug({ action: action.type, actionIndex: i, durationMs }, 'action done');
     }
     this.o.hooks?.onJobFinished?.(job.id, 'done');
   }
@@ -242,7 +247,7 @@ export class JobRunner {
    * this job waits until then too. Recorded as a retry for the history, but no attempt is spent:
    * flow control never leads to a dead letter.
    */
-  private async slowDown(job: Job, i: number, dest: string | undefined, e: ActionError, started: number, durationMs: number, log: Logger): Promise<void> {
+  private async slowDown(job: Job, i: number, dest: string | undefined, e: ActionError, started: number, durationMs: number, log: JobLog): Promise<void> {
     const action = job.actions[i]!;
     const until = dest ? await this.o.destinations.pause(dest, e.retryAfterMs, e.message) : Date.now() + (e.retryAfterMs ?? 1000);
     const owned = await this.record(
@@ -261,7 +266,7 @@ export class JobRunner {
     );
     if (!owned) return this.lost(log, i);
     this.o.hooks?.onAction?.(action.type, dest ?? action.type, 'rate_limited', durationMs);
-    log.info(
+    log().info(
       { action: action.type, actionIndex: i, destination: dest, pausedUntil: new Date(until).toISOString() },
       'destination asked to slow down; its calls pause until then (no attempt spent)',
     );
@@ -275,17 +280,17 @@ export class JobRunner {
    * written, and then goes on. Nothing already done runs again, and no restart is needed. Only a
    * stop gives up (the action may then run again at the next start: the crash window).
    */
-  private async record(log: Logger, job: Job, attempt: Attempt, update: JobUpdate): Promise<boolean> {
+  private async record(log: JobLog, job: Job, attempt: Attempt, update: JobUpdate): Promise<boolean> {
     for (let wait = RECORD_RETRY_MS, warned = false; ; wait = Math.min(wait * 2, RECORD_RETRY_MAX_MS)) {
       try {
         const owned = await this.o.store.recordAttempt(attempt, update);
         if (owned) this.o.hooks?.onAttempt?.(job, attempt);
-        if (warned) log.info({ actionIndex: attempt.actionIndex }, "store writable again: the action's outcome is recorded and the job goes on");
+        if (warned) log().info({ actionIndex: attempt.actionIndex }, "store writable again: the action's outcome is recorded and the job goes on");
         return owned;
       } catch (err) {
         if (!(err instanceof StoreUnavailableError) || this.stopping) throw err;
         if (!warned)
-          log.error(
+          log().error(
             { actionIndex: attempt.actionIndex, err: err.message },
             "cannot record the action's outcome (store unavailable); holding the job until the store is writable",
           );
@@ -296,10 +301,13 @@ export class JobRunner {
   }
 
   /** Another replica holds this job now (our lease expired): leave it to them. */
-  private lost(log: Logger, actionIndex: number): void {
-    log.warn({ actionIndex }, 'job lease lost to another replica; it continues there (this action may have run twice)');
+  private lost(log: JobLog, actionIndex: number): void {
+    log().warn({ actionIndex }, 'job lease lost to another replica; it continues there (this action may have run twice)');
   }
 }
+
+/** A job's logger (its event, rule and job id bound), made on first use. */
+type JobLog = () => Logger;
 
 /** A job's action as a caller of Destinations.turn. */
 export function jobKey(jobId: number, actionIndex: number): string {
