@@ -7,6 +7,8 @@ interface PendingWrite {
   run: () => unknown;
   /** Several statements: run in a savepoint, so a failure rolls back all of them and only them. */
   several: boolean;
+  /** Settled after the fsync (what someone is told about); else as soon as the commit is made. */
+  durable: boolean;
   resolve: (value: never) => void;
   reject: (e: Error) => void;
 }
@@ -30,9 +32,14 @@ export class GroupCommit {
     private readonly committed: () => void,
   ) {}
 
-  add<T>(run: () => T, several = false): Promise<T> {
+  /**
+   * `durable: false` for a write nobody is told about, whose loss in a crash is harmless (a lease
+   * claimed by this process, released at the next start): it shares the transaction, so it costs
+   * no commit of its own, and is answered without waiting for the fsync.
+   */
+  add<T>(run: () => T, several = false, durable = true): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run, several, resolve: resolve as (v: never) => void, reject });
+      this.pending.push({ run, several, durable, resolve: resolve as (v: never) => void, reject });
       this.schedule();
     });
   }
@@ -87,18 +94,23 @@ export class GroupCommit {
       for (const p of batch) p.reject(e);
       return;
     }
-    const settle = () =>
+    const settle = (durable: boolean) =>
       batch.forEach((p, i) => {
+        if (p.durable !== durable) return;
         const o = outcomes[i]!;
         if (o.ok) p.resolve(o.value as never);
         else p.reject(this.failed(o.error));
       });
-    if (!this.walSync) return settle();
+    settle(false);
+    if (!this.walSync) return settle(true);
     // Committed, not yet on disk: nobody hears of it before the fsync.
-    this.walSync.sync().then(settle, (err: unknown) => {
-      const e = this.failed(err);
-      for (const p of batch) p.reject(e);
-    });
+    this.walSync.sync().then(
+      () => settle(true),
+      (err: unknown) => {
+        const e = this.failed(err);
+        for (const p of batch) if (p.durable) p.reject(e);
+      },
+    );
   }
 
   /** Resolves when every write made so far is on disk (at once when commits sync themselves). */

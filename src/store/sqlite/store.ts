@@ -112,7 +112,7 @@ export class SqliteStore extends SqlStore implements Store {
   }
 
   async claimEvents(limit: number, now: number, leaseMs: number): Promise<StoredEvent[]> {
-    return this.write(() => this.stmts.claimEvents.all(now + leaseMs, now, now, limit)).map(eventFromRow);
+    return (await this.claim(() => this.stmts.claimEvents.all(now + leaseMs, now, now, limit))).map(eventFromRow);
   }
 
   /** Shares the group commit with the inserts of the same tick: one fsync for both. */
@@ -186,7 +186,7 @@ export class SqliteStore extends SqlStore implements Store {
   }
 
   async claimJobs(limit: number, now: number, leaseMs: number): Promise<Job[]> {
-    return this.write(() => this.stmts.claimJobs.all(now + leaseMs, now, now, now, limit)).map(jobFromRow);
+    return (await this.claim(() => this.stmts.claimJobs.all(now + leaseMs, now, now, now, limit))).map(jobFromRow);
   }
 
   /** One process owns a SQLite store, so the lease is always ours. */
@@ -284,6 +284,16 @@ export class SqliteStore extends SqlStore implements Store {
   private groupCommit<T>(run: () => T, several = false): Promise<T> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('store is closed'));
     return this.commits.add(run, several);
+  }
+
+  /**
+   * A lease taken by this process (one process owns a SQLite store; leases are released at the
+   * next start): in the next group commit's transaction rather than a commit of its own, answered
+   * once committed, without waiting for the fsync.
+   */
+  private claim<T>(run: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('store is closed'));
+    return this.commits.add(run, false, false);
   }
 
   /** A portable statement, prepared once per text. */
