@@ -2,7 +2,7 @@
  * `npm run bench`: notion-rules against a bare Fastify route, in one run, as ratios.
  * Everything runs on 127.0.0.1 and stops by itself. `--quick` runs each scenario briefly.
  * `--core` runs scenarios 1–3 and 7 only (ingest, rule scale, end to end, memory), `--ingest`
- * the reference and scenario 1 alone, `--memory` scenario 7 alone, `--ordered-ids` sends ids
+ * the reference and scenario 1 alone, `--e2e` scenario 3 alone, `--memory` scenario 7 alone, `--ordered-ids` sends ids
  * that sort in sending order to scenarios 1–2 (a diagnostic of the id index's cost: Notion's ids
  * are random), and
  * `--cli PATH` measures another build's CLI: alternating `--core` runs of two builds compare a
@@ -294,7 +294,52 @@ function heapSampler(url: string): { stop(): Promise<HeapSeen> } {
 
 const heapWords = (h: HeapSeen) => `V8 heap at most ${h.totalMax} MB, ${h.usedMin}–${h.usedMax} MB of it in use (${h.samples} samples)`;
 
+/** Scenario 3: end to end into a fake Slack (in its own process), at the shipped delivery defaults. */
+async function endToEnd() {
+  const slackE2e = await fakeSlack([E2E_WARMUP, E2E_WARMUP + E2E_EVENTS]);
+  const nrE2e = await notionRules('e2e', rulesFolder('e2e', { 'ship.yaml': SHIP_RULE }), {
+    slack: { token: slackE2e.token, apiUrl: slackE2e.url },
+    // The fake Slack has no limit: this measures the pipeline, not Slack's 1 message/s per channel.
+    // Everything else (delivery.concurrency among it) is as shipped.
+    delivery: { limits: { slack: UNPACED } },
+  });
+  const e2eStream = eventStream(SECRET, { duplicateShare: 0, types: ['page.created'] });
+  // Warm-up: a running server has compiled its paths; a cold one spends its first seconds in the JIT.
+  await loadTimed(`${nrE2e.url}/webhook`, e2eStream, { connections: CONNECTIONS, amount: E2E_WARMUP });
+  await slackE2e.deliveredAtLeast(E2E_WARMUP);
+  const e2e = await loadTimed(`${nrE2e.url}/webhook`, e2eStream, { connections: CONNECTIONS, amount: E2E_EVENTS });
+  const sent = e2e.result;
+  const lastMs = (await slackE2e.deliveredAtLeast(E2E_WARMUP + E2E_EVENTS))[2]!;
+  await new Promise((r) => setTimeout(r, 500)); // a late duplicate is still counted by the fake
+  const [count, distinct] = slackE2e.last();
+  const rssE2e = nrE2e.peakRssMb();
+  await nrE2e.stop();
+  await slackE2e.stop();
+  const delivered = count! - E2E_WARMUP;
+  const unique = distinct! - E2E_WARMUP;
+  const e2eSeconds = (lastMs - e2e.startedAt) / 1000;
+  const row = {
+    scenario: `3 end to end: ${E2E_EVENTS} events → Slack`,
+    'req/s': Math.round(sent.rps),
+    'p50 ms': sent.p50,
+    'p99 ms': sent.p99,
+    errors: sent.errors + sent.non2xx,
+    'actions/s': Math.round(delivered / e2eSeconds),
+    delivered: `${delivered} (${unique} distinct)`,
+    'peak RSS MB': rssE2e,
+  };
+  return { row, delivered, unique, e2eSeconds, rssE2e };
+
+}
+
 async function main(): Promise<void> {
+  if (flag('e2e')) {
+    // `--e2e`: scenario 3 alone, for comparing two builds (--cli) in alternation.
+    const { row, delivered, unique, e2eSeconds } = await endToEnd();
+    console.table([row]);
+    console.log(`e2e ${JSON.stringify({ cli, actionsPerSecond: delivered / e2eSeconds, exactlyOnce: delivered === E2E_EVENTS && unique === E2E_EVENTS })}`);
+    return;
+  }
   if (flag('memory')) {
     // `--memory`: scenario 7 alone, for comparing memory settings (NODE_OPTIONS, MALLOC_ARENA_MAX…).
     const memory = await memoryAfterMany();
@@ -347,39 +392,8 @@ async function main(): Promise<void> {
   await nr1000.stop();
   rows.push({ scenario: '2b 1,000 rules, 10 candidates', ...fmt(r1000, bareRes), 'peak RSS MB': rss1000 });
 
-  // Scenario 3: end to end into a fake Slack (in its own process), at the shipped delivery defaults.
-  const slackE2e = await fakeSlack([E2E_WARMUP, E2E_WARMUP + E2E_EVENTS]);
-  const nrE2e = await notionRules('e2e', rulesFolder('e2e', { 'ship.yaml': SHIP_RULE }), {
-    slack: { token: slackE2e.token, apiUrl: slackE2e.url },
-    // The fake Slack has no limit: this measures the pipeline, not Slack's 1 message/s per channel.
-    // Everything else (delivery.concurrency among it) is as shipped.
-    delivery: { limits: { slack: UNPACED } },
-  });
-  const e2eStream = eventStream(SECRET, { duplicateShare: 0, types: ['page.created'] });
-  // Warm-up: a running server has compiled its paths; a cold one spends its first seconds in the JIT.
-  await loadTimed(`${nrE2e.url}/webhook`, e2eStream, { connections: CONNECTIONS, amount: E2E_WARMUP });
-  await slackE2e.deliveredAtLeast(E2E_WARMUP);
-  const e2e = await loadTimed(`${nrE2e.url}/webhook`, e2eStream, { connections: CONNECTIONS, amount: E2E_EVENTS });
-  const sent = e2e.result;
-  const lastMs = (await slackE2e.deliveredAtLeast(E2E_WARMUP + E2E_EVENTS))[2]!;
-  await new Promise((r) => setTimeout(r, 500)); // a late duplicate is still counted by the fake
-  const [count, distinct] = slackE2e.last();
-  const rssE2e = nrE2e.peakRssMb();
-  await nrE2e.stop();
-  await slackE2e.stop();
-  const delivered = count! - E2E_WARMUP;
-  const unique = distinct! - E2E_WARMUP;
-  const e2eSeconds = (lastMs - e2e.startedAt) / 1000;
-  rows.push({
-    scenario: `3 end to end: ${E2E_EVENTS} events → Slack`,
-    'req/s': Math.round(sent.rps),
-    'p50 ms': sent.p50,
-    'p99 ms': sent.p99,
-    errors: sent.errors + sent.non2xx,
-    'actions/s': Math.round(delivered / e2eSeconds),
-    delivered: `${delivered} (${unique} distinct)`,
-    'peak RSS MB': rssE2e,
-  });
+  const { row: e2eRow, delivered, unique, e2eSeconds, rssE2e } = await endToEnd();
+  rows.push(e2eRow);
 
   // Scenario 7: memory after MEMORY_EVENTS events through 1,000 rules, one of them a Slack action.
   const memory = await memoryAfterMany();
