@@ -329,7 +329,6 @@ async function endToEnd() {
     'peak RSS MB': rssE2e,
   };
   return { row, delivered, unique, e2eSeconds, rssE2e };
-
 }
 
 async function main(): Promise<void> {
