@@ -103,6 +103,9 @@ export class GroupCommit {
       });
     settle(false);
     if (!this.walSync) return settle(true);
+    // Only claims (an idle runner's poll among them): nothing to wait for, and no fsync of its own;
+    // what they wrote is made durable by the next commit that needs it.
+    if (!batch.some((p) => p.durable)) return;
     // Committed, not yet on disk: nobody hears of it before the fsync.
     this.walSync.sync().then(
       () => settle(true),
