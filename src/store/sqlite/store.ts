@@ -281,9 +281,9 @@ export class SqliteStore extends SqlStore implements Store {
     this.db.close();
   }
 
-  private groupCommit<T>(run: () => T, several = false): Promise<T> {
+  private groupCommit<T>(run: () => T, several = false, durable = true): Promise<T> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('store is closed'));
-    return this.commits.add(run, several);
+    return this.commits.add(run, several, durable);
   }
 
   /**
@@ -292,8 +292,7 @@ export class SqliteStore extends SqlStore implements Store {
    * once committed, without waiting for the fsync.
    */
   private claim<T>(run: () => T): Promise<T> {
-    if (this.closed) return Promise.reject(new StoreUnavailableError('store is closed'));
-    return this.commits.add(run, false, false);
+    return this.groupCommit(run, false, false);
   }
 
   /** A portable statement, prepared once per text. */
