@@ -9,9 +9,11 @@ const { fakes, setup } = useChildService();
 const DATABASE = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 const SOURCE = '3d4e5f60-7182-493a-a4b5-c6d7e8f9a0b1';
 
+/** The rule's interval: ticks fall on its multiples. */
+const EVERY_MS = 2000;
 const RULE = `id: open-tasks
 on: schedule
-schedule: { every: 2s, query: { database: ${DATABASE}, filter: { property: Status, status: { equals: Done } } } }
+schedule: { every: ${EVERY_MS / 1000}s, query: { database: ${DATABASE}, filter: { property: Status, status: { equals: Done } } } }
 actions:
   - slack: { channel: "#standup", text: "{{ schedule.tick }} {{ $count(pages) }}" }
 `;
@@ -48,9 +50,9 @@ describe('schedules run each tick once', () => {
     const caughtUp = after[0]!;
     // The missed tick, run at start: one from before the restart — unless a tick fell while the
     // server was starting (a slow machine), which is then the latest missed one.
-    const tickWhileStarting = Math.floor(readyAt / 2000) * 2000 > restartedAt;
+    const tickWhileStarting = Math.floor(readyAt / EVERY_MS) * EVERY_MS > restartedAt;
     expect(caughtUp).toBeLessThanOrEqual(tickWhileStarting ? readyAt : restartedAt);
-    expect(caughtUp - Math.max(...before)).toBeGreaterThanOrEqual(4000); // …only the latest of those missed
+    expect(caughtUp - Math.max(...before)).toBeGreaterThanOrEqual(2 * EVERY_MS); // …only the latest of those missed
     expect(after.slice(1).every((t) => t >= restartedAt)).toBe(true);
     expect(fakes.slack.messages.every((m) => m.text!.endsWith(' 3'))).toBe(true); // the query's pages
     const query = fakes.notion.http.requests.find((r) => r.path === `/v1/data_sources/${SOURCE}/query`);
