@@ -2,9 +2,9 @@
  * `npm run bench`: notion-rules against a bare Fastify route, in one run, as ratios.
  * Everything runs on 127.0.0.1 and stops by itself. `--quick` runs each scenario briefly.
  * `--core` runs scenarios 1–3 and 7 only (ingest, rule scale, end to end, memory), `--ingest`
- * the reference and scenario 1 alone, `--e2e` scenario 3 alone, `--memory` scenario 7 alone, `--ordered-ids` sends ids
- * that sort in sending order to scenarios 1–2 (a diagnostic of the id index's cost: Notion's ids
- * are random), and
+ * the reference and scenario 1 alone, `--e2e` scenario 3 alone, `--memory` scenario 7 alone,
+ * `--ordered-ids` sends ids that sort in sending order to scenarios 1–2 (a diagnostic of the id
+ * index's cost: Notion's ids are random), and
  * `--cli PATH` measures another build's CLI: alternating `--core` runs of two builds compare a
  * change's cost.
  */
