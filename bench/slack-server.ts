@@ -15,9 +15,10 @@ const url = await slack.start();
 process.stdout.write(`listening ${url} ${slack.token}\n`);
 const seen = new Set<string>();
 let reported = 0;
+let scanned = 0; // messages already in `seen` (a repeated text must not make each check rescan them)
 slack.http
   .until(() => {
-    for (const m of slack.messages.slice(seen.size)) seen.add(m.text ?? m.ts);
+    for (; scanned < slack.messages.length; scanned++) seen.add(slack.messages[scanned]!.text ?? slack.messages[scanned]!.ts);
     const count = slack.messages.length;
     const due = thresholds.some((t) => t > reported && t <= count) || (count > reported && reported >= thresholds.at(-1)!);
     if (due) {
