@@ -1,10 +1,11 @@
 /**
  * `npm run bench:slack-client`: what a `chat.postMessage` costs the caller's CPU with
  * `@slack/web-api` (configured as notion-rules configures it: no retries of its own, rate limits
- * rejected) and with two minimal clients written for this comparison (Node's `fetch`, and
+ * rejected), once with axios's own HTTP adapter and once with the transport the Slack action gives
+ * it (src/actions/slack-transport), and with two minimal clients written for this comparison (Node's `fetch`, and
  * `node:http` with a keep-alive agent; a JSON body and the same answer handling: `ok: false` is an
  * error, 429 is a rate-limit signal with Retry-After).
- * Both post the same messages to the same fake Slack, in its own process, 8 calls at a time;
+ * All post the same messages to the same fake Slack, in its own process, 8 calls at a time;
  * CPU is this process's user + system time per call. The clients alternate in rounds.
  */
 import { Agent, request } from 'node:http';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { WebClient } from '@slack/web-api';
+import { slackTransport } from '../src/actions/slack-transport.js';
 import { flag } from './args.js';
 import { start } from './processes.js';
 
@@ -68,8 +70,13 @@ function httpClient(apiUrl: string, token: string): Post {
     });
 }
 
-function webApiClient(apiUrl: string, token: string): Post {
-  const client = new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+function webApiClient(apiUrl: string, token: string, lean = false): Post {
+  const client = new WebClient(token, {
+    slackApiUrl: apiUrl,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    ...(lean ? { adapter: slackTransport() } : {}),
+  });
   return (channel, text) => client.chat.postMessage({ channel, text });
 }
 
@@ -92,6 +99,7 @@ try {
   const [apiUrl, token] = slack.url.split(' ') as [string, string];
   const clients: Record<string, Post> = {
     '@slack/web-api': webApiClient(apiUrl, token),
+    '@slack/web-api, our transport': webApiClient(apiUrl, token, true),
     'minimal: fetch': minimalClient(apiUrl, token),
     'minimal: node:http keep-alive': httpClient(apiUrl, token),
   };
@@ -107,9 +115,12 @@ try {
     'calls/s (median)': Math.round(median(rs.map((r) => r.perSecond))),
   }));
   console.table(rows);
-  const [web, ...minimal] = rows.map((r) => r['CPU µs per call (median)']) as [number, ...number[]];
+  const [web, ours, ...minimal] = rows.map((r) => r['CPU µs per call (median)']) as [number, number, ...number[]];
   const least = Math.min(...minimal);
-  console.log(`\n@slack/web-api: ${web} µs of CPU per call; the least of the minimal clients: ${least} µs (${(web / least).toFixed(1)} ×)`);
+  console.log(
+    `\n@slack/web-api: ${web} µs of CPU per call with axios's adapter, ${ours} µs with our transport; ` +
+      `the least of the minimal clients: ${least} µs (${(ours / least).toFixed(1)} ×)`,
+  );
   console.log(
     `machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores, Node ${process.version}; ${CALLS} calls × ${ROUNDS} rounds, ${IN_FLIGHT} in flight`,
   );

@@ -2,6 +2,7 @@ import { ErrorCode, LogLevel, WebClient, type ChatPostMessageResponse, type WebA
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import { ActionError, networkError } from './errors.js';
+import { slackTransport } from './slack-transport.js';
 import type { ActionExecutor } from './types.js';
 
 /** Slack `ok:false` errors that are Slack's trouble, not ours: worth a retry. */
@@ -29,6 +30,7 @@ export function slackAction(config: Config, log: Logger): ActionExecutor {
       timeout: config.slack.timeoutMs,
       logger: slackLogger(log),
       logLevel: LogLevel.DEBUG,
+      adapter: slackTransport(),
     });
     try {
       const channel = params.user_email ? await directTo(client, String(params.user_email), byEmail) : String(params.channel);
