@@ -36,7 +36,9 @@ interface AdapterResponse {
  * every status resolves, as the client's `validateStatus` asks.
  */
 export function slackTransport(): AdapterConfig {
-  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+  // As Node's global agents, which axios would use: idle sockets kept 5 s, the latest reused first.
+  const keep = { keepAlive: true, scheduling: 'lifo', timeout: 5000 } as const;
+  const agents = { http: new HttpAgent(keep), https: new HttpsAgent(keep) };
   return ((config: RequestConfig) => send(config, agents)) as unknown as AdapterConfig;
 }
 
