@@ -7,6 +7,8 @@ export interface Running {
   url: string;
   /** Peak resident memory so far (VmHWM), in MB. */
   peakRssMb(): number;
+  /** CPU time the process has used so far (user + system, all its threads), in ms. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export function start(args: string[], env: Record<string, string> = {}): Promise
           const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
           return m ? Math.round(Number(m[1]) / 1024) : NaN;
         },
+        cpuMs: () => cpuMsOf(proc.pid!),
         stop: () =>
           new Promise<void>((done) => {
             if (proc.exitCode !== null) return done();
@@ -44,4 +47,11 @@ export function start(args: string[], env: Record<string, string> = {}): Promise
       });
     });
   });
+}
+
+/** `/proc/PID/stat`'s utime + stime (clock ticks of 10 ms on Linux), in ms. */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after "pid (comm) ": field 3 onwards
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }

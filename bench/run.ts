@@ -307,9 +307,13 @@ async function endToEnd() {
   // Warm-up: a running server has compiled its paths; a cold one spends its first seconds in the JIT.
   await loadTimed(`${nrE2e.url}/webhook`, e2eStream, { connections: CONNECTIONS, amount: E2E_WARMUP });
   await slackE2e.deliveredAtLeast(E2E_WARMUP);
+  const cpuBefore = nrE2e.cpuMs();
   const e2e = await loadTimed(`${nrE2e.url}/webhook`, e2eStream, { connections: CONNECTIONS, amount: E2E_EVENTS });
   const sent = e2e.result;
   const lastMs = (await slackE2e.deliveredAtLeast(E2E_WARMUP + E2E_EVENTS))[2]!;
+  // The server's CPU per delivered action (receive, store, match, deliver): steadier than actions/s
+  // on a shared machine, where the load generator and the fake take turns on the same two cores.
+  const cpuPerAction = (nrE2e.cpuMs() - cpuBefore) / E2E_EVENTS;
   await new Promise((r) => setTimeout(r, 500)); // a late duplicate is still counted by the fake
   const [count, distinct] = slackE2e.last();
   const rssE2e = nrE2e.peakRssMb();
@@ -325,18 +329,21 @@ async function endToEnd() {
     'p99 ms': sent.p99,
     errors: sent.errors + sent.non2xx,
     'actions/s': Math.round(delivered / e2eSeconds),
+    'server CPU ms/action': Number(cpuPerAction.toFixed(3)),
     delivered: `${delivered} (${unique} distinct)`,
     'peak RSS MB': rssE2e,
   };
-  return { row, delivered, unique, e2eSeconds, rssE2e };
+  return { row, delivered, unique, e2eSeconds, rssE2e, cpuPerAction };
 }
 
 async function main(): Promise<void> {
   if (flag('e2e')) {
     // `--e2e`: scenario 3 alone, for comparing two builds (--cli) in alternation.
-    const { row, delivered, unique, e2eSeconds } = await endToEnd();
+    const { row, delivered, unique, e2eSeconds, cpuPerAction } = await endToEnd();
     console.table([row]);
-    console.log(`e2e ${JSON.stringify({ cli, actionsPerSecond: delivered / e2eSeconds, exactlyOnce: delivered === E2E_EVENTS && unique === E2E_EVENTS })}`);
+    console.log(
+      `e2e ${JSON.stringify({ cli, actionsPerSecond: delivered / e2eSeconds, serverCpuMsPerAction: cpuPerAction, exactlyOnce: delivered === E2E_EVENTS && unique === E2E_EVENTS })}`,
+    );
     return;
   }
   if (flag('memory')) {
@@ -391,7 +398,7 @@ async function main(): Promise<void> {
   await nr1000.stop();
   rows.push({ scenario: '2b 1,000 rules, 10 candidates', ...fmt(r1000, bareRes), 'peak RSS MB': rss1000 });
 
-  const { row: e2eRow, delivered, unique, e2eSeconds, rssE2e } = await endToEnd();
+  const { row: e2eRow, delivered, unique, e2eSeconds, rssE2e, cpuPerAction } = await endToEnd();
   rows.push(e2eRow);
 
   // Scenario 7: memory after MEMORY_EVENTS events through 1,000 rules, one of them a Slack action.
@@ -414,6 +421,7 @@ async function main(): Promise<void> {
       rules10VsBare: r10.rps / bareRes.rps,
       rules1000VsBare: r1000.rps / bareRes.rps,
       e2eActionsPerSecond: delivered / e2eSeconds,
+      e2eServerCpuMsPerAction: cpuPerAction,
       e2eExactlyOnce: delivered === E2E_EVENTS && unique === E2E_EVENTS,
       memoryPeakRssMb: memory.peakRssMb,
       memoryHeapMb: memory.heapMb,
@@ -502,6 +510,7 @@ async function main(): Promise<void> {
     ingestP99Ms: ingest.p99,
     rules1000Vs10: r1000.rps / r10.rps,
     e2eActionsPerSecond: delivered / e2eSeconds,
+    e2eServerCpuMsPerAction: cpuPerAction,
     e2eDelivered: delivered,
     e2eDistinct: unique,
     e2eExpected: E2E_EVENTS,
