@@ -420,8 +420,12 @@ export interface Store {
   // --- the flow per minute (console charts)
   /** Adds counts to their minutes (levels keep the largest), in one transaction. */
   addFlow(counts: readonly FlowCount[]): Promise<void>;
-  /** The stored minutes of `series` from minute `from` to minute `to`, both included. */
-  readFlow(series: readonly FlowSeries[], from: number, to: number): Promise<FlowCount[]>;
+  /**
+   * The stored minutes of `series` from minute `from` to minute `to`, both included; with
+   * `bucketMinutes`, combined per bucket of that many minutes (aligned to multiples of it), each
+   * row at its bucket's first minute.
+   */
+  readFlow(series: readonly FlowSeries[], from: number, to: number, bucketMinutes?: number): Promise<FlowCount[]>;
   /** The store's size on disk in bytes (the database file and its WAL; PostgreSQL's database). */
   sizeBytes(): Promise<number>;
 

@@ -28,7 +28,7 @@ export class FlowFrame {
     const first = last - (window.buckets - 1) * window.bucketMinutes;
     const starts = Array.from({ length: window.buckets }, (_, i) => (first + i * window.bucketMinutes) * 60_000);
     const data = new Map<FlowSeries, Map<string, number[]>>();
-    for (const row of await store.readFlow(series, first, nowMinute)) {
+    for (const row of await store.readFlow(series, first, nowMinute, window.bucketMinutes)) {
       let items = data.get(row.series);
       if (!items) data.set(row.series, (items = new Map()));
       let values = items.get(row.item);

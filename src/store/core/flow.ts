@@ -38,14 +38,25 @@ export async function addFlow(sql: SqlExecutor, counts: readonly FlowCount[]): P
   await sql.atomically(counts.map((c) => ({ sql: isLevel(c.series) ? MAX : ADD, params: [c.series, c.item, c.minute, Math.round(c.value)] })));
 }
 
-/** The rows of `series` from minute `from` to minute `to`, both included. */
-export async function readFlow(sql: SqlExecutor, series: readonly FlowSeries[], from: number, to: number): Promise<FlowCount[]> {
+/**
+ * The rows of `series` from minute `from` to minute `to`, both included. With `bucketMinutes` > 1
+ * they are combined per bucket in the query — counts summed, levels (`lag.*`, see isLevel) their
+ * largest — each row then holds its bucket's first minute: the console's 24-hour charts read 96
+ * buckets per item instead of 1,440 minutes.
+ */
+export async function readFlow(sql: SqlExecutor, series: readonly FlowSeries[], from: number, to: number, bucketMinutes = 1): Promise<FlowCount[]> {
   if (series.length === 0) return [];
-  const rows = await sql.rows(
-    `SELECT series, item, minute, value FROM flow_minutes WHERE series IN (${series.map(() => '?').join(', ')}) AND minute >= ? AND minute <= ?`,
-    [...series, from, to],
-  );
-  return rows.map((r: Row) => ({ series: r.series as FlowSeries, item: String(r.item), minute: Number(r.minute), value: Number(r.value) }));
+  const where = `WHERE series IN (${series.map(() => '?').join(', ')}) AND minute >= ? AND minute <= ?`;
+  if (!Number.isSafeInteger(bucketMinutes) || bucketMinutes < 1) throw new RangeError(`bucketMinutes must be a whole number ≥ 1, not ${bucketMinutes}`);
+  // The bucket width is written into the query as an integer: bound, SQLite would divide as a real.
+  const text =
+    bucketMinutes === 1
+      ? `SELECT series, item, minute AS first_minute, value FROM flow_minutes ${where}`
+      : `SELECT series, item, (minute / ${bucketMinutes}) * ${bucketMinutes} AS first_minute,
+           CASE WHEN series LIKE 'lag.%' THEN max(value) ELSE sum(value) END AS value
+         FROM flow_minutes ${where} GROUP BY series, item, minute / ${bucketMinutes}`;
+  const rows = await sql.rows(text, [...series, from, to]);
+  return rows.map((r: Row) => ({ series: r.series as FlowSeries, item: String(r.item), minute: Number(r.first_minute), value: Number(r.value) }));
 }
 
 /** Deletes every series' rows older than `cutoff` (ms), series by series on the key (the series are a closed list). */

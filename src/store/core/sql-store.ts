@@ -82,8 +82,8 @@ export abstract class SqlStore {
     return flow.addFlow(this.sql, counts);
   }
 
-  readFlow(series: readonly FlowSeries[], from: number, to: number): Promise<FlowCount[]> {
-    return flow.readFlow(this.sql, series, from, to);
+  readFlow(series: readonly FlowSeries[], from: number, to: number, bucketMinutes?: number): Promise<FlowCount[]> {
+    return flow.readFlow(this.sql, series, from, to, bucketMinutes);
   }
 
   async nthLatestReceivedAt(n: number): Promise<number | undefined> {

@@ -588,6 +588,30 @@ describe.each(factories)('the %s store keeps the Store contract', (_name, open, 
     await store.close();
   });
 
+  it.skipIf(!enabled)("reads the flow per bucket of minutes: counts summed, lag its largest, each at its bucket's first minute", async () => {
+    const store = await open();
+    const q = 15 * Math.floor(Date.parse('2026-11-30T12:00:00Z') / 60_000 / 15); // a bucket's first minute
+    await store.addFlow([
+      { series: 'events.received', item: '', minute: q, value: 3 },
+      { series: 'events.received', item: '', minute: q + 14, value: 4 },
+      { series: 'events.received', item: '', minute: q + 15, value: 1 },
+      { series: 'lag.jobs', item: '', minute: q + 2, value: 900 },
+      { series: 'lag.jobs', item: '', minute: q + 9, value: 1500 },
+      { series: 'rule.matched', item: 'a', minute: q + 1, value: 2 },
+      { series: 'rule.matched', item: 'b', minute: q + 1, value: 5 },
+      { series: 'rule.matched', item: 'a', minute: q + 7, value: 1 },
+    ]);
+    const rows = await store.readFlow(['events.received', 'lag.jobs', 'rule.matched'], q, q + 29, 15);
+    expect(rows.sort((a, b) => a.series.localeCompare(b.series) || a.item.localeCompare(b.item) || a.minute - b.minute)).toEqual([
+      { series: 'events.received', item: '', minute: q, value: 7 },
+      { series: 'events.received', item: '', minute: q + 15, value: 1 },
+      { series: 'lag.jobs', item: '', minute: q, value: 1500 },
+      { series: 'rule.matched', item: 'a', minute: q, value: 3 },
+      { series: 'rule.matched', item: 'b', minute: q, value: 5 },
+    ]);
+    await store.close();
+  });
+
   it.skipIf(!enabled)('pauses and resumes rules, each recorded in the audit log; a pause with an end lapses on its own', async () => {
     const store = await open();
     const now = 1_800_000_000_000;
