@@ -65,6 +65,8 @@ function send(config: RequestConfig, agents: { http: HttpAgent; https: HttpsAgen
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', (err) => fail(axiosShaped(err, config, req)));
+      // A connection lost mid-answer: never left pending (after 'end' this does nothing).
+      res.on('close', () => fail(axiosShaped(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }), config, req)));
       res.on('end', () => {
         if (settled) return;
         settled = true;
