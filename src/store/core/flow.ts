@@ -40,23 +40,26 @@ export async function addFlow(sql: SqlExecutor, counts: readonly FlowCount[]): P
 
 /**
  * The rows of `series` from minute `from` to minute `to`, both included. With `bucketMinutes` > 1
- * they are combined per bucket in the query — counts summed, levels (`lag.*`, see isLevel) their
- * largest — each row then holds its bucket's first minute: the console's 24-hour charts read 96
- * buckets per item instead of 1,440 minutes.
+ * they are combined per bucket in the query — counts summed, levels their largest (isLevel) —
+ * each row then holds its bucket's first minute: the console's 24-hour charts read 96 buckets per
+ * item instead of 1,440 minutes.
  */
 export async function readFlow(sql: SqlExecutor, series: readonly FlowSeries[], from: number, to: number, bucketMinutes = 1): Promise<FlowCount[]> {
   if (series.length === 0) return [];
-  const where = `WHERE series IN (${series.map(() => '?').join(', ')}) AND minute >= ? AND minute <= ?`;
   if (!Number.isSafeInteger(bucketMinutes) || bucketMinutes < 1) throw new RangeError(`bucketMinutes must be a whole number ≥ 1, not ${bucketMinutes}`);
+  const where = `WHERE series IN (${series.map(() => '?').join(', ')}) AND minute >= ? AND minute <= ?`;
   // The bucket width is written into the query as an integer: bound, SQLite would divide as a real.
+  // Both the sum and the largest come back; isLevel picks, so that rule lives in one place.
   const text =
     bucketMinutes === 1
-      ? `SELECT series, item, minute AS first_minute, value FROM flow_minutes ${where}`
-      : `SELECT series, item, (minute / ${bucketMinutes}) * ${bucketMinutes} AS first_minute,
-           CASE WHEN series LIKE 'lag.%' THEN max(value) ELSE sum(value) END AS value
+      ? `SELECT series, item, minute AS first_minute, value AS total, value AS largest FROM flow_minutes ${where}`
+      : `SELECT series, item, (minute / ${bucketMinutes}) * ${bucketMinutes} AS first_minute, sum(value) AS total, max(value) AS largest
          FROM flow_minutes ${where} GROUP BY series, item, minute / ${bucketMinutes}`;
   const rows = await sql.rows(text, [...series, from, to]);
-  return rows.map((r: Row) => ({ series: r.series as FlowSeries, item: String(r.item), minute: Number(r.first_minute), value: Number(r.value) }));
+  return rows.map((r: Row) => {
+    const s = r.series as FlowSeries;
+    return { series: s, item: String(r.item), minute: Number(r.first_minute), value: Number(isLevel(s) ? r.largest : r.total) };
+  });
 }
 
 /** Deletes every series' rows older than `cutoff` (ms), series by series on the key (the series are a closed list). */
