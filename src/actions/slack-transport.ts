@@ -44,8 +44,8 @@ export function slackTransport(): AdapterConfig {
 
 function send(config: RequestConfig, agents: { http: HttpAgent; https: HttpsAgent }): Promise<AdapterResponse> {
   return new Promise((resolve, reject) => {
-    const body = config.data;
-    if (body !== undefined && body !== null && typeof body !== 'string' && !Buffer.isBuffer(body)) {
+    const body = config.data ?? undefined;
+    if (body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body)) {
       // Only file uploads send a stream; notion-rules posts messages and looks up users.
       reject(new Error('slack transport: only string bodies are sent (a file upload reached it)'));
       return;
@@ -53,7 +53,7 @@ function send(config: RequestConfig, agents: { http: HttpAgent; https: HttpsAgen
     const url = new URL(fullUrl(config));
     const secure = url.protocol === 'https:';
     const headers = plainHeaders(config.headers);
-    if (body !== undefined && body !== null) headers['Content-Length'] = String(Buffer.byteLength(body));
+    if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
     const options = { method: (config.method ?? 'post').toUpperCase(), headers, agent: secure ? agents.https : agents.http };
     let settled = false;
     const fail = (err: Error) => {
@@ -87,7 +87,7 @@ function send(config: RequestConfig, agents: { http: HttpAgent; https: HttpsAgen
         req.destroy();
       });
     }
-    req.end(body ?? undefined);
+    req.end(body);
   });
 }
 
