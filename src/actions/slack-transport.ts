@@ -64,9 +64,11 @@ function send(config: RequestConfig, agents: { http: HttpAgent; https: HttpsAgen
     const req = (secure ? httpsRequest : httpRequest)(url, options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', (err) => fail(axiosShaped(err, config, req)));
-      // A connection lost mid-answer: never left pending (after 'end' this does nothing).
-      res.on('close', () => fail(axiosShaped(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }), config, req)));
+      // A connection lost mid-answer fails as axios reports it ("stream has been aborted"), and is
+      // never left pending (after 'end' the close does nothing).
+      const aborted = () => axiosShaped(Object.assign(new Error('stream has been aborted'), { code: 'ERR_BAD_RESPONSE' }), config, req);
+      res.on('error', (err) => fail(res.complete ? axiosShaped(err, config, req) : aborted()));
+      res.on('close', () => fail(aborted()));
       res.on('end', () => {
         if (settled) return;
         settled = true;

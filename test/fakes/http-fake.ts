@@ -8,7 +8,9 @@ export type Fault =
   /** Answer normally, but only after `ms`. */
   | { kind: 'slow'; ms: number }
   /** Do the work at once (the far end succeeded), but send the answer only after `ms`. */
-  | { kind: 'late'; ms: number };
+  | { kind: 'late'; ms: number }
+  /** Send the status line, the headers and part of the body, then drop the connection. */
+  | { kind: 'cut' };
 
 export interface Recorded {
   method: string;
@@ -114,6 +116,13 @@ export class HttpFake {
     if (fault?.kind === 'late') await new Promise((r) => setTimeout(r, fault.ms));
     rec.status = answer.status;
     this.requests.push(rec);
+    if (fault?.kind === 'cut') {
+      const text = JSON.stringify(answer.body);
+      res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+      res.write(text.slice(0, Math.floor(text.length / 2)), () => res.destroy());
+      this.notify();
+      return;
+    }
     res.writeHead(answer.status, { 'content-type': 'application/json', ...(answer.headers ?? {}) });
     res.end(JSON.stringify(answer.body));
     this.notify();

@@ -58,6 +58,13 @@ describe('the Slack transport answers as axios does', () => {
     expect(ours).toMatchObject({ retriable: true, message: expect.stringContaining('timeout of 300ms exceeded') });
   });
 
+  it('the connection drops halfway through the answer: a network error, not a hang', async () => {
+    const theirs = await outcome(false, { kind: 'cut' });
+    const ours = await outcome(true, { kind: 'cut' });
+    expect(ours).toMatchObject({ retriable: true });
+    expect(ours).toEqual(theirs);
+  });
+
   it('the same request reaches Slack: method, path, headers and form body', async () => {
     const sent = async (ours: boolean) => {
       const before = slack.http.requests.length;
