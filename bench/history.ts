@@ -1,5 +1,5 @@
 /**
- * `npm run bench:history -- [--events N,N…] [--quick] [--cli PATH] [--prefill-cache DIR]`: does
+ * `npm run bench:history -- [--events N,N…] [--quick] [--cli PATH] [--prefill-cache DIR] [--ordered-ids]`: does
  * ingest stay flat as the store fills? For each N (default 0, 1,000,000), a SQLite store is
  * prefilled with N processed events in the store's own row shape (random ids, each with one done
  * job and its attempt), written in bulk straight into the file; then notion-rules serves it with
@@ -85,6 +85,8 @@ const work = mkdtempSync(join(tmpdir(), 'nr-history-'));
 // `--prefill-cache DIR`: keep each prefilled store there and copy it for the next run (alternating
 // runs of two builds then start from the same file; a build with another schema gets its own).
 const prefillCache = option('prefill-cache');
+// `--ordered-ids`: the load sends ids that sort in sending order (a diagnostic of the id index).
+const orderedIds = flag('ordered-ids');
 
 /** A store file with the schema notion-rules migrates to, holding `n` processed events. */
 async function prefilled(dir: string, n: number): Promise<string> {
@@ -198,7 +200,7 @@ async function run(n: number): Promise<Run> {
   );
   const server = await start([cli, 'serve', '--config', config], { NOTION_WEBHOOK_SECRET: SECRET });
   try {
-    const result = await load(`${server.url}/webhook`, eventStream(SECRET, { duplicateShare: 0.1 }), {
+    const result = await load(`${server.url}/webhook`, eventStream(SECRET, { duplicateShare: 0.1, orderedIds }), {
       connections: CONNECTIONS,
       durationS: DURATION,
       warmupS: WARMUP_S,
@@ -238,11 +240,11 @@ async function main(): Promise<void> {
   );
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version };
   console.log(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; notion-rules: ${cli}`);
-  const out = join(root, 'bench/results', `history-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}${quick ? '-quick' : ''}.json`);
+  const out = join(root, 'bench/results', `history-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}${quick ? '-quick' : ''}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
     out,
-    `${JSON.stringify({ date: new Date().toISOString(), machine, cli, settings: { durationS: DURATION, connections: CONNECTIONS }, results, met: ok }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), machine, cli, settings: { durationS: DURATION, connections: CONNECTIONS, orderedIds }, results, met: ok }, null, 2)}\n`,
   );
   console.log(`results: ${out}`);
   rmSync(work, { recursive: true, force: true });

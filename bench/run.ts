@@ -582,7 +582,7 @@ async function main(): Promise<void> {
     summary,
     targets: targets.map(([name, ok, got]) => ({ name, met: ok, got })),
   });
-  const out = join(root, 'bench/results', `${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}${quick ? '-quick' : ''}.json`);
+  const out = join(root, 'bench/results', `${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}${quick ? '-quick' : ''}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nmachine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\nresults: ${out}`);
