@@ -64,11 +64,11 @@ function send(config: RequestConfig, agents: { http: HttpAgent; https: HttpsAgen
     const req = (secure ? httpsRequest : httpRequest)(url, options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      // A connection lost mid-answer fails as axios reports it ("stream has been aborted"), and is
-      // never left pending (after 'end' the close does nothing).
-      const aborted = () => axiosShaped(Object.assign(new Error('stream has been aborted'), { code: 'ERR_BAD_RESPONSE' }), config, req);
-      res.on('error', (err) => fail(res.complete ? axiosShaped(err, config, req) : aborted()));
-      res.on('close', () => fail(aborted()));
+      // A connection lost mid-answer (the only error an undecoded answer has) fails as axios
+      // reports it, and is never left pending (after 'end' the close does nothing).
+      const aborted = () => fail(axiosShaped(Object.assign(new Error('stream has been aborted'), { code: 'ERR_BAD_RESPONSE' }), config, req));
+      res.on('error', aborted);
+      res.on('close', aborted);
       res.on('end', () => {
         if (settled) return;
         settled = true;
