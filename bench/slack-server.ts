@@ -18,8 +18,10 @@ let reported = 0;
 let scanned = 0; // messages already in `seen` (a repeated text must not make each check rescan them)
 slack.http
   .until(() => {
-    for (const m of slack.messages.slice(scanned)) seen.add(m.text ?? m.ts);
-    scanned = slack.messages.length;
+    for (; scanned < slack.messages.length; scanned++) {
+      const m = slack.messages[scanned]!;
+      seen.add(m.text ?? m.ts);
+    }
     const count = slack.messages.length;
     const due = thresholds.some((t) => t > reported && t <= count) || (count > reported && reported >= thresholds.at(-1)!);
     if (due) {
