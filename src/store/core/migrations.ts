@@ -8,6 +8,11 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * A table rebuild: runs with foreign keys off (dropping the old table must not cascade to the
+   * rows that refer to it) and is checked with `foreign_key_check` before it commits (SQLite).
+   */
+  foreignKeysOff?: boolean;
 }
 
 /** The table that records which migrations a database has. */

@@ -45,7 +45,7 @@ export abstract class SqlStore {
   protected abstract readonly dialect: Dialect;
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
-    const [row] = await this.sql.rows(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`, [id]);
+    const [row] = await this.sql.rows(`SELECT ${EVENT_COLUMNS} FROM events WHERE ${this.dialect.eventWithId('', '?')}`, [id]);
     return row && eventFromRow(row as unknown as EventRow);
   }
 
@@ -246,7 +246,7 @@ export abstract class SqlStore {
   async listEvents(filter: { status?: EventListStatus; limit: number }): Promise<EventSummary[]> {
     const listed = filter.status ? LISTED[filter.status] : undefined;
     const source = listed?.from ? `${listed.from} d CROSS JOIN events e` : 'events e';
-    const where = [listed?.from ? 'e.id = d.event_id' : '', listed?.where ?? ''].filter(Boolean).join(' AND ');
+    const where = [listed?.from ? this.dialect.eventWithId('e.', 'd.event_id') : '', listed?.where ?? ''].filter(Boolean).join(' AND ');
     const rows = await this.sql.rows(
       `SELECT e.id, e.type, e.entity_id, e.timestamp, e.received_at, e.status, e.duplicates,
          count(j.id) AS total, ${COUNT_DONE} AS done, ${COUNT_DEAD} AS dead, ${COUNT_PENDING} AS pending, ${COUNT_SHADOW} AS shadow
@@ -305,7 +305,7 @@ export abstract class SqlStore {
   async replayEvent(eventId: string, now: number): Promise<ReplayResult> {
     const [jobs, events] = await this.sql.atomically([
       { sql: `${this.requeueDead} AND event_id = ?`, params: [now, now, eventId] },
-      { sql: `${this.rematchFailed} AND id = ?`, params: [now, eventId] },
+      { sql: `${this.rematchFailed} AND ${this.dialect.eventWithId('', '?')}`, params: [now, eventId] },
     ]);
     return { jobs: jobs!.changes, rematch: events!.changes === 1 };
   }
@@ -348,7 +348,7 @@ export abstract class SqlStore {
 
   /**
    * Deletes up to `batch` resolved events received before `cutoff` — matched, every job done,
-   * none finished since — with their jobs and attempts (the schema cascades), and entity times,
+   * none finished since — with their jobs and attempts, and entity times,
    * page snapshots and flow counts older than the cutoff. With `dryRun`, counts what would go.
    */
   async prune(cutoff: number, batch: number, dryRun = false): Promise<PruneResult> {
@@ -359,15 +359,19 @@ export abstract class SqlStore {
       );
       return { events: num(row?.events), jobs: num(row?.jobs) };
     }
-    const chosen = `SELECT e.id FROM events e WHERE ${PRUNABLE} ORDER BY e.received_at, e.id LIMIT ? ${this.dialect.skipLocked}`;
-    const [jobs, events] = await this.sql.atomically([
-      { sql: `SELECT count(*) AS n FROM jobs WHERE event_id IN (${chosen})`, params: [cutoff, cutoff, batch] },
-      { sql: `DELETE FROM events WHERE id IN (${chosen})`, params: [cutoff, cutoff, batch] },
+    const chosen = (key: string) => `SELECT ${key} FROM events e WHERE ${PRUNABLE} ORDER BY e.received_at, e.id LIMIT ? ${this.dialect.skipLocked}`;
+    const params = [cutoff, cutoff, batch];
+    const [jobs, ...deleted] = await this.sql.atomically([
+      { sql: `SELECT count(*) AS n FROM jobs WHERE event_id IN (${chosen('e.id')})`, params },
+      // Deleting the chosen events' jobs first leaves the same events chosen: they stay prunable and first.
+      ...(this.dialect.jobsCascade ? [] : [{ sql: `DELETE FROM jobs WHERE event_id IN (${chosen('e.id')})`, params }]),
+      { sql: `DELETE FROM events WHERE ${this.dialect.eventKey} IN (${chosen(`e.${this.dialect.eventKey}`)})`, params },
       { sql: 'DELETE FROM entity_latest WHERE timestamp < ?', params: [new Date(cutoff).toISOString()] },
       { sql: PRUNE_SNAPSHOTS, params: [new Date(cutoff).toISOString()] },
       ...flow.pruneFlow(cutoff),
     ]);
-    const result = { events: events!.changes, jobs: num(jobs!.rows[0]?.n) };
+    const events = deleted[this.dialect.jobsCascade ? 0 : 1]!;
+    const result = { events: events.changes, jobs: num(jobs!.rows[0]?.n) };
     if (result.events > 0) await this.reclaimSpace();
     return result;
   }

@@ -33,6 +33,12 @@ export interface Dialect {
   readonly arrival: string;
   /** Appended to a sub-select of rows about to be taken or deleted, so concurrent writers skip them (PostgreSQL). */
   readonly skipLocked: string;
+  /** The condition that picks the event with id `value` (a placeholder or a column), on events aliased `alias` (`e.` or ''). */
+  eventWithId(alias: string, value: string): string;
+  /** The column retention deletes events by. */
+  readonly eventKey: string;
+  /** Whether deleting an event deletes its jobs (a foreign key's cascade); else retention deletes them first. */
+  readonly jobsCascade: boolean;
 }
 
 /** `?` placeholders as PostgreSQL's `$1, $2, …` (the portable statements hold no `?` in literals). */

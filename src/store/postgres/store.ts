@@ -29,7 +29,14 @@ import { migrations } from './schema.js';
 /** How a time recorded for an entity meets the one already there: the later stays. */
 const KEEP_LATEST = 'ON CONFLICT (entity_id) DO UPDATE SET timestamp = greatest(entity_latest.timestamp, excluded.timestamp)';
 
-const POSTGRES: Dialect = { release: 'lease_until = 0, lease_owner = NULL', arrival: 'e.id', skipLocked: 'FOR UPDATE SKIP LOCKED' };
+const POSTGRES: Dialect = {
+  release: 'lease_until = 0, lease_owner = NULL',
+  arrival: 'e.id',
+  skipLocked: 'FOR UPDATE SKIP LOCKED',
+  eventWithId: (alias, value) => `${alias}id = ${value}`,
+  eventKey: 'id',
+  jobsCascade: true,
+};
 
 /**
  * The multi-replica store. Dedupe is the primary key (`INSERT … ON CONFLICT`), queues are drained

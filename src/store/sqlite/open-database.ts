@@ -31,10 +31,19 @@ export function schemaVersion(db: Database.Database): number {
 function migrate(db: Database.Database): void {
   db.exec(MIGRATIONS_TABLE);
   for (const m of migrationsToApply(schemaVersion(db), migrations)) {
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare(RECORD_MIGRATION).run(...migrationRecord(m));
-    })();
+    // The pragma is a no-op inside a transaction: set around it.
+    if (m.foreignKeysOff) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(m.sql);
+        if (m.foreignKeysOff && (db.pragma('foreign_key_check') as unknown[]).length > 0) {
+          throw new Error(`migration ${m.version} (${m.name}) would leave rows referring to rows that do not exist`);
+        }
+        db.prepare(RECORD_MIGRATION).run(...migrationRecord(m));
+      })();
+    } finally {
+      if (m.foreignKeysOff) db.pragma('foreign_keys = ON');
+    }
   }
 }
 

@@ -40,30 +40,41 @@ export interface JobRow {
 export function prepareStatements(db: Database.Database) {
   return {
     // DO NOTHING and a count of changes, not DO UPDATE … RETURNING: a fifth less per insert.
-    insert: db.prepare<[string, string, string, string, string, number, string, number]>(
-      `INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, raw, lease_until)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO NOTHING`,
+    // Into the newest generation (see id-filters); older ones were searched before.
+    insert: db.prepare<[number, string, string, string, string, string, number, string, number]>(
+      `INSERT INTO events (gen, id, type, entity_id, entity_type, timestamp, received_at, raw, lease_until)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (gen, id) DO NOTHING`,
     ),
-    countDuplicate: db.prepare<[string]>('UPDATE events SET duplicates = duplicates + 1 WHERE id = ?'),
-    insertMatched: db.prepare<[string, string, string, string, string, number, string, string]>(
-      `INSERT INTO events (id, type, entity_id, entity_type, timestamp, received_at, raw, status, rules_version, report, dispatch_attempts)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'dispatched', ?, '[]', 1)
-       ON CONFLICT (id) DO NOTHING`,
+    countDuplicate: db.prepare<[number]>('UPDATE events SET duplicates = duplicates + 1 WHERE rowid = ?'),
+    insertMatched: db.prepare<[number, string, string, string, string, string, number, string, string]>(
+      `INSERT INTO events (gen, id, type, entity_id, entity_type, timestamp, received_at, raw, status, rules_version, report, dispatch_attempts)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'dispatched', ?, '[]', 1)
+       ON CONFLICT (gen, id) DO NOTHING`,
     ),
-    claimEvents: db.prepare<[number, number, number, number], EventRow>(
-      `UPDATE events SET lease_until = ? WHERE id IN (
-         SELECT id FROM events WHERE status = 'new' AND next_dispatch_at <= ? AND lease_until <= ?
+    /** An id in one generation: its row number. */
+    findId: db.prepare<[number, string], { seq: number }>('SELECT rowid AS seq FROM events WHERE gen = ? AND id = ?'),
+    /** The ids of some generations, in index order (a filter filled at start). */
+    idsIn: db.prepare<[number, number], { gen: number; id: string }>('SELECT gen, id FROM events WHERE gen >= ? AND gen < ? ORDER BY gen, id'),
+    firstGen: db.prepare<[], { gen: number | null }>('SELECT min(gen) AS gen FROM events'),
+    lastGen: db.prepare<[], { gen: number | null }>('SELECT max(gen) AS gen FROM events'),
+    savedFilters: db.prepare<[], { grp: number; layout: string; bits: Buffer }>('SELECT grp, layout, bits FROM id_filters'),
+    saveFilter: db.prepare<[number, string, Buffer]>('INSERT OR REPLACE INTO id_filters (grp, layout, bits) VALUES (?, ?, ?)'),
+    dropFilters: db.prepare<[number]>('DELETE FROM id_filters WHERE grp < ?'),
+    eventAt: db.prepare<[number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE rowid = ?`),
+    claimEvents: db.prepare<[number, number, number, number], EventRow & { seq: number }>(
+      `UPDATE events SET lease_until = ? WHERE rowid IN (
+         SELECT rowid FROM events WHERE status = 'new' AND next_dispatch_at <= ? AND lease_until <= ?
          ORDER BY received_at, rowid LIMIT ?)
-       RETURNING ${EVENT_COLUMNS}`,
+       RETURNING rowid AS seq, ${EVENT_COLUMNS}`,
     ),
     insertJob: db.prepare<[string, string, string, string, number, number, number, number], JobRow>(
       `INSERT INTO jobs (event_id, rule_id, actions, status, lease_until, run_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (event_id, rule_id) DO NOTHING RETURNING *`,
     ),
-    markDispatched: db.prepare<[string, string, string, string]>(
+    markDispatched: db.prepare<[string, string, string, number]>(
       `UPDATE events SET status = ?, rules_version = ?, report = ?, error = NULL, lease_until = 0,
-         dispatch_attempts = dispatch_attempts + 1 WHERE id = ?`,
+         dispatch_attempts = dispatch_attempts + 1 WHERE rowid = ?`,
     ),
     touchEntity: db.prepare<[string, string]>(
       `INSERT INTO entity_latest (entity_id, timestamp) VALUES (?, ?)
@@ -77,8 +88,8 @@ export function prepareStatements(db: Database.Database) {
     ),
     recordSnapshot: db.prepare<[string, string, string, string]>(RECORD_SNAPSHOT),
     lastEventRow: db.prepare<[], { n: number | null }>('SELECT max(rowid) AS n FROM events'),
-    deferDispatch: db.prepare<[string, number, number, number | null, string]>(
-      'UPDATE events SET error = ?, next_dispatch_at = ?, lease_until = 0, dispatch_attempts = dispatch_attempts + ?, turn_at = ? WHERE id = ?',
+    deferDispatch: db.prepare<[string, number, number, number | null, number]>(
+      'UPDATE events SET error = ?, next_dispatch_at = ?, lease_until = 0, dispatch_attempts = dispatch_attempts + ?, turn_at = ? WHERE rowid = ?',
     ),
     claimJobs: db.prepare<[number, number, number, number, number], JobRow>(
       `UPDATE jobs SET status = 'running', lease_until = ?, updated_at = ? WHERE id IN (
@@ -98,7 +109,7 @@ export function prepareStatements(db: Database.Database) {
       "UPDATE jobs SET status = 'pending', run_at = ?, turn_at = ?, lease_until = 0, updated_at = ? WHERE id = ? AND status = 'running'",
     ),
     hastenJob: db.prepare<[number, number, number]>("UPDATE jobs SET run_at = ? WHERE id = ? AND status = 'pending' AND run_at > ?"),
-    hastenEvent: db.prepare<[number, string, number]>("UPDATE events SET next_dispatch_at = ? WHERE id = ? AND status = 'new' AND next_dispatch_at > ?"),
+    hastenEvent: db.prepare<[number, number, number]>("UPDATE events SET next_dispatch_at = ? WHERE rowid = ? AND status = 'new' AND next_dispatch_at > ?"),
     releaseJobs: db.prepare("UPDATE jobs SET status = 'pending', lease_until = 0 WHERE status = 'running'"),
     releaseEvents: db.prepare('UPDATE events SET lease_until = 0 WHERE lease_until > 0'),
     searchDelete: db.prepare<[string]>('DELETE FROM search_index WHERE doc_id = ?'),

@@ -24,6 +24,7 @@ import type {
 import { ENTITY_RECORD_KEY } from '../types.js';
 import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
+import { GENERATIONS, type GenerationSizes, IdFilters } from './id-filters.js';
 import { offLoopSync, openDatabase, schemaVersion } from './open-database.js';
 import { prepareStatements } from './statements.js';
 import type { WalSync } from './wal-sync.js';
@@ -31,7 +32,16 @@ import type { WalSync } from './wal-sync.js';
 /** Events read per slice when `entity_latest` is rebuilt. */
 const REBUILD_ROWS = 20_000;
 
-const SQLITE: Dialect = { release: 'lease_until = 0', arrival: 'e.rowid', skipLocked: '' };
+const SQLITE: Dialect = {
+  release: 'lease_until = 0',
+  arrival: 'e.rowid',
+  skipLocked: '',
+  // An id alone is found in each generation's part of the index (about 150 probes at 10,000,000
+  // events): for what an operator opens; the hot paths go by row number (see IdFilters).
+  eventWithId: (alias, value) => `${alias}gen IN (SELECT gen FROM event_gens) AND ${alias}id = ${value}`,
+  eventKey: 'rowid',
+  jobsCascade: false,
+};
 
 /**
  * The embedded store: one SQLite file in WAL mode, every commit on disk before its caller hears
@@ -53,6 +63,14 @@ export class SqliteStore extends SqlStore implements Store {
   private readonly checkpointer: Checkpointer | undefined;
   /** The commit's fsync on the thread pool (the server's file stores only). */
   private readonly walSync: WalSync | undefined;
+  /** Which generations may hold an id: filled from the store when first needed (at start, in the server). */
+  private filters: IdFilters | undefined;
+  /** The row number the next event will most likely get: its generation is this ÷ the generation size. */
+  private nextRow = 1;
+  /** The group of generations new ids go into; the groups before it are closed, their filters saved. */
+  private openGroup = 0;
+  /** Row numbers of the events being matched, by id: what the matcher's updates address. */
+  private readonly claimed = new Map<string, number>();
 
   protected readonly sql: SqlExecutor = {
     rows: async (sql, params = []) => this.read(() => this.statement(sql).all(...params) as Row[]),
@@ -64,6 +82,7 @@ export class SqliteStore extends SqlStore implements Store {
     private readonly db: Database.Database,
     readonly path: string,
     server: boolean,
+    private readonly generations: GenerationSizes,
   ) {
     super();
     this.walSync = server && path !== ':memory:' ? offLoopSync(db, path) : undefined;
@@ -75,6 +94,8 @@ export class SqliteStore extends SqlStore implements Store {
       () => (this.lastWriteError = undefined),
     );
     this.checkpointer = server && path !== ':memory:' ? Checkpointer.start(db, path, this.commits) : undefined;
+    // The server takes events: fill the filters before the first one. A CLI command rarely needs them.
+    if (server) this.idFilters();
   }
 
   /**
@@ -82,10 +103,10 @@ export class SqliteStore extends SqlStore implements Store {
    * fsynced on the thread pool (WalSync) and WAL checkpoints run in a worker thread. Without it
    * (the CLI's short commands), SQLite syncs and checkpoints inside commits as usual.
    */
-  static open(location: string, options: { server?: boolean } = {}): SqliteStore {
+  static open(location: string, options: { server?: boolean; generations?: GenerationSizes } = {}): SqliteStore {
     const path = location === ':memory:' ? location : resolve(location);
     try {
-      return new SqliteStore(openDatabase(path), path, options.server ?? false);
+      return new SqliteStore(openDatabase(path), path, options.server ?? false, options.generations ?? GENERATIONS);
     } catch (err) {
       if (err instanceof StoreVersionError) throw err;
       throw new StoreUnavailableError(`cannot open SQLite store ${path}: ${(err as Error).message}`, (err as { code?: string }).code);
@@ -97,13 +118,23 @@ export class SqliteStore extends SqlStore implements Store {
     const { matched } = options;
     return this.groupCommit(
       () => {
-        const { changes } = matched
-          ? this.stmts.insertMatched.run(event.id, event.type, event.entity.id, event.entity.type, event.timestamp, receivedAt, raw, matched.rulesVersion)
-          : this.stmts.insert.run(event.id, event.type, event.entity.id, event.entity.type, event.timestamp, receivedAt, raw, options.leaseUntil ?? 0);
-        if (changes === 0) {
-          this.stmts.countDuplicate.run(event.id);
+        const stored = this.locate(event.id);
+        if (stored !== undefined) {
+          this.stmts.countDuplicate.run(stored);
           return { duplicate: true };
         }
+        const gen = this.generationForNext();
+        const { changes, lastInsertRowid } = matched
+          ? this.stmts.insertMatched.run(gen, event.id, event.type, event.entity.id, event.entity.type, event.timestamp, receivedAt, raw, matched.rulesVersion)
+          : this.stmts.insert.run(gen, event.id, event.type, event.entity.id, event.entity.type, event.timestamp, receivedAt, raw, options.leaseUntil ?? 0);
+        if (changes === 0) {
+          // Stored by another process since the filters were filled (one process owns a store; kept safe anyway).
+          this.stmts.countDuplicate.run(this.stmts.findId.get(gen, event.id)?.seq ?? 0);
+          return { duplicate: true };
+        }
+        // Added before the commit: if it fails, the filter only says "maybe" for an id not stored.
+        this.nextRow = Number(lastInsertRowid) + 1;
+        this.idFilters().add(gen, event.id);
         if (matched?.entityId) this.stmts.touchEntity.run(matched.entityId, event.timestamp);
         return { duplicate: false };
       },
@@ -112,7 +143,19 @@ export class SqliteStore extends SqlStore implements Store {
   }
 
   async claimEvents(limit: number, now: number, leaseMs: number): Promise<StoredEvent[]> {
-    return (await this.claim(() => this.stmts.claimEvents.all(now + leaseMs, now, now, limit))).map(eventFromRow);
+    const rows = await this.claim(() => this.stmts.claimEvents.all(now + leaseMs, now, now, limit));
+    for (const r of rows) this.claimed.set(r.id, r.seq);
+    return rows.map(eventFromRow);
+  }
+
+  /** By row number once the filters are filled (the server's); else by id in every generation. */
+  override async getEvent(id: string): Promise<StoredEvent | undefined> {
+    if (!this.filters) return super.getEvent(id);
+    const row = this.read(() => {
+      const seq = this.locate(id);
+      return seq === undefined ? undefined : this.stmts.eventAt.get(seq);
+    });
+    return row && eventFromRow(row);
   }
 
   /** Shares the group commit with the inserts of the same tick: one fsync for both. */
@@ -139,7 +182,8 @@ export class SqliteStore extends SqlStore implements Store {
           if (claim) leased++;
           jobs.push(jobFromRow(row));
         }
-        this.stmts.markDispatched.run(r.failed ? 'failed' : 'dispatched', r.rulesVersion, JSON.stringify(r.report), r.eventId);
+        this.stmts.markDispatched.run(r.failed ? 'failed' : 'dispatched', r.rulesVersion, JSON.stringify(r.report), this.rowOf(r.eventId));
+        this.claimed.delete(r.eventId);
         if (r.entityId) this.stmts.touchEntity.run(r.entityId, r.timestamp);
         if (r.snapshot) this.stmts.recordSnapshot.run(...(snapshotParams(r.snapshot) as [string, string, string, string]));
       }
@@ -159,7 +203,8 @@ export class SqliteStore extends SqlStore implements Store {
   }
 
   async deferDispatch(eventId: string, error: string, nextAt: number, wait?: { turnAt?: number }): Promise<void> {
-    this.write(() => this.stmts.deferDispatch.run(error, nextAt, wait ? 0 : 1, wait?.turnAt ?? null, eventId));
+    this.write(() => this.stmts.deferDispatch.run(error, nextAt, wait ? 0 : 1, wait?.turnAt ?? null, this.rowOf(eventId)));
+    this.claimed.delete(eventId);
   }
 
   async trackEntities(on: boolean): Promise<void> {
@@ -204,7 +249,7 @@ export class SqliteStore extends SqlStore implements Store {
     this.write(() =>
       this.db.transaction(() => {
         for (const id of jobIds) this.stmts.hastenJob.run(at, id, at);
-        for (const id of eventIds) this.stmts.hastenEvent.run(at, id, at);
+        for (const id of eventIds) this.stmts.hastenEvent.run(at, this.rowOf(id), at);
       })(),
     );
   }
@@ -226,10 +271,81 @@ export class SqliteStore extends SqlStore implements Store {
     );
   }
 
-  /** Freed pages go back to the file system (stores created with auto_vacuum = INCREMENTAL). */
+  /**
+   * Freed pages go back to the file system (stores created with auto_vacuum = INCREMENTAL), and
+   * the filters of generations retention emptied are forgotten.
+   */
   protected override async reclaimSpace(): Promise<void> {
     this.write(() => this.db.pragma('incremental_vacuum'));
+    if (this.filters) {
+      const filters = this.filters;
+      const first = filters.groupOf(this.stmts.firstGen.get()?.gen ?? filters.firstGen(this.openGroup));
+      filters.dropBefore(filters.firstGen(first));
+      this.write(() => this.stmts.dropFilters.run(first));
+    }
     await this.commits.durable();
+  }
+
+  /**
+   * The filters: the saved ones of closed groups, and the others filled from the stored ids (in
+   * index order) the first time — at the first start after the migration, every group; then only
+   * the open one. Closed groups filled here are saved for the next start.
+   */
+  private idFilters(): IdFilters {
+    if (this.filters) return this.filters;
+    const filters = new IdFilters(this.generations);
+    let lastSaved = -1;
+    for (const r of this.stmts.savedFilters.all()) if (filters.load(r.grp, r.layout, r.bits)) lastSaved = Math.max(lastSaved, r.grp);
+    const first = this.stmts.firstGen.get()?.gen;
+    const last = this.stmts.lastGen.get()?.gen;
+    // Never behind a saved group: a saved filter must hold every id of its generations.
+    this.openGroup = Math.max(last == null ? 0 : filters.groupOf(last), lastSaved + 1);
+    if (first != null && last != null) {
+      const filled: number[] = [];
+      for (let g = filters.groupOf(first); g <= filters.groupOf(last); g++) {
+        if (filters.has(g)) continue;
+        for (const r of this.stmts.idsIn.iterate(filters.firstGen(g), filters.firstGen(g + 1))) filters.add(r.gen, r.id);
+        if (g < this.openGroup && filters.has(g)) filled.push(g);
+      }
+      this.db.transaction(() => {
+        for (const g of filled) this.stmts.saveFilter.run(g, filters.layout, filters.saved(g)!);
+      })();
+    }
+    filters.dropBefore(first ?? filters.firstGen(this.openGroup)); // saved for generations retention has emptied since
+    this.nextRow = (this.stmts.lastEventRow.get()?.n ?? 0) + 1;
+    return (this.filters = filters);
+  }
+
+  /**
+   * The generation of the event about to be inserted: the next row number's, but never in a closed
+   * group. When it opens a new group, the open one closes and its filter is saved in this write's
+   * transaction (if that rolls back, the group is filled again at the next start).
+   */
+  private generationForNext(): number {
+    const filters = this.idFilters();
+    const gen = Math.floor(this.nextRow / this.generations.perGeneration);
+    const group = filters.groupOf(gen);
+    if (group < this.openGroup) return filters.firstGen(this.openGroup);
+    if (group > this.openGroup) {
+      const bits = filters.saved(this.openGroup);
+      if (bits) this.stmts.saveFilter.run(this.openGroup, filters.layout, bits);
+      this.openGroup = group;
+    }
+    return gen;
+  }
+
+  /** The row number of the stored event with this id: searched only in the generations its filters allow. */
+  private locate(id: string): number | undefined {
+    for (const gen of this.idFilters().candidates(id)) {
+      const row = this.stmts.findId.get(gen, id);
+      if (row) return row.seq;
+    }
+    return undefined;
+  }
+
+  /** An event's row number: the claim's, else found (0, no row, if it is gone). */
+  private rowOf(id: string): number {
+    return this.claimed.get(id) ?? this.locate(id) ?? 0;
   }
 
   async sizeBytes(): Promise<number> {

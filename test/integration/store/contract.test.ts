@@ -13,6 +13,12 @@ const factories: Array<[string, () => Promise<Store>, boolean]> = [
   ['sqlite', async () => SqliteStore.open(join(tempDir(), 'store.db')), true],
   // As the server opens it: commits fsynced on the thread pool, checkpoints in a worker.
   ['sqlite (server)', async () => SqliteStore.open(join(tempDir(), 'store.db'), { server: true }), true],
+  // Two events to a generation: every contract below holds with ids spread over many generations and filters.
+  [
+    'sqlite (small generations)',
+    async () => SqliteStore.open(join(tempDir(), 'store.db'), { server: true, generations: { perGeneration: 2, generationsPerFilter: 2 } }),
+    true,
+  ],
   ['postgres', async () => PostgresStore.open(await freshDatabase()), Boolean(PG_URL)],
 ];
 
