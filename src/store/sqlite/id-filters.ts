@@ -115,17 +115,20 @@ export class IdFilters {
     return true;
   }
 
-  /** The generations that may hold `id`, newest first (a repeated delivery is most often recent). */
-  candidates(id: string): number[] {
+  /**
+   * The generations up to `newest` (the newest that holds ids) that may hold `id`, newest first:
+   * a repeated delivery is most often recent.
+   */
+  candidates(id: string, newest: number): number[] {
     const h1 = hash(id, SEED_1);
     const h2 = hash(id, SEED_2);
     const gens: number[] = [];
     for (const [group, filter] of this.filters) {
       if (!filter.visit(h1, h2, false)) continue;
-      const first = group * this.sizes.generationsPerFilter;
-      for (let g = first + this.sizes.generationsPerFilter - 1; g >= first; g--) gens.push(g);
+      const first = this.firstGen(group);
+      for (let g = Math.min(newest, this.firstGen(group + 1) - 1); g >= first; g--) gens.push(g);
     }
-    return gens.sort((a, b) => b - a);
+    return gens.length > this.sizes.generationsPerFilter ? gens.sort((a, b) => b - a) : gens;
   }
 
   /** Forgets the filters whose generations all lie before `gen` (retention deleted them). */

@@ -69,6 +69,8 @@ export class SqliteStore extends SqlStore implements Store {
   private nextRow = 1;
   /** The group of generations new ids go into; the groups before it are closed, their filters saved. */
   private openGroup = 0;
+  /** The newest generation holding ids: no id is looked for beyond it. */
+  private newestGen = 0;
   /** Row numbers of the events being matched, by id: what the matcher's updates address. */
   private readonly claimed = new Map<string, number>();
 
@@ -134,6 +136,7 @@ export class SqliteStore extends SqlStore implements Store {
         }
         // Added before the commit: if it fails, the filter only says "maybe" for an id not stored.
         this.nextRow = Number(lastInsertRowid) + 1;
+        this.newestGen = Math.max(this.newestGen, gen);
         this.idFilters().add(gen, event.id);
         if (matched?.entityId) this.stmts.touchEntity.run(matched.entityId, event.timestamp);
         return { duplicate: false };
@@ -313,6 +316,7 @@ export class SqliteStore extends SqlStore implements Store {
     }
     filters.dropBefore(first ?? filters.firstGen(this.openGroup)); // saved for generations retention has emptied since
     this.nextRow = (this.stmts.lastEventRow.get()?.n ?? 0) + 1;
+    this.newestGen = last ?? 0;
     return (this.filters = filters);
   }
 
@@ -336,7 +340,7 @@ export class SqliteStore extends SqlStore implements Store {
 
   /** The row number of the stored event with this id: searched only in the generations its filters allow. */
   private locate(id: string): number | undefined {
-    for (const gen of this.idFilters().candidates(id)) {
+    for (const gen of this.idFilters().candidates(id, this.newestGen)) {
       const row = this.stmts.findId.get(gen, id);
       if (row) return row.seq;
     }
