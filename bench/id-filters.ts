@@ -2,7 +2,7 @@
  * `npm run bench:id-filters`: what the SQLite store's dedupe check costs per new event before any
  * B-tree probe (src/store/sqlite/id-filters, docs/performance.md "Id generations"). The store's
  * own filters, one per 16 generations of 65,536 ids, filled with random UUIDs as Notion's; then
- * 200,000 ids never seen are checked against all of them, as every new event is. Prints the time
+ * 200,000 ids never seen are hashed and checked against all of them, as every new event is. Prints the time
  * per new id and how often a filter wrongly answers "maybe" (each costs 16 index probes).
  */
 import { randomUUID } from 'node:crypto';
@@ -14,14 +14,14 @@ const IDS_PER_FILTER = GENERATIONS.perGeneration * GENERATIONS.generationsPerFil
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores, Node ${process.version}`);
 for (const count of [10, 30]) {
   const filters = new IdFilters();
-  for (let i = 0; i < count * IDS_PER_FILTER; i++) filters.add(Math.floor(i / GENERATIONS.perGeneration), randomUUID());
+  for (let i = 0; i < count * IDS_PER_FILTER; i++) filters.add(Math.floor(i / GENERATIONS.perGeneration), IdFilters.key(randomUUID()));
   const unseen = Array.from({ length: 200_000 }, () => randomUUID());
   const times: number[] = [];
   let maybe = 0;
   for (let round = 0; round < 3; round++) {
     maybe = 0;
     const began = process.hrtime.bigint();
-    for (const id of unseen) if (filters.candidates(id, count * GENERATIONS.generationsPerFilter - 1).length > 0) maybe++;
+    for (const id of unseen) if (filters.candidates(IdFilters.key(id), count * GENERATIONS.generationsPerFilter - 1).length > 0) maybe++;
     times.push(Number(process.hrtime.bigint() - began) / unseen.length / 1000);
   }
   const mb = (count * filters.saved(0)!.byteLength) / 1e6;

@@ -53,6 +53,15 @@ class BlockedBloom {
   }
 }
 
+/** An id's two hashes: computed once for the lookup and the add that follows it. */
+export interface IdKey {
+  readonly h1: number;
+  readonly h2: number;
+}
+
+/** No generation to search: shared, so a lookup that finds nothing allocates nothing. */
+const NONE: readonly number[] = [];
+
 export interface GenerationSizes {
   /** Events per generation. */
   perGeneration: number;
@@ -81,12 +90,16 @@ export class IdFilters {
     return group * this.sizes.generationsPerFilter;
   }
 
-  /** Records that `id` is stored in generation `gen`. */
-  add(gen: number, id: string): void {
+  static key(id: string): IdKey {
+    return { h1: hash(id, SEED_1), h2: hash(id, SEED_2) };
+  }
+
+  /** Records that the id of `key` is stored in generation `gen`. */
+  add(gen: number, key: IdKey): void {
     const group = this.groupOf(gen);
     let filter = this.filters.get(group);
     if (!filter) this.filters.set(group, (filter = new BlockedBloom(this.capacity)));
-    filter.visit(hash(id, SEED_1), hash(id, SEED_2), true);
+    filter.visit(key.h1, key.h2, true);
   }
 
   /** Whether a group's filter is here (filled or loaded). */
@@ -116,19 +129,22 @@ export class IdFilters {
   }
 
   /**
-   * The generations up to `newest` (the newest that holds ids) that may hold `id`, newest first:
-   * a repeated delivery is most often recent.
+   * The generations up to `newest` (the newest that holds ids) that may hold the id of `key`,
+   * newest first: a repeated delivery is most often recent.
    */
-  candidates(id: string, newest: number): number[] {
-    const h1 = hash(id, SEED_1);
-    const h2 = hash(id, SEED_2);
-    const gens: number[] = [];
+  candidates(key: IdKey, newest: number): readonly number[] {
+    let gens: number[] | undefined;
+    let groups = 0;
     for (const [group, filter] of this.filters) {
-      if (!filter.visit(h1, h2, false)) continue;
+      if (!filter.visit(key.h1, key.h2, false)) continue;
+      gens ??= [];
+      groups++;
       const first = this.firstGen(group);
       for (let g = Math.min(newest, this.firstGen(group + 1) - 1); g >= first; g--) gens.push(g);
     }
-    return gens.length > this.sizes.generationsPerFilter ? gens.sort((a, b) => b - a) : gens;
+    if (!gens) return NONE;
+    // Each group's run is newest first; groups are kept in the order they were filled or loaded.
+    return groups > 1 ? gens.sort((a, b) => b - a) : gens;
   }
 
   /** Forgets the filters whose generations all lie before `gen` (retention deleted them). */
@@ -136,10 +152,5 @@ export class IdFilters {
     for (const group of this.filters.keys()) {
       if (group < this.groupOf(gen)) this.filters.delete(group);
     }
-  }
-
-  /** How many filters are kept (one per group of generations that holds ids). */
-  get size(): number {
-    return this.filters.size;
   }
 }

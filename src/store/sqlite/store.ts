@@ -120,7 +120,8 @@ export class SqliteStore extends SqlStore implements Store {
     const { matched } = options;
     return this.groupCommit(
       () => {
-        const stored = this.locate(event.id);
+        const key = IdFilters.key(event.id);
+        const stored = this.locate(event.id, key);
         if (stored !== undefined) {
           this.stmts.countDuplicate.run(stored);
           return { duplicate: true };
@@ -137,7 +138,7 @@ export class SqliteStore extends SqlStore implements Store {
         // Added before the commit: if it fails, the filter only says "maybe" for an id not stored.
         this.nextRow = Number(lastInsertRowid) + 1;
         this.newestGen = Math.max(this.newestGen, gen);
-        this.idFilters().add(gen, event.id);
+        this.idFilters().add(gen, key);
         if (matched?.entityId) this.stmts.touchEntity.run(matched.entityId, event.timestamp);
         return { duplicate: false };
       },
@@ -307,7 +308,7 @@ export class SqliteStore extends SqlStore implements Store {
       const filled: number[] = [];
       for (let g = filters.groupOf(first); g <= filters.groupOf(last); g++) {
         if (filters.has(g)) continue;
-        for (const r of this.stmts.idsIn.iterate(filters.firstGen(g), filters.firstGen(g + 1))) filters.add(r.gen, r.id);
+        for (const r of this.stmts.idsIn.iterate(filters.firstGen(g), filters.firstGen(g + 1))) filters.add(r.gen, IdFilters.key(r.id));
         if (g < this.openGroup && filters.has(g)) filled.push(g);
       }
       this.db.transaction(() => {
@@ -339,8 +340,8 @@ export class SqliteStore extends SqlStore implements Store {
   }
 
   /** The row number of the stored event with this id: searched only in the generations its filters allow. */
-  private locate(id: string): number | undefined {
-    for (const gen of this.idFilters().candidates(id, this.newestGen)) {
+  private locate(id: string, key = IdFilters.key(id)): number | undefined {
+    for (const gen of this.idFilters().candidates(key, this.newestGen)) {
       const row = this.stmts.findId.get(gen, id);
       if (row) return row.seq;
     }
