@@ -114,6 +114,9 @@ async function prefilled(dir: string, n: number): Promise<string> {
   db.pragma('synchronous = OFF'); // the prefill only: the server opens the file with its own settings
   // A build with id generations (SQLite migration 10) numbers rows into them as its store does.
   const generations = (db.pragma('table_info(events)') as Array<{ name: string }>).some((c) => c.name === 'gen');
+  const perGeneration = generations
+    ? ((await import(join(dirname(cli), '../store/sqlite/id-filters.js'))) as typeof import('../src/store/sqlite/id-filters.js')).GENERATIONS.perGeneration
+    : 0;
   const insertEvent = db.prepare(
     `INSERT INTO events (${generations ? 'gen, ' : ''}id, type, entity_id, entity_type, timestamp, received_at, raw, status, duplicates, dispatch_attempts, next_dispatch_at, lease_until, rules_version, report)
      VALUES (${generations ? '?, ' : ''}?, 'page.properties_updated', ?, 'page', ?, ?, ?, 'dispatched', 0, 1, 0, 0, 'prefill', ?)`,
@@ -139,7 +142,7 @@ async function prefilled(dir: string, n: number): Promise<string> {
       const at = start + Math.floor((i / n) * 29 * 86_400_000);
       const timestamp = new Date(at).toISOString();
       const raw = JSON.stringify({ ...body, id, timestamp, entity: { id: page, type: 'page' } });
-      if (generations) insertEvent.run(Math.floor((i + 1) / 65_536), id, page, timestamp, at, raw, report);
+      if (generations) insertEvent.run(Math.floor((i + 1) / perGeneration), id, page, timestamp, at, raw, report);
       else insertEvent.run(id, page, timestamp, at, raw, report);
       insertEntity.run(page, timestamp);
       const job = insertJob.run(id, actions, at, at, at).lastInsertRowid;
