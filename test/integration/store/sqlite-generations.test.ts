@@ -54,21 +54,4 @@ describe('SQLite event ids in generations', () => {
     for (const b of [...old.slice(0, 5), ...fresh]) expect(await third.insertEvent(normalize(b), JSON.stringify(b))).toEqual({ duplicate: true });
     await third.close();
   });
-
-  it('matches and updates the events it claims in any generation, and an id seen for the first time is new', async () => {
-    const store = SqliteStore.open(join(tempDir(), 'store.db'), { server: true, generations });
-    const events = Array.from({ length: 9 }, () => normalize(eventFrom('page.created.json', {})));
-    for (const e of events) await store.insertEvent(e, JSON.stringify(e.raw));
-    const claimed = await store.claimEvents(100, Date.now(), 60_000);
-    expect(claimed.map((e) => e.event.id)).toEqual(events.map((e) => e.id));
-    const [last, ...rest] = [...events].reverse();
-    await store.deferDispatch(last!.id, 'waiting', Date.now() + 60_000);
-    await store.completeDispatch(rest.map((e) => ({ eventId: e.id, entityId: e.entity.id, timestamp: e.timestamp, rulesVersion: 'v1', report: [], jobs: [] })));
-    for (const e of rest) expect((await store.getEvent(e.id))?.status).toBe('dispatched');
-    expect(await store.getEvent(last!.id)).toMatchObject({ status: 'new', error: 'waiting' });
-    const unseen = normalize(eventFrom('page.created.json', {}));
-    expect(await store.getEvent(unseen.id)).toBeUndefined();
-    expect(await store.insertEvent(unseen, JSON.stringify(unseen.raw))).toEqual({ duplicate: false });
-    await store.close();
-  });
 });
