@@ -361,16 +361,17 @@ export abstract class SqlStore {
     }
     const chosen = (key: string) => `SELECT ${key} FROM events e WHERE ${PRUNABLE} ORDER BY e.received_at, e.id LIMIT ? ${this.dialect.skipLocked}`;
     const params = [cutoff, cutoff, batch];
+    // Deleting the chosen events' jobs first leaves the same events chosen: they stay prunable and first.
+    const deleteJobs = this.dialect.jobsCascade ? [] : [{ sql: `DELETE FROM jobs WHERE event_id IN (${chosen('e.id')})`, params }];
     const [jobs, ...deleted] = await this.sql.atomically([
       { sql: `SELECT count(*) AS n FROM jobs WHERE event_id IN (${chosen('e.id')})`, params },
-      // Deleting the chosen events' jobs first leaves the same events chosen: they stay prunable and first.
-      ...(this.dialect.jobsCascade ? [] : [{ sql: `DELETE FROM jobs WHERE event_id IN (${chosen('e.id')})`, params }]),
+      ...deleteJobs,
       { sql: `DELETE FROM events WHERE ${this.dialect.eventKey} IN (${chosen(`e.${this.dialect.eventKey}`)})`, params },
       { sql: 'DELETE FROM entity_latest WHERE timestamp < ?', params: [new Date(cutoff).toISOString()] },
       { sql: PRUNE_SNAPSHOTS, params: [new Date(cutoff).toISOString()] },
       ...flow.pruneFlow(cutoff),
     ]);
-    const events = deleted[this.dialect.jobsCascade ? 0 : 1]!;
+    const events = deleted[deleteJobs.length]!;
     const result = { events: events.changes, jobs: num(jobs!.rows[0]?.n) };
     if (result.events > 0) await this.reclaimSpace();
     return result;

@@ -280,14 +280,18 @@ export class SqliteStore extends SqlStore implements Store {
    * the filters of generations retention emptied are forgotten.
    */
   protected override async reclaimSpace(): Promise<void> {
-    this.write(() => this.db.pragma('incremental_vacuum'));
-    if (this.filters) {
-      const filters = this.filters;
-      const first = filters.groupOf(this.stmts.firstGen.get()?.gen ?? filters.firstGen(this.openGroup));
-      filters.dropBefore(filters.firstGen(first));
-      this.write(() => this.stmts.dropFilters.run(first));
-    }
+    this.write(() => {
+      this.db.pragma('incremental_vacuum');
+      if (this.filters) this.forgetEmptied(this.filters);
+    });
     await this.commits.durable();
+  }
+
+  /** Forgets the filters, kept and saved, of the groups whose generations retention has emptied. */
+  private forgetEmptied(filters: IdFilters): void {
+    const first = this.stmts.firstGen.get()?.gen ?? filters.firstGen(this.openGroup);
+    filters.dropBefore(first);
+    this.stmts.dropFilters.run(filters.groupOf(first));
   }
 
   /**
@@ -304,18 +308,18 @@ export class SqliteStore extends SqlStore implements Store {
     const last = this.stmts.lastGen.get()?.gen;
     // Never behind a saved group: a saved filter must hold every id of its generations.
     this.openGroup = Math.max(last == null ? 0 : filters.groupOf(last), lastSaved + 1);
+    const filled: number[] = [];
     if (first != null && last != null) {
-      const filled: number[] = [];
       for (let g = filters.groupOf(first); g <= filters.groupOf(last); g++) {
         if (filters.has(g)) continue;
         for (const r of this.stmts.idsIn.iterate(filters.firstGen(g), filters.firstGen(g + 1))) filters.add(r.gen, IdFilters.key(r.id));
         if (g < this.openGroup && filters.has(g)) filled.push(g);
       }
-      this.db.transaction(() => {
-        for (const g of filled) this.stmts.saveFilter.run(g, filters.layout, filters.saved(g)!);
-      })();
     }
-    filters.dropBefore(first ?? filters.firstGen(this.openGroup)); // saved for generations retention has emptied since
+    this.db.transaction(() => {
+      for (const g of filled) this.stmts.saveFilter.run(g, filters.layout, filters.saved(g)!);
+      this.forgetEmptied(filters);
+    })();
     this.nextRow = (this.stmts.lastEventRow.get()?.n ?? 0) + 1;
     this.newestGen = last ?? 0;
     return (this.filters = filters);
